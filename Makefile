@@ -1,0 +1,43 @@
+# Two commands a reader needs: `make run` (regenerate every table and figure) and `make test`.
+# Both create the virtual environment .venv on first use.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+DATA   ?= data
+OUT    ?= outputs
+SEED   ?= 20130101
+
+.PHONY: run test lab data check clean
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $(STAMP)
+
+## run: execute notebooks 01..NN with papermill into $(OUT)/ (scorecard, report, tables, figures)
+run: $(STAMP)
+	$(PY) -m src.runner --data $(DATA) --out $(OUT)
+
+## test: unit tests, then every notebook executed by nbval
+test: $(STAMP)
+	$(PY) -m pytest
+
+## check: validate a data folder against data/data_dictionary.csv, print every problem
+check: $(STAMP)
+	$(PY) -m src.validate $(DATA)
+
+## data: rebuild the synthetic cohort in data/ from the seed (deterministic)
+data: $(STAMP)
+	$(PY) -m src.reconstruct --seed $(SEED) --out data
+
+## lab: open JupyterLab on the notebooks
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab notebooks/
+
+## clean: remove the virtual environment and caches (committed outputs stay)
+clean:
+	rm -rf $(VENV) .pytest_cache build *.egg-info src/__pycache__ tests/__pycache__
