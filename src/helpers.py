@@ -5,8 +5,8 @@ files are, how the validated tables are loaded, how times are derived from
 dates, how tables and figures are written, and how a number computed here is
 set beside the number the paper printed.
 
-Sections: paths and setup; loading and derived frames; writing results;
-comparison with the paper. Survival-analysis helpers live in `src/survival.py`.
+Sections: paths and setup; loading and derived frames; summaries; plots;
+writing results; comparison with the paper. Survival-analysis helpers live in `src/survival.py`.
 """
 from __future__ import annotations
 
@@ -56,6 +56,7 @@ def setup_plots() -> None:
     mpl.rcParams.update({"figure.dpi": 110, "savefig.dpi": 150, "savefig.bbox": "tight",
                          "axes.spines.top": False, "axes.spines.right": False})
     pd.set_option("display.max_columns", 40)
+    pd.set_option("display.max_rows", 200)
 
 
 # --- loading and derived frames ---------------------------------------------
@@ -109,6 +110,136 @@ def spp_frame(tables: dict, max_child_pugh: int = 8) -> pd.DataFrame:
     return df.reset_index(drop=True)
 
 
+def child_pugh_class(score) -> pd.Series:
+    """Child-Pugh class from the score: A (5-6), B (7-9), C (10-15); NaN outside 5-15."""
+    return pd.cut(pd.Series(score), bins=[4, 6, 9, 15], labels=["A", "B", "C"]).astype(object)
+
+
+def split_at(x, cutoff, unit: str = "", strict: bool = False) -> pd.Series:
+    """Label each value `"<cutoff"` / `">=cutoff"` (Tables 1 and 3 dichotomise so),
+    or `"<=cutoff"` / `">cutoff"` with `strict=True` ("AFP > 500 ng/mL")."""
+    x = pd.Series(x)
+    above = x > cutoff if strict else x >= cutoff
+    low, high = (f"<={cutoff}{unit}", f">{cutoff}{unit}") if strict else (f"<{cutoff}{unit}", f">={cutoff}{unit}")
+    return pd.Series(np.where(above, high, low), index=x.index).where(x.notna())
+
+
+def treatment_era(dates, era_start, first_year: int) -> pd.Series:
+    """Ordered categorical era of each date: `"<first_year>-<year before era_start>"`
+    before `era_start`, `"from <year of era_start>"` on or after it (both eras kept
+    as categories even when one is empty)."""
+    start = pd.Timestamp(era_start)
+    labels = [f"{first_year}-{start.year - 1}", f"from {start.year}"]
+    dates = pd.to_datetime(pd.Series(dates))
+    era = pd.Series(np.where(dates < start, labels[0], labels[1]), index=dates.index).where(dates.notna())
+    return era.astype(pd.CategoricalDtype(labels, ordered=True))
+
+
+# --- summaries --------------------------------------------------------------
+
+def count_percent(values, order=None, denominator: int | None = None) -> pd.DataFrame:
+    """Counts and percentages of each value, in `order` if given (absent values
+    count 0); percent of `denominator` (default: the number of values)."""
+    values = pd.Series(values)
+    counts = values.value_counts(sort=order is None)
+    if order is not None:
+        counts = counts.reindex(list(order), fill_value=0)
+    total = len(values) if denominator is None else denominator
+    out = pd.DataFrame({"n": counts.astype(int), "percent": 100 * counts / total if total else np.nan})
+    out.index.name = values.name
+    return out
+
+
+def order_present(df: pd.DataFrame, order: dict) -> dict:
+    """`order` ({column: levels}) restricted to the levels that occur in `df`
+    (a display order for tableone that fits any cohort)."""
+    return {col: [lvl for lvl in levels if lvl in set(df[col].dropna())] for col, levels in order.items()}
+
+
+def clopper_pearson(k: int, n: int, alpha: float = 0.05) -> tuple[float, float]:
+    """Exact (Clopper-Pearson) confidence interval for the proportion k/n."""
+    from statsmodels.stats.proportion import proportion_confint
+
+    low, high = proportion_confint(k, n, alpha=alpha, method="beta")
+    return float(low), float(high)
+
+
+def patients_with_grade(events: pd.DataFrame, n_patients: int, min_grade: int = 3, terms=None) -> pd.DataFrame:
+    """Patients with at least one event of grade >= `min_grade`, per term.
+
+    `events` has `patient_id`, `term`, `grade`. A patient counts once per term.
+    Returns a table indexed by term with `n` and `percent` (of `n_patients`);
+    `terms` fixes which terms are listed (absent ones count 0), else the terms
+    seen at that grade, most frequent first.
+    """
+    severe = events[events["grade"] >= min_grade].drop_duplicates(["patient_id", "term"])
+    table = count_percent(severe["term"], order=terms, denominator=n_patients)
+    table.index.name = "term"
+    return table
+
+
+def median_followup(durations, death) -> float:
+    """Median follow-up by the reverse Kaplan-Meier method: censoring is the
+    'event' and death censors, so patients who died still count as followed
+    until they died."""
+    from lifelines import KaplanMeierFitter
+
+    kmf = KaplanMeierFitter().fit(durations, event_observed=1 - pd.Series(death).astype(int))
+    return float(kmf.median_survival_time_)
+
+
+# --- plots ------------------------------------------------------------------
+
+def plot_counts(counts: pd.Series, ax=None, annotate: bool = True, **kwargs):
+    """Bar chart of counts (index on the x axis), each bar labelled with its count."""
+    import matplotlib.pyplot as plt
+
+    ax = ax or plt.gca()
+    kwargs.setdefault("color", "#4C72B0")
+    bars = ax.bar([str(i) for i in counts.index], counts.to_numpy(), **kwargs)
+    if annotate:
+        ax.bar_label(bars, padding=2)
+    ax.set_ylim(0, max(1, counts.max()) * 1.15)
+    return ax
+
+
+def plot_distribution(x, ax=None, log: bool = False, bins: int = 15, **kwargs):
+    """Histogram of `x` with its observations as a rug and a dashed line at the
+    median; `log=True` uses log-spaced bins and a log x axis (skewed markers)."""
+    import matplotlib.pyplot as plt
+
+    ax = ax or plt.gca()
+    x = pd.Series(x).dropna()
+    if log:
+        x = x[x > 0]
+        bins = np.geomspace(x.min(), x.max(), bins + 1) if x.min() < x.max() else bins
+        ax.set_xscale("log")
+    kwargs.setdefault("color", "#4C72B0")
+    ax.hist(x, bins=bins, alpha=0.75, **kwargs)
+    ax.plot(x, np.zeros(len(x)), "|", color="black", markersize=8, alpha=0.6)
+    ax.axvline(x.median(), color="black", linestyle="--", linewidth=1)
+    ax.yaxis.get_major_locator().set_params(integer=True)
+    return ax
+
+
+def distribution_grid(df: pd.DataFrame, columns, labels: dict | None = None, log=(), ncols: int = 4):
+    """Small multiples: one `plot_distribution` panel per column (x axis labelled
+    from `labels`, log scale for columns in `log`); returns the figure."""
+    import matplotlib.pyplot as plt
+
+    columns = list(columns)
+    nrows = -(-len(columns) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.2 * ncols, 2.7 * nrows), squeeze=False)
+    for ax, col in zip(axes.flat, columns):
+        plot_distribution(df[col], ax=ax, log=col in log)
+        ax.set_xlabel((labels or {}).get(col, col) + (" (log scale)" if col in log else ""))
+        ax.set_ylabel("Patients")
+    for ax in axes.flat[len(columns):]:
+        ax.set_visible(False)
+    fig.tight_layout()
+    return fig
+
+
 # --- writing results --------------------------------------------------------
 
 def write_table(df: pd.DataFrame, name: str, paths: SimpleNamespace, index: bool = False) -> pd.DataFrame:
@@ -132,6 +263,16 @@ def read_published(paths: SimpleNamespace) -> pd.DataFrame | None:
     if paths.published is None:
         return None
     return pd.read_csv(paths.published, dtype={"value": str})
+
+
+def only_published(values: dict, paths: SimpleNamespace) -> dict:
+    """Keep the entries of `values` whose ids are in `published_results.csv` (for
+    families of numbers, e.g. one per category, where the data may have
+    categories the paper did not print); all of them when there is no such file."""
+    published = read_published(paths)
+    if published is None:
+        return dict(values)
+    return {k: v for k, v in values.items() if k in set(published["id"])}
 
 
 def round_half_up(x: float, decimals: int) -> Decimal:

@@ -1,0 +1,784 @@
+"""Run every analysis notebook with papermill and publish the results atomically.
+
+``python -m src.runner --data DATA --out OUT`` (what ``make run`` calls):
+
+1. validates the data folder with :func:`src.validate.load_and_validate`
+   (an invalid folder stops the run before anything is written);
+2. executes ``notebooks/NN_*.ipynb`` in numeric order, each with
+   ``DATA_DIR`` and ``OUTPUT_DIR`` injected as parameters, into a fresh
+   temporary folder next to OUT (``OUT.parent/.<OUT.name>.build-<random>``);
+3. collects the notebooks' ``tables/paper_vs_run_<notebook>.csv`` files into
+   one ``scorecard.csv`` (one row per published number, in the order of
+   ``published_results.csv``) and renders every executed notebook into one
+   self-contained ``report.html``;
+4. swaps the finished folder into place as OUT.  OUT is therefore either the
+   complete result of one successful run or left exactly as it was: a failing
+   notebook never leaves a half-written output folder behind.
+
+OUT is entirely generated: files in it that the run does not produce
+disappear.  The runner refuses to use the project root, its ``data``,
+``notebooks`` or ``src`` folders, the home folder, any ancestor of the project
+root, a folder holding a ``.git`` entry, or a folder that contains the data
+or notebooks being run.
+
+Layout of OUT after a successful run::
+
+    OUT/tables/          tables written by the notebooks
+    OUT/figures/         figures written by the notebooks
+    OUT/notebooks/       executed copy of every notebook (with outputs)
+    OUT/scorecard.csv    published vs reproduced, one row per published number
+    OUT/report.html      all executed notebooks as one HTML page
+
+In the executed copies, the temporary build path is replaced by OUT's final
+path, so that their ``OUTPUT_DIR`` parameter names where the files now are.
+
+Use :func:`run_pipeline` from Python (it raises :class:`PipelineError`
+subclasses) and :func:`main` as the command-line entry point (it maps those
+errors to exit codes: 0 success, 1 a notebook or the report failed, 2 invalid
+data, a refused output folder or a usage error).
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import csv
+import html
+import json
+import os
+import re
+import secrets
+import shutil
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Callable, Iterable, Mapping, Sequence
+from xml.etree import ElementTree
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS_DIR = ROOT / "notebooks"
+DEFAULT_DATA_DIR = ROOT / "data"
+DEFAULT_OUT_DIR = ROOT / "outputs"
+DEFAULT_PUBLISHED_RESULTS = ROOT / "data" / "published_results.csv"
+
+NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"
+PUBLISHED_RESULTS_NAME = "published_results.csv"
+PAPER_VS_RUN_PREFIX = "paper_vs_run_"
+SCORECARD_COLUMNS = ["id", "source", "published", "reproduced", "status", "note"]
+SCORECARD_STATUSES = ["match", "differs", "not reproducible", "not computed"]
+RESERVED_PARAMETERS = ("DATA_DIR", "OUTPUT_DIR")
+
+KERNEL_NAME = "python3"
+REPORT_TITLE = "HAIC-SPP reproduction: executed analysis notebooks"
+REPORT_SYNTHETIC_NOTE = (
+    "Every number, table and figure below was computed on a **reconstructed "
+    "synthetic cohort** (simulated patients shaped after the published "
+    "summaries), not on the study's patient records."
+)
+SOURCE_LINES_SHOWN = 6
+
+Log = Callable[[str], None]
+
+
+# --------------------------------------------------------------------------
+# Errors
+# --------------------------------------------------------------------------
+
+
+class PipelineError(Exception):
+    """Base class of every failure reported by :func:`run_pipeline`.
+
+    ``str(error)`` is a complete human-readable message and ``exit_code`` is
+    the exit status :func:`main` returns for it.
+    """
+
+    exit_code = 1
+
+
+class InvalidDataError(PipelineError):
+    """The data folder is missing or failed validation (exit code 2)."""
+
+    exit_code = 2
+
+
+class UnsafeOutputError(PipelineError):
+    """The output folder is one the runner refuses to replace (exit code 2)."""
+
+    exit_code = 2
+
+
+class NoNotebooksError(PipelineError):
+    """No notebook matched (exit code 2)."""
+
+    exit_code = 2
+
+
+class NotebookExecutionError(PipelineError):
+    """A notebook raised an error or its kernel failed (exit code 1)."""
+
+    exit_code = 1
+
+    def __init__(self, notebook: str, message: str):
+        self.notebook = notebook
+        super().__init__(message)
+
+
+class ReportError(PipelineError):
+    """The scorecard or the HTML report could not be built (exit code 1)."""
+
+    exit_code = 1
+
+
+class PublishError(PipelineError):
+    """The finished build could not be moved into place (exit code 1)."""
+
+    exit_code = 1
+
+
+# --------------------------------------------------------------------------
+# Notebooks and parameters
+# --------------------------------------------------------------------------
+
+
+def notebook_sort_key(path: Path) -> tuple[int, str]:
+    """Sort key putting ``NN_name.ipynb`` files in numeric order of NN."""
+    return int(path.name[:2]), path.name
+
+
+def discover_notebooks(notebooks_dir: Path | None = None, only: str | None = None) -> list[Path]:
+    """Return the ``NN_*.ipynb`` notebooks of *notebooks_dir* in numeric order.
+
+    *only*, if given, keeps the notebooks whose file name contains it.
+    """
+    folder = Path(notebooks_dir) if notebooks_dir is not None else NOTEBOOKS_DIR
+    found = sorted(folder.glob(NOTEBOOK_GLOB), key=notebook_sort_key)
+    if only:
+        found = [path for path in found if only in path.name]
+    return found
+
+
+def parse_parameter(text: str) -> tuple[str, object]:
+    """Parse one ``NAME=VALUE`` option; VALUE is JSON when it parses, else a string.
+
+    Raises ``ValueError`` on a malformed option or a reserved name.
+    """
+    name, sep, raw = text.partition("=")
+    name = name.strip()
+    if not sep or not name.isidentifier():
+        raise ValueError(f"expected NAME=VALUE with NAME a Python identifier, got {text!r}")
+    if name in RESERVED_PARAMETERS:
+        raise ValueError(f"{name} is set by --data/--out, not by -p")
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError:
+        value = raw
+    return name, value
+
+
+def parse_parameters(items: Iterable[str] | None) -> dict[str, object]:
+    """Parse repeated ``-p NAME=VALUE`` options into a dictionary (last wins)."""
+    return dict(parse_parameter(item) for item in items or [])
+
+
+# --------------------------------------------------------------------------
+# Safety checks and validation
+# --------------------------------------------------------------------------
+
+
+def _is_within(path: Path, folder: Path) -> bool:
+    """True if *path* is *folder* or lies below it (both resolved)."""
+    return path == folder or folder in path.parents
+
+
+def check_output_dir(out_dir: Path, protected: Iterable[Path] = ()) -> None:
+    """Raise :class:`UnsafeOutputError` if *out_dir* must not be replaced.
+
+    *out_dir* must be resolved.  *protected* are further folders (the data
+    and notebook folders of the run) that must not lie inside OUT, since
+    OUT is deleted and regenerated.
+    """
+    forbidden = {ROOT, ROOT / "data", ROOT / "notebooks", ROOT / "src"}
+    try:
+        forbidden.add(Path.home().resolve())
+    except RuntimeError:  # no home folder known
+        pass
+    reason = None
+    if out_dir in forbidden:
+        reason = "it is a project or home folder"
+    elif _is_within(ROOT, out_dir):
+        reason = "it contains the project"
+    elif any(_is_within(Path(p).resolve(), out_dir) for p in protected):
+        reason = "it contains the data or the notebooks being run"
+    elif out_dir.exists() and not out_dir.is_dir():
+        reason = "it exists and is not a folder"
+    elif (out_dir / ".git").exists():
+        reason = "it holds a .git entry"
+    if reason:
+        raise UnsafeOutputError(
+            f"refusing to use {out_dir} as the output folder: {reason}.\n"
+            "The output folder is deleted and regenerated on every run; "
+            "choose a dedicated folder such as outputs/."
+        )
+
+
+def validate_data(data_dir: Path) -> None:
+    """Validate *data_dir* with ``src.validate.load_and_validate``.
+
+    Raises :class:`InvalidDataError` carrying the validator's full report.
+    """
+    if not data_dir.is_dir():
+        raise InvalidDataError(f"data folder not found: {data_dir}")
+    # Imported here so that the runner loads without the validation stack.
+    from src.validate import DataValidationError, load_and_validate
+
+    try:
+        load_and_validate(data_dir)
+    except DataValidationError as error:
+        raise InvalidDataError(f"invalid data in {data_dir}:\n{error}") from error
+
+
+# --------------------------------------------------------------------------
+# Build folder and execution
+# --------------------------------------------------------------------------
+
+
+def _sibling_name(out_dir: Path, kind: str) -> Path:
+    """A fresh hidden path ``.<OUT.name>.<kind>-<random>`` next to *out_dir*."""
+    return out_dir.parent / f".{out_dir.name}.{kind}-{secrets.token_hex(4)}"
+
+
+def make_build_dir(out_dir: Path) -> Path:
+    """Create and return an empty build folder next to *out_dir*.
+
+    Created with ``mkdir`` (not ``mkdtemp``) so it gets the usual permissions
+    that the published folder keeps.
+    """
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    while True:
+        build = _sibling_name(out_dir, "build")
+        try:
+            build.mkdir()
+            return build
+        except FileExistsError:
+            continue
+
+
+def _first_lines(source: str, count: int = SOURCE_LINES_SHOWN) -> str:
+    """The first *count* lines of a cell source, indented, with an ellipsis."""
+    lines = source.splitlines()
+    shown = [f"    {line}" for line in lines[:count]]
+    if len(lines) > count:
+        shown.append(f"    ... ({len(lines) - count} more lines)")
+    return "\n".join(shown)
+
+
+def describe_failure(notebook: Path, error: BaseException) -> str:
+    """A readable message for a notebook that failed with *error*."""
+    from papermill.exceptions import PapermillExecutionError
+
+    if isinstance(error, PapermillExecutionError):
+        return (
+            f"notebook {notebook.name} failed at In [{error.exec_count}] (cell index "
+            f"{error.cell_index}, from 0, counting papermill's injected-parameters cell)\n"
+            f"  {error.ename}: {error.evalue}\n"
+            f"  cell source:\n{_first_lines(error.source or '')}"
+        )
+    return f"notebook {notebook.name} could not be executed\n  {type(error).__name__}: {error}"
+
+
+def _replace_path_in_file(path: Path, old: Path, new: Path) -> None:
+    """Replace every JSON-escaped occurrence of folder *old* by *new* in *path*."""
+    old_text = json.dumps(str(old))[1:-1]
+    new_text = json.dumps(str(new))[1:-1]
+    text = path.read_text(encoding="utf-8")
+    if old_text in text:
+        path.write_text(text.replace(old_text, new_text), encoding="utf-8")
+
+
+def execute_notebook(notebook: Path, data_dir: Path, build: Path, parameters: Mapping[str, object]) -> Path:
+    """Execute *notebook* with papermill, writing outputs into *build*.
+
+    Returns the executed copy ``build/notebooks/<name>``.  papermill's own
+    exceptions propagate.
+    """
+    import papermill
+
+    executed = build / "notebooks" / notebook.name
+    executed.parent.mkdir(parents=True, exist_ok=True)
+    papermill.execute_notebook(
+        str(notebook),
+        str(executed),
+        parameters={"DATA_DIR": str(data_dir), "OUTPUT_DIR": str(build), **parameters},
+        kernel_name=KERNEL_NAME,
+        language="python",
+        cwd=str(notebook.parent),
+        progress_bar=False,
+        log_output=False,
+    )
+    return executed
+
+
+def execute_all(
+    notebooks: Sequence[Path],
+    data_dir: Path,
+    build: Path,
+    out_dir: Path,
+    parameters: Mapping[str, object],
+    log: Log = print,
+) -> list[Path]:
+    """Execute *notebooks* in order, logging one progress line each.
+
+    Raises :class:`NotebookExecutionError` on the first failure.  Returns the
+    executed copies, in which *build* is replaced by *out_dir*.
+    """
+    executed = []
+    total = len(notebooks)
+    for number, notebook in enumerate(notebooks, start=1):
+        prefix = f"[{number}/{total}] {notebook.stem} ..."
+        started = time.monotonic()
+        try:
+            path = execute_notebook(notebook, data_dir, build, parameters)
+        except Exception as error:
+            log(f"{prefix} FAILED ({time.monotonic() - started:.1f} s)")
+            raise NotebookExecutionError(notebook.name, describe_failure(notebook, error)) from error
+        _replace_path_in_file(path, build, out_dir)
+        executed.append(path)
+        log(f"{prefix} ok ({time.monotonic() - started:.1f} s)")
+    return executed
+
+
+# --------------------------------------------------------------------------
+# Scorecard
+# --------------------------------------------------------------------------
+
+
+def _read_csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
+    """Header and rows (dictionaries of strings, kept verbatim) of a CSV file."""
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        rows = list(reader)
+        return list(reader.fieldnames or []), rows
+
+
+def read_paper_vs_run(tables_dir: Path) -> dict[str, list[dict[str, str]]]:
+    """Read every ``paper_vs_run_<notebook>.csv`` of *tables_dir*.
+
+    Returns ``{notebook stem: rows}`` in numeric notebook order.  Raises
+    :class:`ReportError` if a file lacks the ``id`` or ``status`` column.
+    """
+    reports = {}
+    for path in sorted(tables_dir.glob(f"{PAPER_VS_RUN_PREFIX}*.csv")):
+        header, rows = _read_csv(path)
+        missing = [column for column in ("id", "status") if column not in header]
+        if missing:
+            raise ReportError(f"{path.name} lacks column(s) {', '.join(missing)}")
+        reports[path.stem[len(PAPER_VS_RUN_PREFIX):]] = rows
+    return reports
+
+
+def _index_reports(reports: Mapping[str, list[dict[str, str]]]) -> dict[str, dict[str, dict[str, str]]]:
+    """``{id: {notebook: row}}``, keeping the first row of an id within a notebook."""
+    index: dict[str, dict[str, dict[str, str]]] = {}
+    for notebook, rows in reports.items():
+        for row in rows:
+            index.setdefault(row["id"], {}).setdefault(notebook, row)
+    return index
+
+
+def _scorecard_row(published: Mapping[str, str], reported: Mapping[str, dict[str, str]]) -> dict[str, str]:
+    """The scorecard row of one published number, given who reported it."""
+    expected = published.get("notebook") or ""
+    if not reported:
+        where = f" (expected from {expected})" if expected else ""
+        return {
+            "id": published["id"],
+            "source": published.get("source") or "",
+            "published": published.get("value") or "",
+            "reproduced": "",
+            "status": "not computed",
+            "note": f"no notebook reported this number{where}",
+        }
+    row = reported.get(expected) or next(iter(reported.values()))
+    result = {column: row.get(column) or "" for column in SCORECARD_COLUMNS}
+    result["id"] = published["id"]
+    result["source"] = result["source"] or published.get("source") or ""
+    result["published"] = result["published"] or published.get("value") or ""
+    return result
+
+
+def build_scorecard(
+    published_rows: Sequence[Mapping[str, str]] | None,
+    reports: Mapping[str, list[dict[str, str]]],
+) -> tuple[list[dict[str, str]], list[str]]:
+    """Merge the notebooks' reports into one row per published number.
+
+    Rows follow *published_rows* order; an id is taken from the notebook named
+    in its ``notebook`` column when that notebook reported it, else from the
+    first notebook (numeric order) that did; an id nobody reported gets status
+    ``not computed``.  Without *published_rows*, every reported row is kept.
+    Returns ``(rows, reported ids missing from the published list)``.
+    """
+    index = _index_reports(reports)
+    if published_rows is None:
+        rows = [_scorecard_row({"id": id_}, by_notebook) for id_, by_notebook in index.items()]
+        return rows, []
+    rows = [_scorecard_row(published, index.get(published["id"], {})) for published in published_rows]
+    known = {published["id"] for published in published_rows}
+    return rows, [id_ for id_ in index if id_ not in known]
+
+
+def summarize_scorecard(rows: Sequence[Mapping[str, str]]) -> str:
+    """``scorecard: 230 match, 10 differs, 13 not reproducible, 0 not computed``."""
+    counts = Counter(row["status"] for row in rows)
+    parts = [f"{counts.pop(status, 0)} {status}" for status in SCORECARD_STATUSES]
+    parts += [f"{count} {status!r} (unknown status)" for status, count in sorted(counts.items())]
+    return "scorecard: " + ", ".join(parts)
+
+
+def write_scorecard(path: Path, rows: Sequence[Mapping[str, str]]) -> None:
+    """Write the scorecard rows as CSV with :data:`SCORECARD_COLUMNS`."""
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=SCORECARD_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def published_results_path(data_dir: Path, override: Path | None = None) -> Path:
+    """``DATA/published_results.csv`` if present, else the project's copy."""
+    if override is not None:
+        return Path(override)
+    candidate = data_dir / PUBLISHED_RESULTS_NAME
+    return candidate if candidate.is_file() else DEFAULT_PUBLISHED_RESULTS
+
+
+def make_scorecard(build: Path, published_path: Path, log: Log = print) -> str | None:
+    """Write ``build/scorecard.csv`` if any notebook wrote a paper_vs_run file.
+
+    Returns the summary line (also logged), or None when there was nothing
+    to score.
+    """
+    reports = read_paper_vs_run(build / "tables")
+    if not reports:
+        return None
+    published = _read_csv(published_path)[1] if published_path.is_file() else None
+    rows, unknown = build_scorecard(published, reports)
+    write_scorecard(build / "scorecard.csv", rows)
+    if unknown:
+        log(f"warning: {len(unknown)} reported id(s) not in {published_path.name}: {', '.join(unknown)}")
+    summary = summarize_scorecard(rows)
+    log(summary)
+    return summary
+
+
+# --------------------------------------------------------------------------
+# HTML report
+# --------------------------------------------------------------------------
+
+
+_H1 = re.compile(r"^#\s+(\S.*?)\s*#*\s*$")
+
+
+def find_title(nb) -> str | None:
+    """The first level-1 markdown heading (``# Title``) of notebook *nb*."""
+    for cell in nb.cells:
+        if cell.cell_type != "markdown":
+            continue
+        for line in cell.source.splitlines():
+            match = _H1.match(line)
+            if match:
+                return match.group(1)
+    return None
+
+
+def heading_anchor(title: str) -> tuple[str, str]:
+    """``(anchor id, plain text)`` that nbconvert gives the heading ``# title``."""
+    from nbconvert.filters.markdown_mistune import markdown2html_mistune
+
+    rendered = markdown2html_mistune(f"# {title}").strip()
+    try:
+        element = ElementTree.fromstring(rendered)
+    except ElementTree.ParseError:
+        return "", title
+    for link in element.findall("a"):
+        element.remove(link)
+    return element.get("id", ""), "".join(element.itertext()).strip() or title
+
+
+def _display_path(path: Path) -> str:
+    """*path* relative to the project root when inside it (stable across machines)."""
+    try:
+        return str(path.relative_to(ROOT))
+    except ValueError:
+        return str(path)
+
+
+def intro_markdown(entries: Sequence[tuple[str, str, str]], data_dir: Path, summary: str | None) -> str:
+    """Markdown of the report's first cell: title, synthetic-cohort note, contents.
+
+    *entries* are ``(notebook stem, anchor id, heading text)``.  No date is
+    included so that identical runs give identical reports.
+    """
+    items = "\n".join(
+        f'<li><a href="#{html.escape(anchor)}">{html.escape(text)}</a> '
+        f"(<code>{html.escape(stem)}</code>)</li>"
+        for stem, anchor, text in entries
+    )
+    lines = [
+        f"# {REPORT_TITLE}",
+        "",
+        REPORT_SYNTHETIC_NOTE,
+        "",
+        f"Data folder: `{_display_path(data_dir)}`; {len(entries)} notebook(s) executed in order.",
+    ]
+    if summary:
+        lines += ["", f"Published vs reproduced ({summary}); details in `scorecard.csv`."]
+    lines += ["", "## Contents", "", f"<ol>\n{items}\n</ol>"]
+    return "\n".join(lines)
+
+
+def merge_notebooks(executed: Sequence[Path], data_dir: Path, summary: str | None):
+    """One nbformat notebook holding an intro cell then every executed notebook's cells.
+
+    A notebook without a ``# Title`` heading gets one (its file stem).  Cell
+    ids are renumbered so that they stay unique and deterministic.
+    """
+    import nbformat
+
+    merged = nbformat.v4.new_notebook()
+    entries, cells = [], []
+    for number, path in enumerate(executed, start=1):
+        nb = nbformat.read(path, as_version=4)
+        if number == 1:
+            merged.metadata = {k: copy.deepcopy(nb.metadata[k]) for k in ("kernelspec", "language_info") if k in nb.metadata}
+        title = find_title(nb)
+        own = [copy.deepcopy(cell) for cell in nb.cells]
+        if title is None:
+            title = path.stem
+            own.insert(0, nbformat.v4.new_markdown_cell(f"# {title}"))
+        anchor, text = heading_anchor(title)
+        entries.append((path.stem, anchor, text))
+        for index, cell in enumerate(own):
+            cell["id"] = f"nb{number:02d}-c{index:04d}"
+            cell.get("metadata", {}).pop("papermill", None)
+        cells.extend(own)
+    intro = nbformat.v4.new_markdown_cell(intro_markdown(entries, data_dir, summary))
+    intro["id"] = "report-intro"
+    merged.cells = [intro, *cells]
+    return merged
+
+
+def render_report(executed: Sequence[Path], data_dir: Path, summary: str | None, target: Path) -> None:
+    """Render the executed notebooks into one self-contained HTML page *target*.
+
+    Uses nbconvert's ``lab`` template without input prompts; code stays
+    visible and output images are already embedded as base64.
+    """
+    from nbconvert import HTMLExporter
+
+    merged = merge_notebooks(executed, data_dir, summary)
+    exporter = HTMLExporter(template_name="lab", exclude_input_prompt=True, embed_images=True)
+    resources = {"metadata": {"name": REPORT_TITLE, "path": str(executed[0].parent)}}
+    body, _ = exporter.from_notebook_node(merged, resources=resources)
+    target.write_text(body, encoding="utf-8")
+
+
+# --------------------------------------------------------------------------
+# Publishing
+# --------------------------------------------------------------------------
+
+
+def swap_into_place(build: Path, out_dir: Path, log: Log = print) -> None:
+    """Replace *out_dir* by *build* with two renames.
+
+    The old OUT is first renamed to ``.<OUT.name>.previous-<random>``; if the
+    build cannot then be renamed to OUT, the old OUT is restored and
+    :class:`PublishError` is raised.  The previous folder is deleted last.
+    """
+    previous = None
+    if out_dir.exists():
+        previous = _sibling_name(out_dir, "previous")
+        os.rename(out_dir, previous)
+    try:
+        os.rename(build, out_dir)
+    except OSError as error:
+        if previous is not None:
+            os.rename(previous, out_dir)
+        raise PublishError(f"could not move {build} to {out_dir}: {error}") from error
+    if previous is not None:
+        try:
+            shutil.rmtree(previous)
+        except OSError as error:
+            log(f"warning: could not delete the previous outputs {previous}: {error}")
+
+
+# --------------------------------------------------------------------------
+# Pipeline
+# --------------------------------------------------------------------------
+
+
+def finish_build(build: Path, executed: Sequence[Path], data_dir: Path, published_path: Path, log: Log) -> None:
+    """Write the scorecard and the HTML report into *build*."""
+    try:
+        summary = make_scorecard(build, published_path, log)
+        render_report(executed, data_dir, summary, build / "report.html")
+    except PipelineError:
+        raise
+    except Exception as error:
+        raise ReportError(f"could not build the scorecard or report: {type(error).__name__}: {error}") from error
+
+
+def run_pipeline(
+    data_dir: str | os.PathLike,
+    out_dir: str | os.PathLike,
+    notebooks: Sequence[str | os.PathLike] | None = None,
+    parameters: Mapping[str, object] | None = None,
+    *,
+    notebooks_dir: str | os.PathLike | None = None,
+    published_results: str | os.PathLike | None = None,
+    log: Log = print,
+) -> Path:
+    """Validate *data_dir*, execute the notebooks and publish everything as *out_dir*.
+
+    Parameters
+    ----------
+    data_dir, out_dir
+        Data folder and output folder (resolved to absolute paths; OUT is
+        replaced as a whole on success and untouched on failure).
+    notebooks
+        Notebook paths to run (sorted numerically); default: every
+        ``NN_*.ipynb`` of *notebooks_dir*.
+    parameters
+        Extra papermill parameters (JSON-serialisable), besides the injected
+        ``DATA_DIR`` and ``OUTPUT_DIR``.
+    notebooks_dir
+        Folder searched when *notebooks* is None; default :data:`NOTEBOOKS_DIR`.
+    published_results
+        Published-numbers file for the scorecard; default
+        ``DATA/published_results.csv`` if present, else the project's copy.
+    log
+        Called with each progress line.
+
+    Returns the resolved output folder.  Raises a :class:`PipelineError`
+    subclass on failure, after deleting the temporary build.
+    """
+    data = Path(data_dir).resolve()
+    out = Path(out_dir).resolve()
+    folder = Path(notebooks_dir).resolve() if notebooks_dir is not None else NOTEBOOKS_DIR
+    check_output_dir(out, protected=[data, folder])
+    if notebooks is None:
+        selected = discover_notebooks(folder)
+    else:
+        selected = sorted((Path(p).resolve() for p in notebooks), key=notebook_sort_key)
+    if not selected:
+        raise NoNotebooksError(f"no notebook to run (looked for {NOTEBOOK_GLOB} in {folder})")
+    check_output_dir(out, protected={p.parent for p in selected})
+    validate_data(data)
+    published_path = published_results_path(data, Path(published_results) if published_results else None)
+
+    build = make_build_dir(out)
+    try:
+        executed = execute_all(selected, data, build, out, dict(parameters or {}), log)
+        finish_build(build, executed, data, published_path, log)
+        swap_into_place(build, out, log)
+    except BaseException:
+        shutil.rmtree(build, ignore_errors=True)
+        raise
+    log(f"wrote {out}")
+    return out
+
+
+# --------------------------------------------------------------------------
+# Command line
+# --------------------------------------------------------------------------
+
+
+HELP_EPILOG = """\
+OUT is fully generated: on success it is replaced as a whole by the new
+results (tables/, figures/, notebooks/ with the executed copies,
+scorecard.csv, report.html), so files in OUT that the run does not produce
+disappear.  On failure OUT is left exactly as it was.  The runner refuses to
+use the project root, its data/, notebooks/ or src/ folders, the home folder,
+an ancestor of the project, a folder holding .git, or a folder containing the
+data or the notebooks.
+
+exit codes:
+  0  every notebook ran; OUT holds the new results
+  1  a notebook (or the scorecard/report) failed; OUT untouched
+  2  invalid data (the validation report is printed), a refused OUT, no
+     matching notebook, or a usage error; nothing written
+
+example:
+  python -m src.runner --data data --out outputs
+  python -m src.runner --data data --out /tmp/out --only 03 -p N_BOOT=200
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``python -m src.runner``."""
+    parser = argparse.ArgumentParser(
+        prog="python -m src.runner",
+        description=(
+            "Validate a data folder, execute notebooks/NN_*.ipynb in numeric order\n"
+            "with papermill, and publish tables, figures, executed notebooks, a\n"
+            "scorecard (published vs reproduced) and an HTML report into OUT."
+        ),
+        epilog=HELP_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--data",
+        metavar="DATA",
+        default=str(DEFAULT_DATA_DIR),
+        help="data folder, validated before any notebook runs and passed as DATA_DIR "
+        "(default: the bundled data/)",
+    )
+    parser.add_argument(
+        "--out",
+        metavar="OUT",
+        default=str(DEFAULT_OUT_DIR),
+        help="output folder, passed as OUTPUT_DIR and REPLACED as a whole on success "
+        "(default: the project's outputs/)",
+    )
+    parser.add_argument(
+        "--only",
+        metavar="PATTERN",
+        help="run only the notebooks whose file name contains PATTERN (debugging; "
+        "OUT then holds only their results)",
+    )
+    parser.add_argument(
+        "-p",
+        "--parameter",
+        metavar="NAME=VALUE",
+        action="append",
+        default=[],
+        help="extra notebook parameter; VALUE is read as JSON when it parses "
+        "(3, 0.5, true, \"text\", [1, 2]) and as a plain string otherwise; repeatable",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command-line entry point; returns the exit status (see ``--help``)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        parameters = parse_parameters(args.parameter)
+    except ValueError as error:
+        parser.error(f"-p: {error}")
+    notebooks = None
+    if args.only:
+        notebooks = discover_notebooks(NOTEBOOKS_DIR, args.only)
+        if not notebooks:
+            print(f"error: no notebook in {NOTEBOOKS_DIR} matches {args.only!r}", file=sys.stderr)
+            return NoNotebooksError.exit_code
+    try:
+        run_pipeline(args.data, args.out, notebooks, parameters, notebooks_dir=NOTEBOOKS_DIR)
+    except PipelineError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return error.exit_code
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

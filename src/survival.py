@@ -1,0 +1,694 @@
+"""Survival-analysis helpers for notebooks 04-07, the lifelines way.
+
+Kaplan-Meier estimates (`km_fit`, `km_summary`, `survival_at`, `km_table`),
+the log-rank test (`logrank`, `univariate_logrank_table`), Cox proportional
+hazards (`cox_fit`, `cox_table`, `ph_table`), group comparisons for a
+"Table 2" (`compare_groups`, `categorical_tests`), the two-level factors of
+the paper (`dichotomise`, `add_factors`, `table3_factors`) and plots
+(`plot_km`, `plot_forest`).
+
+Conventions, stated once:
+- Times are whatever the caller passes (the notebooks use months).
+- Kaplan-Meier median = first time S(t) <= 0.5 (lifelines, as SPSS, which the
+  paper used; R's survfit takes a midpoint when S(t) is exactly 0.5 over an
+  interval). Kaplan-Meier confidence bands are lifelines' log(-log) bands
+  (R's survfit default is "log"); the CI of the median is read off those bands.
+- Log-rank: lifelines `logrank_test` (hypergeometric variance, as R survdiff).
+- Cox: lifelines `CoxPHFitter`, Efron's method for tied times (R's default;
+  SPSS uses Breslow). Wald p-values and Wald confidence intervals.
+- Plotting functions take `ax=None` (fall back to `plt.gca()`), pass
+  `**kwargs` on, and return `ax`.
+Nothing here changes global state on import.
+"""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+CONFIDENCE_NOTE = "95% CI: log(-log) transformed (lifelines); R's survfit default is the log transform"
+
+
+# --- Kaplan-Meier -------------------------------------------------------------
+
+def km_fit(durations, event_observed, label=None, alpha=0.05):
+    """Fit and return a lifelines `KaplanMeierFitter` (CI level 1 - `alpha`).
+
+    `event_observed` is 1 for an event (death) and 0 for a censored time.
+    """
+    from lifelines import KaplanMeierFitter
+
+    durations = pd.Series(durations, dtype=float).reset_index(drop=True)
+    events = pd.Series(event_observed).astype(int).reset_index(drop=True)
+    return KaplanMeierFitter(alpha=alpha).fit(durations, events, label=label)
+
+
+def km_by_group(df, duration_col, event_col, group_col, order=None, alpha=0.05) -> dict:
+    """One fitted Kaplan-Meier per level of `group_col` -> dict label -> fitter.
+
+    `order` fixes the order of the levels (levels absent from `df` are left
+    out); default: sorted levels. Rows with a missing group are ignored.
+    """
+    present = df[group_col].dropna().unique().tolist()
+    levels = [g for g in order if g in present] if order is not None else sorted(present)
+    return {g: km_fit(df.loc[df[group_col] == g, duration_col], df.loc[df[group_col] == g, event_col],
+                      label=str(g), alpha=alpha) for g in levels}
+
+
+def _finite(x) -> float:
+    """`x` as a float, NaN when infinite (a median or limit 'not reached')."""
+    x = float(x)
+    return x if np.isfinite(x) else np.nan
+
+
+def _fmt(x, digits=1) -> str:
+    return "NR" if not np.isfinite(x) else f"{x:.{digits}f}"
+
+
+def km_summary(kmf, digits=1) -> dict:
+    """Median survival with its confidence interval, from a fitted Kaplan-Meier.
+
+    Returns a dict: `label`, `n`, `events`, `median`, `ci_low`, `ci_high`
+    (NaN when not reached: the curve, or the band, never falls to 0.5) and
+    `text` such as "7.8 (95% CI 5.1-10.2)", where NR means not reached.
+    The median is the first time S(t) <= 0.5; its CI is read off the
+    log(-log) band (lifelines `median_survival_times(kmf.confidence_interval_)`).
+    """
+    from lifelines.utils import median_survival_times
+
+    ci = median_survival_times(kmf.confidence_interval_)
+    median, low, high = float(kmf.median_survival_time_), float(ci.iloc[0, 0]), float(ci.iloc[0, 1])
+    level = round(100 * (1 - kmf.alpha))
+    text = f"{_fmt(median, digits)} ({level}% CI {_fmt(low, digits)}-{_fmt(high, digits)})"
+    return {"label": kmf._label, "n": int(kmf.event_table["entrance"].sum()),
+            "events": int(kmf.event_table["observed"].sum()), "median": _finite(median),
+            "ci_low": _finite(low), "ci_high": _finite(high), "text": text}
+
+
+def km_table(fitters) -> pd.DataFrame:
+    """`km_summary` of several fitted Kaplan-Meier curves, one row each."""
+    fitters = fitters.values() if isinstance(fitters, dict) else fitters
+    return pd.DataFrame([km_summary(k) for k in fitters])
+
+
+def survival_at(kmf, times, percent=False) -> pd.DataFrame:
+    """S(t) with its confidence limits at the given times (landmarks).
+
+    Columns: `time`, `at_risk` (patients still followed at t: time >= t),
+    `survival`, `ci_low`, `ci_high` (log(-log) band), multiplied by 100 when
+    `percent`. A time beyond the last follow-up gives NaN unless the curve
+    has already reached 0 (the estimate is not defined there).
+    """
+    sf = kmf.survival_function_.iloc[:, 0]
+    ci = kmf.confidence_interval_
+    durations = np.asarray(kmf.durations, dtype=float)
+    rows = []
+    for t in np.atleast_1d(times).astype(float):
+        i = sf.index.searchsorted(t, side="right") - 1  # last step at or before t
+        s, lo, hi = sf.iloc[i], ci.iloc[i, 0], ci.iloc[i, 1]
+        if t > durations.max() and s > 0:
+            s = lo = hi = np.nan
+        rows.append({"time": t, "at_risk": int((durations >= t).sum()), "survival": s,
+                     "ci_low": lo, "ci_high": hi})
+    out = pd.DataFrame(rows)
+    if percent:
+        out[["survival", "ci_low", "ci_high"]] *= 100
+    return out
+
+
+# --- log-rank test --------------------------------------------------------------
+
+def logrank(df, duration_col, event_col, group_col) -> tuple[float, float]:
+    """Log-rank test of equal survival across the levels of `group_col`.
+
+    Returns `(statistic, p)`: the chi-square statistic (observed minus expected
+    deaths, hypergeometric variance as R's survdiff; 1 degree of freedom for
+    two groups, k - 1 for k groups) and its p-value. Returns `(nan, nan)` and
+    prints a note when there are fewer than two groups or no events.
+    """
+    from lifelines.statistics import logrank_test, multivariate_logrank_test
+
+    d = df[[duration_col, event_col, group_col]].dropna()
+    levels = d[group_col].unique()
+    if len(levels) < 2 or d[event_col].sum() == 0:
+        print(f"log-rank test by {group_col} skipped: "
+              f"{'fewer than two groups' if len(levels) < 2 else 'no events'}.")
+        return np.nan, np.nan
+    if len(levels) == 2:
+        a, b = (d[group_col] == levels[0]), (d[group_col] == levels[1])
+        res = logrank_test(d.loc[a, duration_col], d.loc[b, duration_col],
+                           event_observed_A=d.loc[a, event_col], event_observed_B=d.loc[b, event_col])
+    else:
+        res = multivariate_logrank_test(d[duration_col], d[group_col], d[event_col])
+    return float(res.test_statistic), float(res.p_value)
+
+
+def format_p(p, digits=3) -> str:
+    """A p-value as printed in a paper: 'p = 0.012', 'p < 0.001', 'p = n/a'."""
+    if p is None or not np.isfinite(p):
+        return "p = n/a"
+    floor = 10 ** -digits
+    return f"p < {floor:.{digits}f}" if p < floor else f"p = {p:.{digits}f}"
+
+
+# --- two-level factors ----------------------------------------------------------
+
+def dichotomise(series, cutoff, labels=None) -> pd.Series:
+    """Split a numeric series at `cutoff` into "<c" (below) and ">=c" (at or above).
+
+    Returns an ordered categorical with the two labels as categories (both
+    kept even if one is empty); missing values stay missing. `labels` renames
+    the two levels, e.g. ("0", ">=1") for performance status. The labels are
+    those of `helpers.split_at` (Tables 1 and 3 dichotomise the same way).
+    """
+    from src.helpers import split_at
+
+    default = (f"<{cutoff}", f">={cutoff}")
+    out = split_at(pd.to_numeric(pd.Series(series), errors="coerce"), cutoff)
+    if labels is not None:
+        out = out.map(dict(zip(default, labels)))
+    return out.astype(pd.CategoricalDtype(list(labels or default), ordered=True))
+
+
+def add_factors(df, cutoffs: dict) -> pd.DataFrame:
+    """Add the labelled two-level factors used by Tables 2-3 (a copy of `df`).
+
+    For each `column: cutoff` in `cutoffs`, adds `<column>_group` ("<c"/">=c").
+    When present, also adds `sex_group` (male/female), `ps_group` ("0" / ">=1":
+    the paper's "1+2"), `ascites_group` (ascites / no ascites), `pvtt_group`
+    (PVTT / no PVTT) and `sorafenib_group` (sorafenib / no sorafenib).
+    """
+    out = df.copy()
+    for column, cutoff in cutoffs.items():
+        out[f"{column}_group"] = dichotomise(out[column], cutoff)
+    if "sex" in out:
+        out["sex_group"] = out["sex"].map({"M": "male", "F": "female"})
+    if "ecog_ps" in out:
+        out["ps_group"] = dichotomise(out["ecog_ps"], 1, labels=("0", ">=1"))
+    for column, name in [("ascites", "ascites"), ("pvtt", "PVTT")]:
+        if column in out:
+            out[f"{column}_group"] = out[column].map({"yes": name, "no": f"no {name}"})
+    if "sorafenib" in out:
+        out["sorafenib_group"] = np.where(out["sorafenib"].astype(bool), "sorafenib", "no sorafenib")
+    return out
+
+
+# Table 3 of the paper: id key (as in published_results.csv) -> display name, in the paper's order.
+TABLE3_NAMES = {
+    "age": "Age (years)", "sex": "Sex", "ps": "Performance status", "plt": "Platelet count (10^4/uL)",
+    "alb": "Albumin (g/dL)", "tbil": "Total bilirubin (mg/dL)", "pt": "Prothrombin activity (%)",
+    "alt": "ALT (U/L)", "ast": "AST (U/L)", "afp": "AFP (ng/mL)", "dcp": "DCP (mAU/mL)",
+    "ascites": "Ascites", "pvtt": "Portal vein thrombosis", "sorafenib": "Sorafenib",
+}
+# The factors of Table 3 that are dichotomised at a cut-off: id key -> column of the SPP frame.
+TABLE3_CUTOFF_COLUMNS = {"age": "age", "plt": "platelets", "alb": "albumin", "tbil": "total_bilirubin",
+                         "pt": "prothrombin_activity", "alt": "alt", "ast": "ast", "afp": "afp", "dcp": "dcp"}
+
+
+def table3_factors(cutoffs: dict) -> dict:
+    """The factors of Table 3 as `key -> (column, reference level, other level)`.
+
+    `cutoffs` maps SPP-frame columns (age, platelets, albumin, total_bilirubin,
+    prothrombin_activity, alt, ast, afp, dcp) to cut-offs, as given to
+    `add_factors`; a column without a cut-off is left out. The reference is
+    the level the paper names first ("<70 vs >=70" -> reference "<70";
+    "Ascites (yes vs no)" -> reference ascites; "Sorafenib (yes vs no)" ->
+    reference sorafenib), so a hazard ratio reads "other vs reference".
+    Keys are those of `TABLE3_NAMES`, in the paper's order.
+    """
+    fixed = {"sex": ("sex_group", "male", "female"), "ps": ("ps_group", "0", ">=1"),
+             "ascites": ("ascites_group", "ascites", "no ascites"),
+             "pvtt": ("pvtt_group", "PVTT", "no PVTT"),
+             "sorafenib": ("sorafenib_group", "sorafenib", "no sorafenib")}
+    out = {}
+    for key in TABLE3_NAMES:
+        column = TABLE3_CUTOFF_COLUMNS.get(key)
+        if column is None:
+            out[key] = fixed[key]
+        elif column in cutoffs:
+            out[key] = (f"{column}_group", f"<{cutoffs[column]}", f">={cutoffs[column]}")
+    return out
+
+
+def _factor_column(spec):
+    return spec[0] if isinstance(spec, tuple) else spec
+
+
+def univariate_logrank_table(df, factors: dict, duration_col, event_col, names=None) -> pd.DataFrame:
+    """One log-rank test per two-level factor.
+
+    `factors` maps a name to a column, or to `(column, reference, other)` as
+    for `cox_table`. Returns, per factor: `levels`, `n` and `events` per level
+    ("18 / 20"), median survival per level, the chi-square `statistic` and `p`.
+    A factor with fewer than two levels in `df` gets p = NaN and a `note`.
+    `names` optionally maps a name to a longer display name (`factor` column).
+    """
+    rows = []
+    for key, spec in factors.items():
+        column = _factor_column(spec)
+        d = df[[duration_col, event_col, column]].dropna()
+        levels = list(spec[1:]) if isinstance(spec, tuple) else sorted(d[column].unique())
+        levels = [lv for lv in levels if (d[column] == lv).any()]
+        row = {"key": key, "factor": (names or {}).get(key, key), "levels": " / ".join(map(str, levels)),
+               "n": " / ".join(str(int((d[column] == lv).sum())) for lv in levels),
+               "events": " / ".join(str(int(d.loc[d[column] == lv, event_col].sum())) for lv in levels),
+               "median": " / ".join(_fmt(km_fit(d.loc[d[column] == lv, duration_col],
+                                                 d.loc[d[column] == lv, event_col]).median_survival_time_)
+                                     for lv in levels),
+               "statistic": np.nan, "p": np.nan, "note": ""}
+        if len(levels) < 2:
+            row["note"] = "one level only: no test"
+            print(f"{key}: only one level in these data, log-rank test skipped.")
+        elif d[event_col].sum() == 0:
+            row["note"] = "no events: no test"
+            print(f"{key}: no events, log-rank test skipped.")
+        else:
+            row["statistic"], row["p"] = logrank(d, duration_col, event_col, column)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+# --- Cox proportional hazards ----------------------------------------------------
+
+def cox_design(df, duration_col, event_col, covariates: dict) -> pd.DataFrame:
+    """The data a Cox model sees: duration, event and one 0/1 column per covariate.
+
+    `covariates` maps a name to `(column, reference level, other level)`; the
+    0/1 column is 1 for the other level, so exp(coef) is the hazard ratio of
+    "other vs reference". Rows with another value or a missing one are dropped.
+    """
+    d = df[[duration_col, event_col]].astype(float).copy()
+    for name, (column, reference, other) in covariates.items():
+        d[name] = np.where(df[column] == other, 1.0, np.where(df[column] == reference, 0.0, np.nan))
+    return d.dropna().reset_index(drop=True)
+
+
+def cox_fit(df, duration_col, event_col, covariates: dict, alpha=0.05):
+    """Fit a Cox model (lifelines `CoxPHFitter`, Efron ties) on `cox_design` data.
+
+    Returns `(fitted model, design data)`, or `(None, design data)` with a
+    printed note when it cannot be fitted (no events, no usable covariate,
+    or an error of the fit). A covariate left with a single level, or with
+    no event in one of its levels (its hazard ratio would run off to 0 or
+    infinity), is dropped with a note; convergence warnings are printed.
+    """
+    from lifelines import CoxPHFitter
+
+    d = cox_design(df, duration_col, event_col, covariates)
+    for c in covariates:
+        if d[c].nunique() < 2:
+            print(f"Cox model: '{c}' has a single level in these data and is left out.")
+        elif d.groupby(c)[event_col].sum().min() == 0:
+            print(f"Cox model: '{c}' has a level without any event (hazard ratio not estimable) and is left out.")
+        else:
+            continue
+        d = d.drop(columns=c)
+    if d[event_col].sum() == 0 or d.shape[1] <= 2:
+        print("Cox model not fitted: " + ("no events." if d[event_col].sum() == 0 else "no covariate left."))
+        return None, d
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            cph = CoxPHFitter(alpha=alpha).fit(d, duration_col=duration_col, event_col=event_col)
+    except Exception as err:  # lifelines raises ConvergenceError when the fit breaks down
+        print(f"Cox model not fitted: {type(err).__name__}: {err}")
+        return None, d
+    for w in caught:
+        if "Convergence" in w.category.__name__:
+            print(f"Cox model warning: {str(w.message).splitlines()[0]}")
+    return cph, d
+
+
+COX_COLUMNS = ["key", "factor", "comparison", "hr", "ci_low", "ci_high", "p", "n", "events", "note"]
+
+
+def cox_table(df, duration_col, event_col, covariates: dict, alpha=0.05, names=None) -> pd.DataFrame:
+    """Hazard ratios of a Cox model, one row per covariate.
+
+    `covariates` maps a name to `(column, reference level, other level)`.
+    Columns: `key`, `factor` (display name from `names`, else the key),
+    `comparison` (the direction in words: "other vs reference", e.g.
+    "no sorafenib vs sorafenib"), `hr`, `ci_low`, `ci_high` (Wald interval,
+    level 1 - `alpha`), `p` (Wald test of log HR = 0), `n`, `events`, `note`.
+    Efron's method for ties (lifelines); SPSS uses Breslow.
+    """
+    cph, d = cox_fit(df, duration_col, event_col, covariates, alpha=alpha)
+    level = f"{round(100 * (1 - alpha))}%"
+    rows = []
+    for key, (column, reference, other) in covariates.items():
+        row = {"key": key, "factor": (names or {}).get(key, key), "comparison": f"{other} vs {reference}",
+               "hr": np.nan, "ci_low": np.nan, "ci_high": np.nan, "p": np.nan,
+               "n": len(d), "events": int(d[event_col].sum()), "note": ""}
+        if cph is not None and key in cph.summary.index:
+            s = cph.summary.loc[key]
+            row.update(hr=float(s["exp(coef)"]), ci_low=float(s[f"exp(coef) lower {level}"]),
+                       ci_high=float(s[f"exp(coef) upper {level}"]), p=float(s["p"]))
+        else:
+            row["note"] = "not estimable on these data"
+        rows.append(row)
+    return pd.DataFrame(rows, columns=COX_COLUMNS)
+
+
+def cox_ids(table: pd.DataFrame, prefix: str) -> dict:
+    """`{<prefix>_<stat>_<key>: value}` for stat in hr, ci_low, ci_high, p (ids of published_results.csv)."""
+    out = {}
+    for _, row in table.iterrows():
+        for stat in ("hr", "ci_low", "ci_high", "p"):
+            out[f"{prefix}_{stat}_{row['key']}"] = float(row[stat])
+    return out
+
+
+def table3(univariate: pd.DataFrame, multivariable: pd.DataFrame) -> pd.DataFrame:
+    """Table 3 layout: each factor with its univariate log-rank p and, for the
+    factors in the Cox model, the direction, HR, CI and Wald p."""
+    uni = univariate[["key", "factor", "levels", "n", "events", "p"]].rename(columns={"p": "univariate p"})
+    multi = multivariable[["key", "comparison", "hr", "ci_low", "ci_high", "p"]].rename(
+        columns={"p": "multivariable p"})
+    return uni.merge(multi, on="key", how="left")
+
+
+def count_ties(durations, event_observed) -> int:
+    """Number of distinct event times shared by two or more events (where Efron
+    and Breslow, the two usual ways of handling ties in a Cox model, differ)."""
+    times = pd.Series(np.asarray(durations, dtype=float))[np.asarray(event_observed).astype(bool)]
+    return int((times.value_counts() > 1).sum())
+
+
+def ph_table(cph, design, time_transform="rank") -> pd.DataFrame:
+    """Test of proportional hazards per covariate (scaled Schoenfeld residuals).
+
+    lifelines `proportional_hazard_test` with the given time transform; it does
+    not reproduce R's `cox.zph` (survival >= 3.0) exactly. A small p suggests
+    the hazard ratio changes over time. Empty table when `cph` is None.
+    """
+    from lifelines.statistics import proportional_hazard_test
+
+    if cph is None:
+        return pd.DataFrame(columns=["covariate", "statistic", "p"])
+    res = proportional_hazard_test(cph, design, time_transform=time_transform)
+    s = res.summary.reset_index()
+    s.columns = ["covariate"] + list(s.columns[1:])
+    return s.rename(columns={"test_statistic": "statistic"})[["covariate", "statistic", "p"]]
+
+
+# --- comparing two groups (Table 2) -----------------------------------------------
+
+# Table 2 of the paper: id key (as in published_results.csv) -> column of the SPP frame prepared by
+# `add_factors` (with the level order of the paper where the column is not already ordered).
+TABLE2_CATEGORICAL = {
+    "sex": ("sex_group", ["male", "female"]), "ps": "ps_group", "ascites": ("ascites", ["yes", "no"]),
+    "pvtt": ("pvtt", ["yes", "no"]), "distribution": ("tumor_distribution", ["unilateral", "bilateral"]),
+    "tumor_count": "tumor_count_group", "tumor_size": "max_tumor_size_mm_group",
+}
+TABLE2_CONTINUOUS = {"age": "age", "alt": "alt", "ast": "ast", "tbil": "total_bilirubin", "alb": "albumin",
+                     "pt": "prothrombin_activity", "plt": "platelets", "afp": "afp", "dcp": "dcp"}
+TABLE2_DIGITS = {"tbil": 1, "alb": 1, "plt": 1}  # decimals printed in the paper (others: 0)
+
+CATEGORICAL_TESTS = {"fisher": "Fisher's exact (two-sided)", "chi2": "chi-square (no correction)",
+                     "chi2_yates": "chi-square (Yates' correction)"}
+CONTINUOUS_TESTS = {"student": "Student's t (equal variances)", "welch": "Welch's t",
+                    "mannwhitney": "Mann-Whitney U"}
+
+
+def _levels(df, spec):
+    column, levels = spec if isinstance(spec, tuple) else (spec, None)
+    if levels is None:
+        s = df[column]
+        levels = list(s.cat.categories) if isinstance(s.dtype, pd.CategoricalDtype) else sorted(s.dropna().unique())
+    return column, list(levels)
+
+
+def crosstab(df, group_col, column, levels, groups) -> np.ndarray:
+    """Counts: one row per group, one column per level (levels and groups in order)."""
+    return np.array([[int(((df[group_col] == g) & (df[column] == lv)).sum()) for lv in levels] for g in groups])
+
+
+def categorical_p(table, test="fisher") -> float:
+    """p-value for a groups x levels table of counts.
+
+    `test`: "fisher" (Fisher's exact, two-sided: sums the probabilities of all
+    tables with the same margins no more likely than the observed one),
+    "chi2" (Pearson chi-square, no correction), "chi2_yates" (with Yates'
+    continuity correction, applied by scipy to 2x2 tables only). Rows or
+    columns that are all zero are dropped; NaN when fewer than two remain.
+    Tables larger than 2x2 use scipy's r x c version of each test.
+    """
+    t = np.asarray(table)
+    t = t[t.sum(axis=1) > 0][:, t.sum(axis=0) > 0]
+    if t.shape[0] < 2 or t.shape[1] < 2:
+        return np.nan
+    if test == "fisher":
+        return float(stats.fisher_exact(t)[1])
+    if test in ("chi2", "chi2_yates"):
+        return float(stats.chi2_contingency(t, correction=(test == "chi2_yates"))[1])
+    raise ValueError(f"unknown categorical test {test!r}: use one of {list(CATEGORICAL_TESTS)}")
+
+
+def continuous_p(a, b, test="student") -> float:
+    """p-value comparing two samples: "student" (t-test, equal variances),
+    "welch" (t-test, unequal variances) or "mannwhitney" (two-sided U test).
+    NaN when a group has fewer than two values (one for Mann-Whitney)."""
+    a, b = pd.Series(a).dropna().astype(float), pd.Series(b).dropna().astype(float)
+    if test in ("student", "welch"):
+        if min(len(a), len(b)) < 2 or (len(a) + len(b) < 3):
+            return np.nan
+        return float(stats.ttest_ind(a, b, equal_var=(test == "student"))[1])
+    if test == "mannwhitney":
+        return float(stats.mannwhitneyu(a, b, alternative="two-sided")[1]) if min(len(a), len(b)) else np.nan
+    raise ValueError(f"unknown continuous test {test!r}: use one of {list(CONTINUOUS_TESTS)}")
+
+
+def compare_groups(df, group_col, categorical: dict, continuous: dict, test_categorical="fisher",
+                   test_continuous="student", groups=None) -> pd.DataFrame:
+    """Characteristics of groups side by side with a p-value per variable (a "Table 2").
+
+    `categorical` maps a name to a column, or to `(column, [levels in order])`
+    (default order: the categories of a categorical column, else sorted);
+    `continuous` maps a name to a column. `groups` fixes the group order
+    (default: sorted). Returns a long table: one row per (variable, level)
+    for counts and per (variable, median/min/max) for continuous variables,
+    a column per group, then `p` and `test`. With fewer than two groups p is NaN.
+    """
+    groups = groups if groups is not None else sorted(df[group_col].dropna().unique())
+    groups = [g for g in groups if (df[group_col] == g).any()]
+    rows = []
+    for name, spec in categorical.items():
+        column, levels = _levels(df, spec)
+        table = crosstab(df, group_col, column, levels, groups)
+        p = categorical_p(table, test_categorical) if len(groups) >= 2 else np.nan
+        for j, lv in enumerate(levels):
+            rows.append({"variable": name, "column": column, "level": str(lv),
+                         **{g: table[i, j] for i, g in enumerate(groups)},
+                         "p": p, "test": CATEGORICAL_TESTS[test_categorical]})
+    for name, column in continuous.items():
+        values = [df.loc[df[group_col] == g, column].dropna() for g in groups]
+        p = continuous_p(values[0], values[1], test_continuous) if len(groups) == 2 else np.nan
+        for stat in ("median", "min", "max"):
+            rows.append({"variable": name, "column": column, "level": stat,
+                         **{g: getattr(v, stat)() for g, v in zip(groups, values)},
+                         "p": p, "test": CONTINUOUS_TESTS[test_continuous]})
+    return pd.DataFrame(rows)
+
+
+def format_comparison(long: pd.DataFrame, groups=None, digits: dict | None = None) -> pd.DataFrame:
+    """The paper's layout of a `compare_groups` table: one row per variable,
+    counts as "14/5" in level order and continuous values as "median (min-max)".
+    `digits` maps a variable to its number of decimals (default 0)."""
+    groups = groups or [c for c in long.columns if c not in ("variable", "column", "level", "p", "test")]
+    rows = []
+    for name, block in long.groupby("variable", sort=False):
+        k = (digits or {}).get(name, 0)
+        if set(block["level"]) == {"median", "min", "max"}:
+            v = block.set_index("level")
+            cells = {g: f"{v.at['median', g]:.{k}f} ({v.at['min', g]:.{k}f}-{v.at['max', g]:.{k}f})" for g in groups}
+            levels = "median (range)"
+        else:
+            cells = {g: "/".join(str(int(x)) for x in block[g]) for g in groups}
+            levels = "/".join(block["level"])
+        rows.append({"variable": name, "levels": levels, **cells, "p": block["p"].iloc[0],
+                     "test": block["test"].iloc[0]})
+    return pd.DataFrame(rows)
+
+
+def categorical_tests(df, group_col, categorical: dict, groups=None) -> pd.DataFrame:
+    """For each categorical variable, the p-value of every categorical test
+    (Fisher's exact, chi-square without and with Yates' correction), so one
+    can see which test a published table used."""
+    groups = groups if groups is not None else sorted(df[group_col].dropna().unique())
+    groups = [g for g in groups if (df[group_col] == g).any()]
+    rows = []
+    for name, spec in categorical.items():
+        column, levels = _levels(df, spec)
+        table = crosstab(df, group_col, column, levels, groups)
+        rows.append({"variable": name, "table": " | ".join("/".join(map(str, r)) for r in table),
+                     **{t: categorical_p(table, t) for t in CATEGORICAL_TESTS}})
+    return pd.DataFrame(rows)
+
+
+def printed_categorical_tests(published: pd.DataFrame, prefix: str, group_tokens) -> pd.DataFrame:
+    """`categorical_tests` recomputed on the counts the paper printed.
+
+    Reads the count ids `<prefix>_<variable>_<level>_<group token>` of
+    `published_results.csv` (group tokens in row order, e.g. ["sor", "oth"];
+    levels in file order) and applies every categorical test to each table.
+    Column `totals` shows the printed counts added up per group.
+    """
+    counts = published[published["statistic"].eq("count") & published["id"].str.startswith(prefix + "_")]
+    rows = {}
+    for pid, value in zip(counts["id"], counts["value"]):
+        stem, group = pid[len(prefix) + 1:].rsplit("_", 1)
+        if group in group_tokens:
+            rows.setdefault(stem, {})[group] = int(float(value))
+    tables = {}
+    for stem, by_group in rows.items():
+        variable, level = _split_stem(stem, rows)
+        tables.setdefault(variable, {})[level] = [by_group.get(g, 0) for g in group_tokens]
+    out = []
+    for variable, levels in tables.items():
+        t = np.array(list(levels.values())).T  # groups x levels
+        out.append({"variable": variable, "table": " | ".join("/".join(map(str, r)) for r in t),
+                    "totals": " | ".join(str(int(n)) for n in t.sum(axis=1)),
+                    **{test: categorical_p(t, test) for test in CATEGORICAL_TESTS}})
+    return pd.DataFrame(out)
+
+
+def _split_stem(stem: str, stems) -> tuple[str, str]:
+    """Split "tumor_count_lt4" into ("tumor_count", "lt4"): the variable is the
+    longest prefix shared by at least two stems (every variable has two or more levels)."""
+    parts = stem.split("_")
+    for i in range(len(parts) - 1, 0, -1):
+        variable = "_".join(parts[:i])
+        if sum(s.startswith(variable + "_") for s in stems) >= 2:
+            return variable, "_".join(parts[i:])
+    return parts[0], "_".join(parts[1:])
+
+
+def match_printed_p(tests: pd.DataFrame, published: pd.DataFrame, prefix: str) -> pd.DataFrame:
+    """Beside each row of `categorical_tests`, the printed p (id `<prefix>_<variable>_p`)
+    and, per test, "match" if its p printed at the paper's decimals equals it."""
+    from src.helpers import compare_value
+
+    pub = published.set_index("id")
+    out = tests.copy()
+    ids = [f"{prefix}_{v}_p" for v in out["variable"]]
+    out["printed p"] = [pub.at[i, "value"] if i in pub.index else "" for i in ids]
+    for test in CATEGORICAL_TESTS:
+        out[f"{test} reproduces"] = [
+            compare_value(pub.at[i, "value"], pub.at[i, "relation"], int(pub.at[i, "decimals"]), p)
+            if i in pub.index else "not printed" for i, p in zip(ids, out[test])]
+    return out
+
+
+def id_token(label) -> str:
+    """A level label as it appears in the ids of published_results.csv:
+    "<4" -> "lt4", ">=50" -> "ge50", "1+2" -> "1_2", "male" -> "male"."""
+    s = str(label).replace(">=", "ge").replace("≥", "ge").replace("<", "lt").replace("+", "_")
+    return s.replace(" ", "_").lower()
+
+
+def comparison_ids(long: pd.DataFrame, prefix: str, group_ids: dict, level_ids=None) -> dict:
+    """Flatten a `compare_groups` table into `{id: value}` with ids
+    `<prefix>_<variable>_<level>_<group id>` and `<prefix>_<variable>_p`.
+    `group_ids` maps group names to id tokens (e.g. "sorafenib" -> "sor");
+    `level_ids` optionally maps a level label to its token (default `id_token`)."""
+    out = {}
+    for _, r in long.iterrows():
+        level = (level_ids or {}).get(r["level"], id_token(r["level"]))
+        for g, gid in group_ids.items():
+            if g in r.index:
+                out[f"{prefix}_{r['variable']}_{level}_{gid}"] = float(r[g])
+        out[f"{prefix}_{r['variable']}_p"] = float(r["p"])
+    return out
+
+
+# --- plots ---------------------------------------------------------------------
+
+def plot_km(fitters, ax=None, at_risk=True, annotate_p=None, ci=True, mark_medians=True,
+            xlabel="Months", ylabel="Survival probability", tick_step=None, **kwargs):
+    """Kaplan-Meier curves with censor marks, CI bands, medians and at-risk counts.
+
+    `fitters`: fitted `KaplanMeierFitter`s (a list, or a dict label -> fitter).
+    `annotate_p`: a log-rank p-value to print in the corner (None: nothing).
+    `tick_step`: distance between x ticks (e.g. 6 months); the number-at-risk
+    table under the x axis is aligned with these ticks. Medians are marked by
+    dotted lines at S = 0.5. Other `kwargs` go to lifelines'
+    `plot_survival_function` (e.g. `linewidth`). Returns `ax`.
+    """
+    import matplotlib.pyplot as plt
+    from lifelines.plotting import add_at_risk_counts
+    from matplotlib.ticker import MultipleLocator
+
+    ax = ax or plt.gca()
+    fitters = list(fitters.values()) if isinstance(fitters, dict) else list(fitters)
+    colors = kwargs.pop("colors", None) or [f"C{i}" for i in range(len(fitters))]
+    for kmf, color in zip(fitters, colors):
+        kmf.plot_survival_function(ax=ax, ci_show=ci, show_censors=True, color=color,
+                                   censor_styles={"marker": "|", "ms": 7, "mew": 1.2}, **kwargs)
+        median = kmf.median_survival_time_
+        if mark_medians and np.isfinite(median):
+            ax.plot([0, median, median], [0.5, 0.5, 0], ls=":", lw=1, color=color)
+    xmax = max(float(np.max(k.durations)) for k in fitters) if fitters else 1.0
+    ax.set_xlim(0, xmax * 1.02)
+    ax.set_ylim(0, 1.02)
+    if tick_step:
+        ax.xaxis.set_major_locator(MultipleLocator(tick_step))
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if annotate_p is not None:
+        ax.text(0.97, 0.95, f"log-rank {format_p(annotate_p)}", transform=ax.transAxes,
+                ha="right", va="top")
+    if len(fitters) == 1 and ax.get_legend() is not None:
+        ax.get_legend().remove()
+    elif ax.get_legend() is not None:
+        ax.legend(loc="upper right", bbox_to_anchor=(1, 0.88) if annotate_p is not None else None,
+                  frameon=False)
+    if at_risk and fitters:
+        ticks = [t for t in ax.get_xticks() if 0 <= t <= ax.get_xlim()[1]]
+        add_at_risk_counts(*fitters, ax=ax, rows_to_show=["At risk"], xticks=ticks)
+    return ax
+
+
+def plot_followup(durations, event_observed, ax=None, **kwargs):
+    """One horizontal line per patient from time 0 to death (x) or censoring (o),
+    sorted by time: a picture of what censoring means. `kwargs` go to `ax.hlines`.
+    Returns `ax`."""
+    import matplotlib.pyplot as plt
+
+    ax = ax or plt.gca()
+    d = pd.DataFrame({"t": np.asarray(durations, dtype=float), "e": np.asarray(event_observed).astype(int)})
+    d = d.sort_values("t").reset_index(drop=True)
+    ax.hlines(d.index, 0, d["t"], color=kwargs.pop("color", "0.6"), lw=kwargs.pop("lw", 1), **kwargs)
+    ax.plot(d.loc[d.e == 1, "t"], d.index[d.e == 1], "x", color="C3", ms=5, label="death (event)")
+    ax.plot(d.loc[d.e == 0, "t"], d.index[d.e == 0], "o", mfc="white", color="C0", ms=4,
+            label="alive at last contact (censored)")
+    ax.set_ylabel("Patients (sorted by follow-up)")
+    ax.set_yticks([])
+    ax.legend(loc="lower right", frameon=False)
+    return ax
+
+
+def plot_forest(table, ax=None, **kwargs):
+    """Forest plot of hazard ratios from `cox_table` (log x axis, line at HR = 1).
+
+    Each row is labelled "factor: comparison"; rows without an estimate are
+    left out. `kwargs` go to `ax.errorbar`. Returns `ax`.
+    """
+    import matplotlib.pyplot as plt
+
+    ax = ax or plt.gca()
+    t = table.dropna(subset=["hr"]).iloc[::-1]
+    if t.empty:
+        ax.text(0.5, 0.5, "no estimable hazard ratio", transform=ax.transAxes, ha="center", va="center")
+        ax.set_axis_off()
+        return ax
+    y = np.arange(len(t))
+    style = {"fmt": "s", "color": "black", "ecolor": "black", "capsize": 3, "ms": 6, **kwargs}
+    ax.errorbar(t["hr"], y, xerr=[t["hr"] - t["ci_low"], t["ci_high"] - t["hr"]], **style)
+    ax.axvline(1, color="grey", lw=1, ls="--")
+    ax.set_xscale("log")
+    ax.set_yticks(y, [f"{f}: {c}" for f, c in zip(t["factor"], t["comparison"])])
+    ax.set_ylim(-0.7, len(t) - 0.3)
+    ax.set_xlabel("Hazard ratio (95% CI, log scale)")
+    return ax

@@ -1,0 +1,1078 @@
+"""Check a data folder against the data dictionary before any analysis runs.
+
+The notebooks read three tables: ``patients``, ``progression`` and
+``adverse_events``. ``data/data_dictionary.csv`` describes every column of
+them (type, unit, allowed values or range, whether a value is required,
+whether it must be unique). This module reads the tables, checks them
+against the dictionary and against the clinical plausibility rules below,
+and either returns typed pandas DataFrames or raises
+:class:`DataValidationError` listing **every** problem found, in words a
+clinician can act on. Run it from the command line with
+``python -m src.validate DATA_DIR`` (``make check``).
+
+Reading
+    Each table is looked for as ``NAME.csv``, ``NAME.xlsx`` (first worksheet,
+    or the worksheet called NAME) or ``NAME.sav`` (SPSS); exactly one must
+    exist. CSV files must be UTF-8 (a byte-order mark is accepted) and use
+    commas. Every cell is read as text and converted by this module, so that
+    a bad value is reported instead of silently becoming missing. Leading
+    and trailing spaces are removed; an empty cell is a missing value
+    (``NA``, ``.`` and the like are *not* treated as missing). Completely
+    empty lines are ignored.
+
+Row numbers
+    Every message names the row as a spreadsheet shows it: the header is
+    row 1 and the first data row is row 2. In a CSV file without line breaks
+    inside quoted cells this is also the line number of the file. For an
+    SPSS file, row N is case N - 1.
+
+Column rules (built from the dictionary by :func:`build_schema`, checked by pandera)
+    * the set of columns is exactly the dictionary's: a missing column and an
+      unexpected column are both problems;
+    * the value has the dictionary type: ``integer`` (whole number),
+      ``number``, ``date`` (written ``YYYY-MM-DD``), ``string``, ``category``;
+    * a ``category`` is one of the ``allowed`` values (``A|B|C``, case
+      sensitive);
+    * a number, integer or date lies in the ``allowed`` range ``lo..hi``
+      (both ends included);
+    * a value is present when ``required`` is ``yes``;
+    * no value appears twice when ``unique`` is ``yes``.
+
+Cross-table and plausibility rules (:func:`check_rules`)
+    1. every ``patient_id`` of ``progression`` and ``adverse_events`` exists
+       in ``patients``;
+    2. ``last_followup_date`` is not before ``first_haic_date``;
+    3. ``progression_date`` is not before the patient's ``first_haic_date``
+       and not after the patient's ``last_followup_date``;
+    4. ``salvage_start_date`` is not before ``progression_date`` and not
+       after the patient's ``last_followup_date``;
+    5. a ``salvage_treatment`` of ``sorafenib`` does not start before
+       :data:`SORAFENIB_APPROVAL`;
+    6. the ``age`` at progression is not lower than the baseline ``age`` and
+       not higher than baseline age + whole years elapsed from the first HAIC
+       to progression + 1;
+    7. ``child_pugh_score`` (in ``patients`` and in ``progression``) lies in
+       the range that its recorded components allow
+       (:func:`child_pugh_points_range`; encephalopathy is not recorded, so
+       it may add 1 to 3 points, and ascites adds 2 or 3).
+
+    A rule is skipped for a value that already broke a column rule (it is
+    reported once), for a table missing the columns it needs (the missing
+    column is reported), and for a table that could not be read at all.
+
+Problems
+    A problem is one row of a DataFrame with columns ``file``, ``row``,
+    ``column``, ``value``, ``message`` (``row``/``column``/``value`` are
+    empty for a problem about a whole file or column). ``value`` is the
+    text as written in the file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import difflib
+import io
+import math
+import re
+import sys
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+
+#: Sorafenib was approved for advanced hepatocellular carcinoma in Japan in
+#: May 2009; a sorafenib salvage treatment starting earlier is implausible for
+#: the reproduced (Japanese) cohort. Pass ``sorafenib_approval=`` to
+#: :func:`load_and_validate` or :func:`check_rules` for another cohort.
+SORAFENIB_APPROVAL = "2009-05-01"
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+#: The project's data dictionary, used when the data folder has none.
+DEFAULT_DICTIONARY = PROJECT_ROOT / "data" / "data_dictionary.csv"
+DICTIONARY_NAME = "data_dictionary.csv"
+
+#: Columns of a problem table.
+PROBLEM_COLUMNS = ["file", "row", "column", "value", "message"]
+#: File formats :func:`read_table` accepts, in the order they are looked for.
+TABLE_SUFFIXES = (".csv", ".xlsx", ".sav")
+
+ROW_CONVENTION = (
+    "Rows are numbered as in a spreadsheet: the header is row 1 and the first data row is row 2."
+)
+
+_DICTIONARY_COLUMNS = ["table", "column", "type", "unit", "allowed", "required", "unique"]
+_TYPES = ("string", "category", "integer", "number", "date")
+_PANDAS_DTYPES = {
+    "string": str,
+    "category": str,
+    "integer": "Int64",  # nullable while checking; int64 in load_and_validate's result
+    "number": "float64",
+    "date": "datetime64[ns]",
+}
+_NUMBER_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+_DECIMAL_COMMA_RE = re.compile(r"^[+-]?\d+,\d+$")
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_NS_MIN, _NS_MAX = dt.date(1677, 9, 22), dt.date(2262, 4, 11)
+_COUNT_WORDS = {
+    "patients": "patients",
+    "progression": "progression rows",
+    "adverse_events": "adverse events",
+}
+
+
+class DataValidationError(ValueError):
+    """The data do not satisfy the dictionary or the plausibility rules.
+
+    ``.problems`` is a DataFrame with columns ``file, row, column, value,
+    message`` (one row per problem, grouped by file, then by row);
+    ``str(error)`` is the full report listing every problem.
+    """
+
+    def __init__(self, problems):
+        self.problems = _problem_frame(problems)
+        super().__init__(format_report(self.problems))
+
+    def __str__(self) -> str:
+        return format_report(self.problems)
+
+
+# ---------------------------------------------------------------- problems
+
+
+def _problem(file, row=None, column=None, value=None, message=""):
+    return {"file": file, "row": row, "column": column, "value": value, "message": message}
+
+
+def _problem_frame(problems, file_order=()) -> pd.DataFrame:
+    """Problems (list of dicts and/or DataFrames, or a DataFrame) as one sorted DataFrame.
+
+    Files come in the order of ``file_order``, then in order of first appearance.
+    """
+    if isinstance(problems, pd.DataFrame):
+        records = problems.reindex(columns=PROBLEM_COLUMNS).to_dict("records")
+    else:
+        records = []
+        for item in problems:
+            if isinstance(item, pd.DataFrame):
+                records.extend(item.reindex(columns=PROBLEM_COLUMNS).to_dict("records"))
+            else:
+                records.append(item)
+    if not records:
+        return pd.DataFrame({c: pd.Series(dtype="Int64" if c == "row" else object) for c in PROBLEM_COLUMNS})
+    frame = pd.DataFrame.from_records(records, columns=PROBLEM_COLUMNS)
+    frame["row"] = pd.array(frame["row"], dtype="Int64")
+    for col in ("file", "column", "value", "message"):
+        frame[col] = frame[col].astype(object).where(frame[col].notna(), None)
+    # group by file, then by row; problems about a whole file or column first
+    file_order = {f: i for i, f in enumerate(dict.fromkeys([*file_order, *frame["file"]]))}
+    keys = pd.DataFrame(
+        {
+            "f": frame["file"].map(file_order),
+            "r": frame["row"].fillna(-1).astype("int64"),
+        }
+    )
+    order = keys.sort_values(["f", "r"], kind="stable").index
+    return frame.loc[order].drop_duplicates().reset_index(drop=True)
+
+
+def format_report(problems) -> str:
+    """Return the human-readable report for a problem table: a count header,
+    the row-numbering convention, then every problem grouped by file."""
+    frame = problems if isinstance(problems, pd.DataFrame) else _problem_frame(problems)
+    n = len(frame)
+    if n == 0:
+        return "No problems found."
+    files = list(pd.unique(frame["file"]))
+    lines = [
+        f"Data validation failed: {_plural(n, 'problem')} in {_plural(len(files), 'file')}.",
+        ROW_CONVENTION,
+    ]
+    for file in files:
+        part = frame[frame["file"] == file]
+        lines.append("")
+        lines.append(f"{file}: {_plural(len(part), 'problem')}")
+        lines.extend(f"  - {m}" for m in part["message"])
+    return "\n".join(lines)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _show(value) -> str:
+    """A typed value written as in the data files (dates YYYY-MM-DD, 70.0 as 70)."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    if isinstance(value, (pd.Timestamp, dt.datetime)):
+        return value.strftime("%Y-%m-%d")
+    if isinstance(value, (float, np.floating)):
+        value = float(value)
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    if isinstance(value, (np.integer,)):
+        return str(int(value))
+    return str(value)
+
+
+def _col_letter(i: int) -> str:
+    """Spreadsheet letter of 0-based column i (0 -> A, 26 -> AA)."""
+    letters = ""
+    i += 1
+    while i:
+        i, rem = divmod(i - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+# -------------------------------------------------------------- dictionary
+
+
+def read_dictionary(path) -> pd.DataFrame:
+    """Read and check a data dictionary CSV.
+
+    Returns one row per column of a data table, all fields as text (empty
+    string when blank), columns at least ``table, column, type, unit,
+    allowed, required, unique``. Raises :class:`DataValidationError` if the
+    file is missing or malformed (unknown type, unreadable ``allowed``,
+    required/unique not yes/no, a column described twice).
+    """
+    path = Path(path)
+    name = path.name
+    if not path.is_file():
+        raise DataValidationError([_problem(name, message=f"data dictionary {path} does not exist")])
+    try:
+        dictionary = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise DataValidationError(
+            [_problem(name, message=f"data dictionary {path} cannot be read as a UTF-8 CSV table ({exc})")]
+        ) from None
+    dictionary.columns = [str(c).strip() for c in dictionary.columns]
+    missing = [c for c in _DICTIONARY_COLUMNS if c not in dictionary.columns]
+    if missing:
+        raise DataValidationError(
+            [_problem(name, column=c, message=f"{name}: column '{c}' is missing") for c in missing]
+        )
+    dictionary = dictionary.apply(lambda s: s.str.strip())
+    dictionary.index = pd.RangeIndex(2, len(dictionary) + 2)
+    problems = []
+    for row, spec in dictionary.iterrows():
+        where = f"{name} row {row}"
+        if spec["type"] not in _TYPES:
+            problems.append(
+                _problem(name, row, "type", spec["type"],
+                         f"{where}, type '{spec['type']}' is not one of {', '.join(_TYPES)}")
+            )
+            continue
+        for field in ("required", "unique"):
+            if spec[field] not in ("yes", "no"):
+                problems.append(
+                    _problem(name, row, field, spec[field], f"{where}, {field} '{spec[field]}' is not yes or no")
+                )
+        try:
+            _parse_allowed(spec)
+        except ValueError as exc:
+            problems.append(_problem(name, row, "allowed", spec["allowed"], f"{where}, {exc}"))
+    dup = dictionary.duplicated(["table", "column"], keep=False)
+    for (table, column), part in dictionary[dup].groupby(["table", "column"], sort=False):
+        rows = ", ".join(str(r) for r in part.index)
+        problems.append(
+            _problem(name, int(part.index[0]), "column", column,
+                     f"{name} row {part.index[0]}, column '{column}' of table '{table}' is described more than once (rows {rows})")
+        )
+    if problems:
+        raise DataValidationError(problems)
+    return dictionary.reset_index(drop=True)
+
+
+def _parse_allowed(spec):
+    """The ``allowed`` field of a dictionary row: a list of values, a (lo, hi)
+    range (either end may be None), or None when unrestricted."""
+    allowed, kind = spec["allowed"], spec["type"]
+    if allowed == "":
+        return None
+    if kind in ("string", "category"):
+        return allowed.split("|")
+    if ".." not in allowed:
+        raise ValueError(f"allowed '{allowed}' is not a range written lo..hi")
+    lo_text, hi_text = (part.strip() for part in allowed.split("..", 1))
+    bounds = []
+    for text in (lo_text, hi_text):
+        if text == "":
+            bounds.append(None)
+        elif kind == "date":
+            if not _DATE_RE.match(text):
+                raise ValueError(f"allowed '{allowed}': '{text}' is not a date written YYYY-MM-DD")
+            try:
+                bounds.append(pd.Timestamp(dt.date.fromisoformat(text)))
+            except (ValueError, pd.errors.OutOfBoundsDatetime):
+                raise ValueError(f"allowed '{allowed}': '{text}' is not a usable date") from None
+        else:
+            if not _NUMBER_RE.match(text):
+                raise ValueError(f"allowed '{allowed}': '{text}' is not a number")
+            number = float(text)
+            bounds.append(int(number) if kind == "integer" and number.is_integer() else number)
+    if bounds[0] is not None and bounds[1] is not None and bounds[0] > bounds[1]:
+        raise ValueError(f"allowed '{allowed}': the lower end is above the upper end")
+    return tuple(bounds)
+
+
+def _table_spec(dictionary: pd.DataFrame, table: str) -> pd.DataFrame:
+    spec = dictionary[dictionary["table"] == table]
+    if spec.empty:
+        known = ", ".join(pd.unique(dictionary["table"]))
+        raise ValueError(f"table '{table}' is not in the data dictionary (it has: {known})")
+    return spec.set_index("column", drop=False)
+
+
+def build_schema(dictionary: pd.DataFrame, table: str) -> pa.DataFrameSchema:
+    """Build the pandera schema of ``table`` from the dictionary rows.
+
+    One column per dictionary row with the dictionary type (``integer`` as
+    nullable ``Int64``, ``number`` float64, ``date`` datetime64[ns],
+    ``string``/``category`` str) and ``coerce=True``; ``isin`` for allowed
+    values, ``in_range`` (or a one-sided bound) for ``lo..hi``;
+    ``nullable`` unless required; ``unique`` when unique. The schema is
+    strict: a column not in the dictionary is an error, and so is a missing
+    one. Nothing about particular columns is hard-coded here.
+    """
+    columns = {}
+    for column, spec in _table_spec(dictionary, table).iterrows():
+        allowed = _parse_allowed(spec)
+        checks = []
+        if isinstance(allowed, list):
+            checks.append(pa.Check.isin(allowed))
+        elif isinstance(allowed, tuple):
+            lo, hi = allowed
+            if lo is not None and hi is not None:
+                checks.append(pa.Check.in_range(lo, hi))
+            elif lo is not None:
+                checks.append(pa.Check.greater_than_or_equal_to(lo))
+            elif hi is not None:
+                checks.append(pa.Check.less_than_or_equal_to(hi))
+        columns[column] = pa.Column(
+            _PANDAS_DTYPES[spec["type"]],
+            checks=checks,
+            nullable=spec["required"] != "yes",
+            unique=spec["unique"] == "yes",
+            coerce=True,
+            required=True,
+            description=spec.get("meaning", None),
+        )
+    return pa.DataFrameSchema(columns, strict=True, name=table)
+
+
+# ----------------------------------------------------------------- reading
+
+
+def read_table(data_dir, name: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Read table ``name`` from ``data_dir`` as text, whatever its format.
+
+    Looks for ``name.csv``, ``name.xlsx`` and ``name.sav``; exactly one must
+    exist. Returns ``(text, problems)``: ``text`` has one column per header
+    name, every cell a stripped string or None (empty), its index is the
+    spreadsheet row number (header = row 1) and ``text.attrs["source"]`` is
+    the file name; ``problems`` lists non-fatal layout problems (a row with
+    more values than the header, a repeated or unnamed column). Raises
+    :class:`DataValidationError` when the file is missing, ambiguous, empty
+    or cannot be read as a table (not UTF-8, binary, no data rows).
+    """
+    data_dir = Path(data_dir)
+    found = [data_dir / f"{name}{suffix}" for suffix in TABLE_SUFFIXES if (data_dir / f"{name}{suffix}").is_file()]
+    default = f"{name}.csv"
+    if not found:
+        others = " or ".join(f"{name}{s}" for s in TABLE_SUFFIXES[1:])
+        raise DataValidationError(
+            [_problem(default, message=f"{default} is missing from {data_dir} (also looked for {others})")]
+        )
+    if len(found) > 1:
+        names = " and ".join(p.name for p in found)
+        raise DataValidationError(
+            [_problem(found[0].name, message=f"{names} are both in {data_dir}; keep only one of them")]
+        )
+    path = found[0]
+    reader = {".csv": _read_csv_records, ".xlsx": _read_xlsx_records, ".sav": _read_sav_records}[path.suffix]
+    records = reader(path)  # raises DataValidationError for unreadable files
+    return _frame_from_records(records, path.name)
+
+
+def _fatal(file: str, message: str):
+    return DataValidationError([_problem(file, message=message)])
+
+
+def _read_csv_records(path: Path) -> list[tuple[int, list]]:
+    """(spreadsheet row number, cell texts) for every record of a CSV file."""
+    file = path.name
+    data = path.read_bytes()
+    if not data.strip():
+        raise _fatal(file, f"{file} is empty (no header, no data)")
+    if data.startswith(b"PK\x03\x04"):
+        raise _fatal(file, f"{file} is not a CSV text table: it is an Excel workbook or another zip file "
+                           f"renamed .csv (save it as 'CSV UTF-8', or name it {path.stem}.xlsx)")
+    if data.startswith(b"\xd0\xcf\x11\xe0"):
+        raise _fatal(file, f"{file} is not a CSV text table: it is an old Excel (.xls) or other Office file; "
+                           f"save it as 'CSV UTF-8'")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise _fatal(file, f"{file} is saved as UTF-16 ('Unicode text'); save it as 'CSV UTF-8' instead")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise _fatal(
+            file,
+            f"{file} is not UTF-8 text: byte 0x{data[exc.start]:02X} on line {line} cannot be read. It was "
+            f"probably saved in another encoding (e.g. Windows-1252 or Shift-JIS); save it as 'CSV UTF-8'",
+        ) from None
+    if "\x00" in text:
+        raise _fatal(file, f"{file} is not a CSV text table: it contains NUL bytes, as binary files do")
+    try:
+        records = list(csv.reader(io.StringIO(text, newline=""), strict=True))
+    except csv.Error as exc:
+        raise _fatal(file, f"{file} cannot be read as a CSV table: {exc}") from None
+    # csv yields [] for a blank line, so the list position is the spreadsheet row - 1
+    return [(i + 1, rec) for i, rec in enumerate(records)]
+
+
+def _read_xlsx_records(path: Path) -> list[tuple[int, list]]:
+    """(row number, cell texts) for every row of the first (or NAME) worksheet."""
+    file = path.name
+    try:
+        import openpyxl
+
+        book = openpyxl.load_workbook(path, read_only=False, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for a bad file
+        raise _fatal(file, f"{file} cannot be opened as an Excel workbook ({type(exc).__name__}: {exc})") from None
+    sheet = book[path.stem] if path.stem in book.sheetnames else book.worksheets[0]
+    return [(i + 1, [_cell_text(v) for v in row]) for i, row in enumerate(sheet.iter_rows(values_only=True))]
+
+
+def _read_sav_records(path: Path) -> list[tuple[int, list]]:
+    """(row number, cell texts) for an SPSS file: the variable names are row 1."""
+    file = path.name
+    try:
+        import pyreadstat
+
+        frame, _meta = pyreadstat.read_sav(str(path), apply_value_formats=True)
+    except Exception as exc:  # pyreadstat raises its own error types
+        raise _fatal(file, f"{file} cannot be read as an SPSS .sav file ({type(exc).__name__}: {exc})") from None
+    records = [(1, [str(c) for c in frame.columns])]
+    for i, row in enumerate(frame.itertuples(index=False, name=None)):
+        records.append((i + 2, [_cell_text(v) for v in row]))
+    return records
+
+
+def _cell_text(value):
+    """A spreadsheet/SPSS cell as the text a CSV would hold (None when empty)."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, (dt.datetime, pd.Timestamp)):
+        if (value.hour, value.minute, value.second, value.microsecond) == (0, 0, 0, 0):
+            return value.strftime("%Y-%m-%d")
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        value = float(value)
+        if math.isnan(value):
+            return None
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    return str(value)
+
+
+def _frame_from_records(records, file: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Turn (row number, cells) records into the text DataFrame of read_table."""
+
+    def clean(cell):
+        if cell is None:
+            return None
+        cell = str(cell).strip()
+        return cell if cell else None
+
+    records = [(row, [clean(c) for c in cells]) for row, cells in records]
+    records = [(row, cells) for row, cells in records if any(c is not None for c in cells)]
+    if not records:
+        raise _fatal(file, f"{file} is empty (no header, no data)")
+    (header_row, header), body = records[0], records[1:]
+    if len(header) == 1 and header[0] and (";" in header[0] or "\t" in header[0]):
+        sep = "';'" if ";" in header[0] else "tabs"
+        raise _fatal(file, f"{file} separates values with {sep}; save it with commas (CSV UTF-8)")
+    if not body:
+        raise _fatal(file, f"{file} has a header line but no data rows")
+    problems = []
+    width = len(header)
+    keep = []  # positions of the columns kept
+    seen: dict[str, int] = {}
+    for pos, name in enumerate(header):
+        has_data = any(pos < len(cells) and cells[pos] is not None for _, cells in body)
+        if name is None:
+            if has_data:
+                problems.append(_problem(file, None, None, None,
+                                         f"{file}: column {_col_letter(pos)} has values but no name in the header"))
+            continue
+        if name in seen:
+            problems.append(_problem(file, None, name, None,
+                                     f"{file}: column '{name}' appears more than once in the header "
+                                     f"(columns {_col_letter(seen[name])} and {_col_letter(pos)}); "
+                                     f"only column {_col_letter(seen[name])} is used"))
+            continue
+        seen[name] = pos
+        keep.append(pos)
+    rows, data = [], []
+    for row, cells in body:
+        extra = [c for c in cells[width:] if c is not None]
+        if extra:
+            n_values = width + len(cells[width:])
+            problems.append(_problem(file, row, None, None,
+                                     f"{file} row {row} has more values ({n_values}) than the header has "
+                                     f"columns ({width}); is there a comma inside a value?"))
+        cells = cells[:width] + [None] * (width - len(cells))
+        rows.append(row)
+        data.append([cells[pos] for pos in keep])
+    frame = pd.DataFrame(data, index=pd.Index(rows, name="row"), columns=[header[p] for p in keep], dtype=object)
+    frame.attrs["source"] = file
+    return frame, _problem_frame(problems)
+
+
+# -------------------------------------------------------- column checking
+
+
+def _parse_column(text: pd.Series, spec, file: str):
+    """Convert a text column to its dictionary type.
+
+    Returns (typed series, problems, rows that could not be converted).
+    """
+    kind, column = spec["type"], spec["column"]
+    allowed = _parse_allowed(spec)
+    problems, bad = [], []
+    if kind in ("string", "category"):
+        return text.astype(object), problems, bad
+
+    def fail(row, value, message):
+        problems.append(_problem(file, row, column, value, f"{file} row {row}, {column} {message}"))
+        bad.append(row)
+        return None
+
+    def out_of_range(row, value):
+        return fail(row, value, f"{value} is outside the allowed range {_describe_range(allowed, spec)}")
+
+    values = []
+    for row, value in text.items():
+        if value is None:
+            values.append(None)
+            continue
+        if kind in ("integer", "number"):
+            if not _NUMBER_RE.match(value):
+                hint = " (use a decimal point, not a comma)" if _DECIMAL_COMMA_RE.match(value) else ""
+                noun = "an integer" if kind == "integer" else "a number"
+                values.append(fail(row, value, f"'{value}' is not {noun}{hint}"))
+                continue
+            try:
+                number = Decimal(value)
+            except (InvalidOperation, ArithmeticError):  # e.g. an exponent too large for Decimal
+                values.append(fail(row, value, f"{value} is too large"))
+                continue
+            if kind == "integer":
+                if number != number.to_integral_value():
+                    values.append(fail(row, value, f"'{value}' is not a whole number"))
+                elif abs(number) >= 2**63:
+                    values.append(out_of_range(row, value) if allowed else fail(row, value, f"{value} is too large"))
+                else:
+                    values.append(int(number))
+            else:
+                number = float(number)
+                if not math.isfinite(number):
+                    values.append(out_of_range(row, value) if allowed else fail(row, value, f"{value} is too large"))
+                else:
+                    values.append(number)
+        else:  # date
+            if not _DATE_RE.match(value):
+                values.append(fail(row, value, f"'{value}' is not a date written as YYYY-MM-DD"))
+                continue
+            try:
+                day = dt.date.fromisoformat(value)
+            except ValueError:
+                values.append(fail(row, value, f"'{value}' is not a real calendar date"))
+                continue
+            if not (_NS_MIN <= day <= _NS_MAX):
+                if allowed:
+                    values.append(out_of_range(row, value))
+                else:
+                    values.append(fail(row, value, f"{value} is outside the dates this tool handles (1678 to 2261)"))
+                continue
+            values.append(pd.Timestamp(day))
+    dtype = _PANDAS_DTYPES[kind]
+    if kind == "integer":
+        typed = pd.Series(pd.array(values, dtype="Int64"), index=text.index, name=column)
+    elif kind == "number":
+        typed = pd.Series([np.nan if v is None else v for v in values], index=text.index, name=column, dtype=dtype)
+    else:
+        typed = pd.Series(values, index=text.index, name=column, dtype=dtype)
+    return typed, problems, bad
+
+
+def _describe_range(allowed, spec) -> str:
+    lo, hi = allowed
+    unit = f" {spec['unit']}" if spec.get("unit") else ""
+    if lo is not None and hi is not None:
+        return f"{_show(lo)} to {_show(hi)}{unit}"
+    if lo is not None:
+        return f"of at least {_show(lo)}{unit}"
+    return f"of at most {_show(hi)}{unit}"
+
+
+_SCHEMAS: dict = {}
+
+
+def _cached_schema(dictionary: pd.DataFrame, table: str) -> pa.DataFrameSchema:
+    """build_schema, remembered for identical dictionary rows (building one takes a while)."""
+    spec = dictionary[dictionary["table"] == table]
+    key = (table, tuple(map(tuple, spec.astype(str).to_numpy())))
+    if key not in _SCHEMAS:
+        _SCHEMAS[key] = build_schema(dictionary, table)
+    return _SCHEMAS[key]
+
+
+def validate_table(text: pd.DataFrame, dictionary: pd.DataFrame, table: str, file: str | None = None):
+    """Check one text table (as :func:`read_table` returns it) against the dictionary.
+
+    Returns ``(typed, problems)``. ``typed`` has the dictionary's columns
+    that are present, converted to their types, indexed by spreadsheet row;
+    cells that broke a rule are set to missing so that later rules skip
+    them. ``typed`` is None when the file does not look like this table at
+    all (none of its column names match), which is then the only problem.
+    """
+    file = file or text.attrs.get("source") or f"{table}.csv"
+    spec = _table_spec(dictionary, table)
+    expected = list(spec.index)
+    if not set(text.columns) & set(expected):
+        shown = ", ".join(expected[:6]) + (", ..." if len(expected) > 6 else "")
+        return None, _problem_frame([_problem(
+            file, message=f"{file} does not look like the {table} table: its header has none of the "
+                          f"expected column names ({shown})")])
+    problems: list = []
+    converted = {}
+    unparsed: dict[str, list] = {}
+    for column in text.columns:
+        if column in spec.index:
+            converted[column], parse_problems, bad = _parse_column(text[column], spec.loc[column], file)
+            problems.extend(parse_problems)
+            unparsed[column] = bad
+        else:
+            converted[column] = text[column]
+    typed = pd.DataFrame(converted, index=text.index)
+    schema = _cached_schema(dictionary, table)
+    try:
+        schema.validate(typed, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        schema_problems, failed_cells = _translate_failures(exc.failure_cases, schema, spec, text, typed, file,
+                                                            unparsed)
+        problems.extend(schema_problems)
+        for column, row in failed_cells:
+            typed[column] = _set_missing(typed[column], row)
+    typed = typed[[c for c in expected if c in typed.columns]]
+    return typed, _problem_frame(problems)
+
+
+def _set_missing(series: pd.Series, row) -> pd.Series:
+    """A copy of ``series`` with the cell at ``row`` missing, keeping the dtype."""
+    series = series.copy()
+    if series.dtype == object:
+        series[row] = None
+    elif series.dtype.kind == "M":
+        series[row] = pd.NaT
+    elif series.dtype.kind == "f":
+        series[row] = np.nan
+    else:
+        series[row] = pd.NA
+    return series
+
+
+def _translate_failures(cases: pd.DataFrame, schema, spec, text, typed, file, unparsed):
+    """pandera failure cases -> (problem dicts, [(column, row) of bad cells])."""
+    problems, failed = [], []
+    expected = list(spec.index)
+    missing = set(cases.loc[cases["check"] == "column_in_dataframe", "failure_case"].astype(str))
+    for _, case in cases.iterrows():
+        check, column, row = case["check"], case["column"], case["index"]
+        if check == "column_in_dataframe":
+            name = case["failure_case"]
+            problems.append(_problem(file, None, name, None, f"{file}: column '{name}' is missing"))
+            continue
+        if check == "column_in_schema":
+            name = str(case["failure_case"])
+            close = difflib.get_close_matches(name, sorted(missing), n=1, cutoff=0.6) or \
+                [m for m in missing if m.lower() == name.lower()]
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            problems.append(_problem(file, None, name, None, f"{file}: unexpected column '{name}'{hint}"))
+            continue
+        if column not in spec.index or row is None or pd.isna(row):
+            problems.append(_problem(file, None, column, _show(case["failure_case"]),
+                                     f"{file}: {column} fails the check {check}"))
+            continue
+        row = int(row)
+        raw = text.at[row, column] if column in text.columns and row in text.index else _show(case["failure_case"])
+        where = f"{file} row {row}, {column}"
+        info = spec.loc[column]
+        if check == "not_nullable":
+            if row in unparsed.get(column, ()):
+                continue  # already reported as unreadable
+            problems.append(_problem(file, row, column, None, f"{where} is missing (a value is required)"))
+            continue
+        if check == "field_uniqueness":
+            value = typed.at[row, column]
+            if value is None or pd.isna(value):
+                continue  # several missing values: reported as missing
+            rows = list(typed.index[(typed[column] == value).to_numpy(dtype=bool, na_value=False)])
+            if row != rows[0]:
+                continue  # one problem per repeated value, at its first row
+            listed = ", ".join(str(r) for r in rows)
+            problems.append(_problem(file, row, column, raw, f"{where} '{raw}' appears more than once (rows {listed})"))
+            continue
+        try:
+            name = schema.columns[column].checks[int(case["check_number"])].name
+        except (TypeError, ValueError, IndexError, KeyError):
+            name = str(check)
+        allowed = _parse_allowed(info)
+        if name == "isin":
+            message = f"{where} '{raw}' is not one of {', '.join(allowed)}"
+        elif name in ("in_range", "greater_than_or_equal_to", "less_than_or_equal_to"):
+            message = f"{where} {raw} is outside the allowed range {_describe_range(allowed, info)}"
+        else:
+            message = f"{where} '{raw}' fails the check {check}"
+        problems.append(_problem(file, row, column, raw, message))
+        failed.append((column, row))
+    return problems, failed
+
+
+# ------------------------------------------------------------- Child-Pugh
+
+
+def _child_pugh_parts(total_bilirubin, albumin, prothrombin_activity, ascites):
+    """Points of each component (float Series, NaN when unknown) and ascites flag."""
+    index = next((x.index for x in (total_bilirubin, albumin, prothrombin_activity, ascites)
+                  if isinstance(x, pd.Series)), None)
+
+    def series(x):
+        values = x.to_numpy() if isinstance(x, pd.Series) else np.atleast_1d(np.asarray(x, dtype=object))
+        return pd.Series(values, index=index if index is not None else None)
+
+    bil = pd.to_numeric(series(total_bilirubin), errors="coerce").astype(float)
+    alb = pd.to_numeric(series(albumin), errors="coerce").astype(float)
+    pt = pd.to_numeric(series(prothrombin_activity), errors="coerce").astype(float)
+    index = bil.index
+    bil_pts = pd.Series(np.select([bil < 2, bil <= 3, bil > 3], [1.0, 2.0, 3.0], np.nan), index=index)
+    alb_pts = pd.Series(np.select([alb > 3.5, alb >= 2.8, alb < 2.8], [1.0, 2.0, 3.0], np.nan), index=index)
+    pt_pts = pd.Series(np.select([pt > 70, pt >= 40, pt < 40], [1.0, 2.0, 3.0], np.nan), index=index)
+    asc_raw = series(ascites)
+    asc_raw.index = index
+    mapping = {"yes": 1.0, "no": 0.0, "1": 1.0, "0": 0.0, "true": 1.0, "false": 0.0}
+    asc = asc_raw.map(lambda v: np.nan if v is None or (not isinstance(v, str) and pd.isna(v))
+                      else mapping.get(str(v).strip().lower(), np.nan)).astype(float)
+    return bil_pts, alb_pts, pt_pts, asc
+
+
+def child_pugh_points_range(total_bilirubin, albumin, prothrombin_activity, ascites):
+    """Lowest and highest Child-Pugh score the recorded components allow.
+
+    Points: total bilirubin (mg/dL) <2 -> 1, 2-3 -> 2, >3 -> 3; albumin
+    (g/dL) >3.5 -> 1, 2.8-3.5 -> 2, <2.8 -> 3; prothrombin activity (%)
+    >70 -> 1, 40-70 -> 2, <40 -> 3; ascites "no" -> 1, "yes" -> 2 (mild) or
+    3 (moderate/severe); encephalopathy is not recorded -> 1 to 3. So
+    ``min = bil + alb + pt + (2 if ascites else 1) + 1`` and
+    ``max = min + (1 if ascites else 0) + 2``.
+
+    Vectorised: pass pandas Series (or array-likes) and get two ``Int64``
+    Series (missing where a component is missing or ascites is not
+    yes/no/True/False/1/0); pass scalars and get two ints (or None).
+    """
+    scalar = all(np.ndim(x) == 0 for x in (total_bilirubin, albumin, prothrombin_activity, ascites))
+    bil, alb, pt, asc = _child_pugh_parts(total_bilirubin, albumin, prothrombin_activity, ascites)
+    low = bil + alb + pt + (1 + asc) + 1
+    high = low + asc + 2
+    low, high = low.astype("Int64"), high.astype("Int64")
+    if scalar:
+        return tuple(None if pd.isna(s.iloc[0]) else int(s.iloc[0]) for s in (low, high))
+    return low, high
+
+
+def child_pugh_class(score):
+    """Child-Pugh class of a score: "A" for 5-6, "B" for 7-9, "C" for 10-15.
+
+    Accepts a scalar (returns a str, or None when missing) or a Series
+    (returns an object Series, None where missing). Raises ValueError for a
+    score that is not a whole number from 5 to 15.
+    """
+    def one(value):
+        if value is None or pd.isna(value):
+            return None
+        if float(value) != int(float(value)) or not 5 <= float(value) <= 15:
+            raise ValueError(f"Child-Pugh score {value} is not a whole number from 5 to 15")
+        value = int(float(value))
+        return "A" if value <= 6 else "B" if value <= 9 else "C"
+
+    if isinstance(score, pd.Series):
+        return score.astype(object).map(one).astype(object)
+    if np.ndim(score) > 0:
+        return pd.Series([one(v) for v in score], dtype=object)
+    return one(score)
+
+
+# ------------------------------------------------------------ cross rules
+
+
+def _mask(condition: pd.Series) -> np.ndarray:
+    """A comparison result as a plain boolean array (missing = False)."""
+    return condition.to_numpy(dtype=bool, na_value=False)
+
+
+def _has(frame, *columns) -> bool:
+    return frame is not None and all(c in frame.columns for c in columns)
+
+
+def check_rules(tables: dict, *, files: dict | None = None,
+                sorafenib_approval: str = SORAFENIB_APPROVAL) -> pd.DataFrame:
+    """Apply the cross-table and plausibility rules (1-7 of the module docstring).
+
+    ``tables`` maps table names to typed DataFrames indexed by spreadsheet
+    row number, as :func:`validate_table` returns them; a table that is
+    absent (could not be read) or lacks a column skips the rules that need
+    it. ``files`` maps table names to file names for the messages (default
+    ``NAME.csv``). ``sorafenib_approval`` is the ISO date before which a
+    sorafenib salvage treatment is implausible. Returns a problem DataFrame.
+    """
+    files = {name: f"{name}.csv" for name in tables} | (files or {})
+    approval = pd.Timestamp(sorafenib_approval)
+    problems: list = []
+
+    def add(table, row, column, value, text):
+        problems.append(_problem(files[table], int(row), column, _show(value), f"{files[table]} row {row}, {text}"))
+
+    patients = tables.get("patients")
+    pfile = files.get("patients", "patients.csv")
+
+    # 1. patient_id of other tables must exist in patients
+    if _has(patients, "patient_id"):
+        known = set(patients["patient_id"].dropna())
+        for name, frame in tables.items():
+            if name == "patients" or not _has(frame, "patient_id"):
+                continue
+            for row, pid in frame["patient_id"].items():
+                if pid is not None and not pd.isna(pid) and pid not in known:
+                    add(name, row, "patient_id", pid, f"patient_id '{pid}' is not in {pfile}")
+
+    # 2. follow-up ends after it starts
+    if _has(patients, "first_haic_date", "last_followup_date"):
+        bad = patients["last_followup_date"] < patients["first_haic_date"]
+        for row in patients.index[_mask(bad)]:
+            add("patients", row, "last_followup_date", patients.at[row, "last_followup_date"],
+                f"last_followup_date {_show(patients.at[row, 'last_followup_date'])} is before "
+                f"first_haic_date {_show(patients.at[row, 'first_haic_date'])}")
+
+    # 7. Child-Pugh score consistent with its components, in every table that has them
+    for name, frame in tables.items():
+        if _has(frame, "child_pugh_score", "total_bilirubin", "albumin", "prothrombin_activity", "ascites"):
+            _check_child_pugh(frame, lambda row, value, text, name=name: add(name, row, "child_pugh_score", value, text))
+
+    progression = tables.get("progression")
+    if progression is None:
+        return _problem_frame(problems)
+
+    # look-up of each progression row's patient (first row of a repeated patient_id)
+    if _has(patients, "patient_id") and _has(progression, "patient_id"):
+        base = patients.assign(_prow=patients.index).dropna(subset=["patient_id"])
+        base = base.drop_duplicates("patient_id").set_index("patient_id")
+        base = base.reindex(progression["patient_id"].to_numpy())
+        base.index = progression.index
+    else:
+        base = pd.DataFrame(index=progression.index)
+
+    def of_patient(row):
+        return f"of patient {progression.at[row, 'patient_id']}, {pfile} row {_show(base.at[row, '_prow'])}"
+
+    # 3. progression within follow-up
+    if _has(progression, "progression_date") and "first_haic_date" in base:
+        bad = progression["progression_date"] < base["first_haic_date"]
+        for row in progression.index[_mask(bad)]:
+            add("progression", row, "progression_date", progression.at[row, "progression_date"],
+                f"progression_date {_show(progression.at[row, 'progression_date'])} is before the first HAIC "
+                f"(first_haic_date {_show(base.at[row, 'first_haic_date'])} {of_patient(row)})")
+    if _has(progression, "progression_date") and "last_followup_date" in base:
+        bad = progression["progression_date"] > base["last_followup_date"]
+        for row in progression.index[_mask(bad)]:
+            add("progression", row, "progression_date", progression.at[row, "progression_date"],
+                f"progression_date {_show(progression.at[row, 'progression_date'])} is after the last follow-up "
+                f"(last_followup_date {_show(base.at[row, 'last_followup_date'])} {of_patient(row)})")
+
+    # 4. salvage starts after progression and within follow-up
+    if _has(progression, "salvage_start_date", "progression_date"):
+        bad = progression["salvage_start_date"] < progression["progression_date"]
+        for row in progression.index[_mask(bad)]:
+            add("progression", row, "salvage_start_date", progression.at[row, "salvage_start_date"],
+                f"salvage_start_date {_show(progression.at[row, 'salvage_start_date'])} is before "
+                f"progression_date {_show(progression.at[row, 'progression_date'])}")
+    if _has(progression, "salvage_start_date") and "last_followup_date" in base:
+        bad = progression["salvage_start_date"] > base["last_followup_date"]
+        for row in progression.index[_mask(bad)]:
+            add("progression", row, "salvage_start_date", progression.at[row, "salvage_start_date"],
+                f"salvage_start_date {_show(progression.at[row, 'salvage_start_date'])} is after the last follow-up "
+                f"(last_followup_date {_show(base.at[row, 'last_followup_date'])} {of_patient(row)})")
+
+    # 5. sorafenib only after its approval
+    if _has(progression, "salvage_treatment", "salvage_start_date"):
+        bad = (progression["salvage_treatment"] == "sorafenib") & (progression["salvage_start_date"] < approval)
+        for row in progression.index[_mask(bad)]:
+            add("progression", row, "salvage_start_date", progression.at[row, "salvage_start_date"],
+                f"salvage_start_date {_show(progression.at[row, 'salvage_start_date'])} is before sorafenib was "
+                f"approved for HCC ({_show(approval)}), but salvage_treatment is sorafenib")
+
+    # 6. age at progression consistent with age at first HAIC
+    if _has(progression, "age") and "age" in base:
+        base_age = base["age"].astype("Float64")
+        prog_age = progression["age"].astype("Float64")
+        bad = prog_age < base_age
+        for row in progression.index[_mask(bad)]:
+            add("progression", row, "age", progression.at[row, "age"],
+                f"age {_show(progression.at[row, 'age'])} at progression is lower than the age "
+                f"{_show(base.at[row, 'age'])} at the first HAIC ({of_patient(row)})")
+        if _has(progression, "progression_date") and "first_haic_date" in base:
+            start, end = base["first_haic_date"], progression["progression_date"]
+            years = end.dt.year - start.dt.year - (
+                (end.dt.month < start.dt.month) | ((end.dt.month == start.dt.month) & (end.dt.day < start.dt.day))
+            ).astype(int)
+            years = years.clip(lower=0).astype("Float64")
+            limit = base_age + years + 1
+            bad = prog_age > limit
+            for row in progression.index[_mask(bad)]:
+                add("progression", row, "age", progression.at[row, "age"],
+                    f"age {_show(progression.at[row, 'age'])} at progression is more than {_show(limit[row])} "
+                    f"(age {_show(base.at[row, 'age'])} at the first HAIC + {_show(years[row])} whole years "
+                    f"until progression + 1; {of_patient(row)})")
+    return _problem_frame(problems)
+
+
+def _check_child_pugh(frame: pd.DataFrame, report) -> None:
+    bil, alb, pt, asc = _child_pugh_parts(
+        frame["total_bilirubin"], frame["albumin"], frame["prothrombin_activity"], frame["ascites"]
+    )
+    low, high = child_pugh_points_range(
+        frame["total_bilirubin"], frame["albumin"], frame["prothrombin_activity"], frame["ascites"]
+    )
+    score = frame["child_pugh_score"].astype("Float64")
+    bad = (score < low.astype("Float64")) | (score > high.astype("Float64"))
+    for row in frame.index[_mask(bad)]:
+        ascites_pts = "2-3" if asc[row] == 1 else "1"
+        report(
+            row,
+            frame.at[row, "child_pugh_score"],
+            f"child_pugh_score {_show(frame.at[row, 'child_pugh_score'])} does not fit its components: "
+            f"total_bilirubin {_show(frame.at[row, 'total_bilirubin'])} mg/dL gives {_show(bil[row])} points, "
+            f"albumin {_show(frame.at[row, 'albumin'])} g/dL {_show(alb[row])}, "
+            f"prothrombin_activity {_show(frame.at[row, 'prothrombin_activity'])}% {_show(pt[row])}, "
+            f"ascites {frame.at[row, 'ascites']} {ascites_pts}, encephalopathy (not recorded) 1-3, "
+            f"so the score must be {low[row]} to {high[row]}",
+        )
+
+
+# ------------------------------------------------------------------ entry
+
+
+def _default_dictionary(data_dir: Path) -> Path:
+    local = data_dir / DICTIONARY_NAME
+    return local if local.is_file() else DEFAULT_DICTIONARY
+
+
+def load_and_validate(data_dir, dictionary_path=None, *,
+                      sorafenib_approval: str = SORAFENIB_APPROVAL) -> dict[str, pd.DataFrame]:
+    """Read every table of ``data_dir``, check everything, return typed tables.
+
+    ``dictionary_path`` defaults to ``data_dir/data_dictionary.csv`` if it
+    exists, else the project's ``data/data_dictionary.csv``. All problems
+    from all files are collected first; if there is any,
+    :class:`DataValidationError` is raised listing them all. Otherwise
+    returns ``{"patients": ..., "progression": ..., "adverse_events": ...}``
+    (the dictionary's tables): rows in file order with a 0-based
+    RangeIndex, columns in dictionary order, dates datetime64[ns],
+    integers int64 (Int64 if an optional integer is missing somewhere),
+    numbers float64, strings and categories str (object).
+    """
+    data_dir = Path(data_dir)
+    if not data_dir.is_dir():
+        raise DataValidationError([_problem(str(data_dir), message=f"data folder {data_dir} does not exist")])
+    dictionary = read_dictionary(dictionary_path if dictionary_path is not None else _default_dictionary(data_dir))
+    names = list(pd.unique(dictionary["table"]))
+    problems: list = []
+    typed: dict[str, pd.DataFrame] = {}
+    files: dict[str, str] = {}
+    for name in names:
+        try:
+            text, layout_problems = read_table(data_dir, name)
+        except DataValidationError as exc:
+            problems.append(exc.problems)
+            continue
+        problems.append(layout_problems)
+        frame, table_problems = validate_table(text, dictionary, name)
+        problems.append(table_problems)
+        if frame is not None:
+            typed[name] = frame
+            files[name] = text.attrs["source"]
+    problems.append(check_rules(typed, files=files, sorafenib_approval=sorafenib_approval))
+    problems = _problem_frame(problems, file_order=[files.get(n, f"{n}.csv") for n in names])
+    if len(problems):
+        raise DataValidationError(problems)
+    result = {}
+    for name in names:
+        frame = typed[name].reset_index(drop=True)
+        for column in frame.columns:
+            if frame[column].dtype == "Int64" and not frame[column].isna().any():
+                frame[column] = frame[column].astype("int64")
+        result[name] = frame
+    return result
+
+
+def main(argv=None) -> int:
+    """Command line: validate DATA_DIR, print OK with counts (exit 0) or the report (exit 2)."""
+    parser = argparse.ArgumentParser(
+        prog="python -m src.validate",
+        description="Check the tables of a data folder (patients, progression, adverse_events as .csv, "
+                    ".xlsx or .sav) against the data dictionary and the clinical plausibility rules, "
+                    "and list every problem with its file, row and column.",
+        epilog="Rows are numbered as in a spreadsheet (header = row 1). Exit status: 0 if the data are valid, "
+               "2 if there is any problem (or the command line is wrong). The rules are listed in the "
+               "docstring of src/validate.py.",
+    )
+    parser.add_argument("data_dir", metavar="DATA_DIR", help="folder holding the tables, e.g. data")
+    parser.add_argument("--dictionary", metavar="CSV",
+                        help="data dictionary to check against (default: DATA_DIR/data_dictionary.csv "
+                             "if present, else the project's data/data_dictionary.csv)")
+    parser.add_argument("--sorafenib-approval", metavar="YYYY-MM-DD", default=SORAFENIB_APPROVAL,
+                        help=f"date before which a sorafenib salvage start is implausible "
+                             f"(default {SORAFENIB_APPROVAL}, approval in Japan)")
+    parser.add_argument("--problems-csv", metavar="CSV",
+                        help="also write the problems (file,row,column,value,message) to this CSV file")
+    args = parser.parse_args(argv)
+    try:
+        pd.Timestamp(dt.date.fromisoformat(args.sorafenib_approval))
+    except ValueError:
+        parser.error(f"--sorafenib-approval {args.sorafenib_approval!r} is not a date written YYYY-MM-DD")
+    try:
+        tables = load_and_validate(args.data_dir, args.dictionary, sorafenib_approval=args.sorafenib_approval)
+    except DataValidationError as exc:
+        print(f"{args.data_dir}: {exc}")
+        if args.problems_csv:
+            exc.problems.to_csv(args.problems_csv, index=False)
+        return 2
+    if args.problems_csv:
+        pd.DataFrame(columns=PROBLEM_COLUMNS).to_csv(args.problems_csv, index=False)
+    counts = ", ".join(f"{len(frame)} {_COUNT_WORDS.get(name, name + ' rows')}" for name, frame in tables.items())
+    print(f"{args.data_dir}: OK ({counts})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,386 @@
+"""Tests of src.runner on tiny notebooks built in a temporary folder.
+
+The real notebooks and the real data validation are replaced: the runner's
+notebook folder is passed (or monkeypatched), and ``src.validate`` is a fake
+module installed in ``sys.modules`` (the runner imports it lazily).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+import types
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from src import runner
+
+PARAMETERS_SOURCE = 'DATA_DIR = None\nOUTPUT_DIR = None\nEXTRA = 0\nLABEL = "default"'
+
+PUBLISHED = """\
+id,value,decimals,relation,statistic,source,notebook
+z_last,1,0,=,count,Table 1,02_beta
+a_first,2,0,=,count,Abstract,01_alpha
+m_shared,3.5,1,=,median,Results,02_beta
+k_fallback,4,0,=,count,Figure 2,10_gamma
+q_missing,5,0,=,count,Table 3,10_gamma
+"""
+
+ALPHA_REPORT = """\
+id,source,published,reproduced,status,note
+a_first,Abstract,2,2,match,
+m_shared,Results,3.5,3.9,differs,from alpha
+k_fallback,Figure 2,4,4,match,from alpha
+extra_unknown,Nowhere,1,1,match,
+"""
+
+BETA_REPORT = """\
+id,source,published,reproduced,status,note
+z_last,Table 1,1,,not reproducible,needs patient data
+m_shared,Results,3.5,3.5,match,from beta
+"""
+
+
+# --------------------------------------------------------------------------
+# Helpers and fixtures
+# --------------------------------------------------------------------------
+
+
+class FakeDataValidationError(ValueError):
+    """Stands in for src.validate.DataValidationError."""
+
+
+def fake_validate_module() -> types.ModuleType:
+    """A stand-in for src.validate: a data folder holding INVALID is invalid."""
+    module = types.ModuleType("src.validate")
+    module.DataValidationError = FakeDataValidationError
+    module.calls = []
+
+    def load_and_validate(data_dir):
+        module.calls.append(Path(data_dir))
+        if (Path(data_dir) / "INVALID").exists():
+            raise FakeDataValidationError("2 problems in patients.csv:\n  age: -3 in row 7 (must be >= 18)")
+        return {}
+
+    module.load_and_validate = load_and_validate
+    return module
+
+
+@pytest.fixture(autouse=True)
+def fake_validate(monkeypatch):
+    """Install the fake validation module for every test."""
+    module = fake_validate_module()
+    monkeypatch.setitem(sys.modules, "src.validate", module)
+    return module
+
+
+def write_notebook(folder: Path, stem: str, body: str, title: str | None = None, report: str | None = None) -> Path:
+    """Write a tiny notebook: parameters cell, optional title, body, optional paper_vs_run file."""
+    cells = []
+    if title:
+        cells.append(nbformat.v4.new_markdown_cell(f"# {title}\n\nSome text."))
+    parameters = nbformat.v4.new_code_cell(PARAMETERS_SOURCE)
+    parameters.metadata["tags"] = ["parameters"]
+    cells.append(parameters)
+    record = (
+        "import json, os\n"
+        "from pathlib import Path\n"
+        "tables = Path(OUTPUT_DIR) / 'tables'\n"
+        "tables.mkdir(parents=True, exist_ok=True)\n"
+        "with open(tables / 'order.log', 'a') as handle:\n"
+        f"    handle.write({stem!r} + '\\n')\n"
+        "seen = dict(DATA_DIR=DATA_DIR, OUTPUT_DIR=OUTPUT_DIR, EXTRA=EXTRA, LABEL=LABEL, cwd=os.getcwd())\n"
+        f"(tables / 'params_{stem}.json').write_text(json.dumps(seen))\n"
+    )
+    cells.append(nbformat.v4.new_code_cell(record))
+    if report is not None:
+        cells.append(nbformat.v4.new_code_cell(f"(tables / 'paper_vs_run_{stem}.csv').write_text({report!r})"))
+    cells.append(nbformat.v4.new_code_cell(body))
+    path = folder / f"{stem}.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=cells), path)
+    return path
+
+
+def make_data(folder: Path) -> Path:
+    """A data folder holding only published_results.csv."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "published_results.csv").write_text(PUBLISHED)
+    return folder
+
+
+def snapshot(folder: Path) -> dict[str, bytes | None]:
+    """Every file (bytes) and folder (None) below *folder*, by relative path."""
+    return {
+        str(path.relative_to(folder)): (path.read_bytes() if path.is_file() else None)
+        for path in sorted(folder.rglob("*"))
+    }
+
+
+def leftovers(out: Path) -> list[str]:
+    """Hidden build/previous folders the runner may have left next to *out*."""
+    return sorted(p.name for p in out.parent.iterdir() if p.name.startswith(f".{out.name}."))
+
+
+def read_scorecard(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+@pytest.fixture(scope="module")
+def good_run(tmp_path_factory):
+    """One successful run of three tiny notebooks (shared: kernels are slow)."""
+    base = tmp_path_factory.mktemp("good")
+    notebooks = base / "nbs"
+    notebooks.mkdir()
+    # Written in reverse order; decoys that must not run.
+    write_notebook(notebooks, "10_gamma", "print('gamma done')")
+    write_notebook(notebooks, "02_beta", "print('beta done')", title="Beta notebook", report=BETA_REPORT)
+    write_notebook(notebooks, "01_alpha", "print('alpha done')", title="Alpha notebook", report=ALPHA_REPORT)
+    write_notebook(notebooks, "notes", "raise RuntimeError('decoy ran')")
+    write_notebook(notebooks, "1_short", "raise RuntimeError('decoy ran')")
+    data = make_data(base / "data")
+    out = base / "out"
+    out.mkdir()
+    (out / "stale.txt").write_text("from an older run")
+    lines = []
+    with pytest.MonkeyPatch.context() as patch:
+        module = fake_validate_module()
+        patch.setitem(sys.modules, "src.validate", module)
+        result = runner.run_pipeline(
+            data, out, parameters={"EXTRA": 3, "LABEL": "x y"}, notebooks_dir=notebooks, log=lines.append
+        )
+    return types.SimpleNamespace(
+        base=base, notebooks=notebooks, data=data, out=out, result=result, lines=lines, validated=module.calls
+    )
+
+
+# --------------------------------------------------------------------------
+# Successful run
+# --------------------------------------------------------------------------
+
+
+def test_notebooks_run_in_numeric_order_with_parameters(good_run):
+    out = good_run.out
+    assert good_run.result == out.resolve()
+    assert good_run.validated == [good_run.data.resolve()]
+    order = (out / "tables" / "order.log").read_text().split()
+    assert order == ["01_alpha", "02_beta", "10_gamma"]
+    seen = json.loads((out / "tables" / "params_02_beta.json").read_text())
+    assert seen["DATA_DIR"] == str(good_run.data.resolve())
+    assert Path(seen["OUTPUT_DIR"]).name.startswith(".out.build-")  # built aside, not in OUT
+    assert Path(seen["OUTPUT_DIR"]).parent == out.parent.resolve()
+    assert (seen["EXTRA"], seen["LABEL"]) == (3, "x y")
+    assert Path(seen["cwd"]) == good_run.notebooks.resolve()
+
+
+def test_progress_lines_and_summary(good_run):
+    lines = good_run.lines
+    assert lines[0].startswith("[1/3] 01_alpha ... ok (")
+    assert lines[2].startswith("[3/3] 10_gamma ... ok (")
+    assert "scorecard: 3 match, 0 differs, 1 not reproducible, 1 not computed" in lines
+    assert any("extra_unknown" in line for line in lines)
+
+
+def test_out_is_replaced_and_no_leftovers(good_run):
+    assert not (good_run.out / "stale.txt").exists()
+    assert leftovers(good_run.out) == []
+
+
+def test_executed_copies_land_in_out_notebooks(good_run):
+    folder = good_run.out / "notebooks"
+    assert sorted(p.name for p in folder.iterdir()) == ["01_alpha.ipynb", "02_beta.ipynb", "10_gamma.ipynb"]
+    nb = nbformat.read(folder / "01_alpha.ipynb", as_version=4)
+    outputs = [o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    assert "alpha done\n" in outputs
+    # The build path is replaced by OUT's final path.
+    assert nb.metadata.papermill.parameters["OUTPUT_DIR"] == str(good_run.out.resolve())
+    assert ".build-" not in (folder / "01_alpha.ipynb").read_text()
+
+
+def test_scorecard_follows_published_order(good_run):
+    rows = read_scorecard(good_run.out / "scorecard.csv")
+    assert list(rows[0]) == runner.SCORECARD_COLUMNS
+    assert [r["id"] for r in rows] == ["z_last", "a_first", "m_shared", "k_fallback", "q_missing"]
+    by_id = {r["id"]: r for r in rows}
+    assert by_id["z_last"]["status"] == "not reproducible"
+    assert by_id["m_shared"]["note"] == "from beta"  # the notebook named in published_results wins
+    assert by_id["k_fallback"]["note"] == "from alpha"  # else any notebook that reported it
+    assert by_id["q_missing"]["status"] == "not computed"
+    assert by_id["q_missing"]["published"] == "5"
+    assert "extra_unknown" not in by_id
+
+
+def test_report_contains_every_notebook(good_run):
+    report = (good_run.out / "report.html").read_text()
+    assert runner.REPORT_TITLE in report
+    assert "synthetic cohort" in report
+    for title, anchor in [("Alpha notebook", "Alpha-notebook"), ("Beta notebook", "Beta-notebook"), ("10_gamma", "10_gamma")]:
+        assert title in report
+        assert f'href="#{anchor}"' in report
+        assert f'id="{anchor}"' in report
+    assert "order.log" in report  # code inputs stay visible
+    assert "gamma done" in report
+    assert report.index("Alpha notebook") < report.index("beta done") < report.index("gamma done")
+
+
+# --------------------------------------------------------------------------
+# Failures leave OUT untouched
+# --------------------------------------------------------------------------
+
+
+def test_failing_notebook_exit_1_and_out_untouched(tmp_path, monkeypatch, capsys):
+    notebooks = tmp_path / "nbs"
+    notebooks.mkdir()
+    write_notebook(notebooks, "01_fine", "print('fine')", title="Fine")
+    write_notebook(notebooks, "02_broken", "x = 1\nraise ValueError('boom: 42 patients missing')", title="Broken")
+    monkeypatch.setattr(runner, "NOTEBOOKS_DIR", notebooks)
+    data = make_data(tmp_path / "data")
+    out = tmp_path / "out"
+    (out / "tables").mkdir(parents=True)
+    (out / "sentinel.txt").write_text("keep me")
+    (out / "tables" / "old.csv").write_text("a,b\n1,2\n")
+    before = snapshot(out)
+
+    code = runner.main(["--data", str(data), "--out", str(out)])
+
+    captured = capsys.readouterr()
+    assert code == 1
+    assert "[1/2] 01_fine ... ok" in captured.out
+    assert "[2/2] 02_broken ... FAILED" in captured.out
+    assert "02_broken.ipynb" in captured.err
+    assert "ValueError: boom: 42 patients missing" in captured.err
+    assert "raise ValueError" in captured.err
+    assert "In [" in captured.err
+    assert snapshot(out) == before
+    assert leftovers(out) == []
+
+
+def test_invalid_data_exit_2_and_out_untouched(tmp_path, monkeypatch, capsys, fake_validate):
+    notebooks = tmp_path / "nbs"
+    notebooks.mkdir()
+    write_notebook(notebooks, "01_fine", "print('fine')")
+    monkeypatch.setattr(runner, "NOTEBOOKS_DIR", notebooks)
+
+    def no_kernel(*args, **kwargs):
+        raise AssertionError("a notebook ran despite invalid data")
+
+    monkeypatch.setattr(runner, "execute_notebook", no_kernel)
+    data = make_data(tmp_path / "data")
+    (data / "INVALID").touch()
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "sentinel.txt").write_text("keep me")
+    before = snapshot(out)
+
+    code = runner.main(["--data", str(data), "--out", str(out)])
+
+    captured = capsys.readouterr()
+    assert code == 2
+    assert "age: -3 in row 7" in captured.err
+    assert fake_validate.calls == [data.resolve()]
+    assert snapshot(out) == before
+    assert leftovers(out) == []
+
+
+def test_missing_data_folder_exit_2(tmp_path, monkeypatch, capsys):
+    (tmp_path / "nbs").mkdir()
+    write_notebook(tmp_path / "nbs", "01_fine", "print('fine')")
+    monkeypatch.setattr(runner, "NOTEBOOKS_DIR", tmp_path / "nbs")
+    code = runner.main(["--data", str(tmp_path / "nope"), "--out", str(tmp_path / "out")])
+    assert code == 2
+    assert "data folder not found" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("target", ["root", "data", "src", "notebooks", "ancestor"])
+def test_refuses_project_folders(tmp_path, capsys, target):
+    out = {
+        "root": runner.ROOT,
+        "data": runner.ROOT / "data",
+        "src": runner.ROOT / "src",
+        "notebooks": runner.ROOT / "notebooks",
+        "ancestor": runner.ROOT.parent,
+    }[target]
+    data = make_data(tmp_path / "data")
+    before = sorted(p.name for p in out.parent.iterdir())
+    code = runner.main(["--data", str(data), "--out", str(out)])
+    assert code == 2
+    assert "refusing" in capsys.readouterr().err
+    assert sorted(p.name for p in out.parent.iterdir()) == before
+
+
+def test_refuses_out_containing_the_data(tmp_path):
+    data = make_data(tmp_path / "project" / "data")
+    with pytest.raises(runner.UnsafeOutputError):
+        runner.run_pipeline(data, tmp_path / "project", notebooks_dir=tmp_path)
+
+
+def test_refuses_out_with_git(tmp_path):
+    (tmp_path / "out" / ".git").mkdir(parents=True)
+    with pytest.raises(runner.UnsafeOutputError):
+        runner.check_output_dir((tmp_path / "out").resolve())
+
+
+def test_swap_restores_previous_when_rename_fails(tmp_path, monkeypatch):
+    build, out = tmp_path / "build", tmp_path / "out"
+    build.mkdir()
+    out.mkdir()
+    (out / "old.txt").write_text("old")
+    real_rename = runner.os.rename
+
+    def failing_rename(src, dst):
+        if Path(src) == build:
+            raise OSError("disk on fire")
+        real_rename(src, dst)
+
+    monkeypatch.setattr(runner.os, "rename", failing_rename)
+    with pytest.raises(runner.PublishError):
+        runner.swap_into_place(build, out)
+    assert (out / "old.txt").read_text() == "old"
+    assert leftovers(out) == []
+
+
+# --------------------------------------------------------------------------
+# Small pieces
+# --------------------------------------------------------------------------
+
+
+def test_discover_notebooks_order_and_filter(tmp_path):
+    for name in ["10_ten", "02_two", "01_one", "notes", "1_one"]:
+        (tmp_path / f"{name}.ipynb").write_text("{}")
+    assert [p.stem for p in runner.discover_notebooks(tmp_path)] == ["01_one", "02_two", "10_ten"]
+    assert [p.stem for p in runner.discover_notebooks(tmp_path, only="two")] == ["02_two"]
+
+
+def test_parse_parameters():
+    parsed = runner.parse_parameters(["N=3", "ALPHA=0.05", "FLAG=true", "NAME=abc", "LIST=[1, 2]", "ZIP=007", "EMPTY="])
+    assert parsed == {"N": 3, "ALPHA": 0.05, "FLAG": True, "NAME": "abc", "LIST": [1, 2], "ZIP": "007", "EMPTY": ""}
+    for bad in ["novalue", "1X=2", "DATA_DIR=/tmp"]:
+        with pytest.raises(ValueError):
+            runner.parse_parameter(bad)
+
+
+def test_bad_parameter_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        runner.main(["-p", "OUTPUT_DIR=/tmp/x"])
+    assert exit_info.value.code == 2
+
+
+def test_help_documents_options_and_exit_codes(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        runner.main(["--help"])
+    assert exit_info.value.code == 0
+    text = capsys.readouterr().out
+    for needle in ["--data", "--out", "--only", "NAME=VALUE", "exit codes", "disappear"]:
+        assert needle in text
+
+
+def test_scorecard_without_published_list_keeps_reported_rows():
+    reports = {"01_a": [{"id": "x", "status": "match"}], "02_b": [{"id": "y", "status": "differs"}]}
+    rows, unknown = runner.build_scorecard(None, reports)
+    assert [(r["id"], r["status"]) for r in rows] == [("x", "match"), ("y", "differs")]
+    assert unknown == []
+    assert runner.summarize_scorecard(rows) == "scorecard: 1 match, 1 differs, 0 not reproducible, 0 not computed"
