@@ -272,7 +272,13 @@ def calibrate_spp(rng, T, D, skip, tt, iterations=40000, log=None):
         saved = (s.spp_days.copy(), s.ttp_days.copy(), s.event.copy(), None)
         u = rng.random()
         i = rng.integers(n)
-        if u < 0.45:
+        if u < 0.15:
+            j = rng.integers(n)
+            s.spp_days[[i, j]] = s.spp_days[[j, i]]
+            if _tied(s, i) or _tied(s, j):
+                s.spp_days = saved[0]
+                continue
+        elif u < 0.45:
             step = max(1.0, abs(rng.normal(0, 1 + 30 * temp / temp0)))
             s.spp_days[i] = min(MAX_SPP_DAYS, max(3, s.spp_days[i] + np.sign(rng.normal()) * np.round(step)))
             if _tied(s, i):
@@ -712,3 +718,29 @@ def main(argv=None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+# --- scoring a written cohort (for tests and the scorecard) --------------------
+
+def state_from_tables(tables: dict, max_child_pugh: int = 8):
+    """The SPP-analysis state (as used by the annealing) of a cohort given as tables."""
+    prog = tables["progression"]
+    prog = prog[prog["child_pugh_score"] <= max_child_pugh]
+    df = prog.merge(tables["patients"][["patient_id", "sex", "first_haic_date", "last_followup_date", "death"]],
+                    on="patient_id")
+    s = _SppState()
+    s.group = df["salvage_treatment"].eq("sorafenib").astype(int).to_numpy()
+    s.spp_days = (df["last_followup_date"] - df["progression_date"]).dt.days.to_numpy(float)
+    s.ttp_days = (df["progression_date"] - df["first_haic_date"]).dt.days.to_numpy(float)
+    s.event = df["death"].eq(1).to_numpy()
+    s.cols = {c: df[c].to_numpy() for c in [CONTINUOUS[k][0] for k in CONTINUOUS] + ["ascites", "pvtt"]}
+    s.cols["sex"] = np.where(df["sex"].eq("M"), "male", "female")
+    s.cols["ps"] = np.where(df["ecog_ps"].eq(0), "0", "1_2")
+    s.high = _high(s.cols)
+    return s
+
+
+def spp_cohort_loss(tables: dict, published=None) -> float:
+    """Calibration loss of the SPP analysis of a cohort (0 = every target met)."""
+    T, D, skip = load_targets(published)
+    return spp_loss(spp_statistics(state_from_tables(tables)), T, D, skip)
