@@ -123,11 +123,14 @@ def salvage_flow(counts: dict) -> dict:
     - `groups`: {group label: n} of the compared groups; `split`: the group
       whose patients are broken down further;
     - `breakdown`: {sub-box label: {option label: n}} of that group.
-    Empty breakdown lines are left out, so a cohort without an option shows none.
+    Empty groups and empty breakdown lines are left out, so a cohort without an
+    option shows none.
     """
     analysed_label, analysed_n = counts["analysed"]
     groups = []
     for label, n in counts["groups"].items():
+        if not n:
+            continue
         kids = []
         if label == counts.get("split"):
             for sub, options in counts["breakdown"].items():
