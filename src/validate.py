@@ -498,7 +498,7 @@ def _frame_from_records(records, file: str) -> tuple[pd.DataFrame, pd.DataFrame]
     records = [(row, cells) for row, cells in records if any(c is not None for c in cells)]
     if not records:
         raise _fatal(file, f"{file} is empty (no header, no data)")
-    (header_row, header), body = records[0], records[1:]
+    (_, header), body = records[0], records[1:]
     if len(header) == 1 and header[0] and (";" in header[0] or "\t" in header[0]):
         sep = "';'" if ";" in header[0] else "tabs"
         raise _fatal(file, f"{file} separates values with {sep}; save it with commas (CSV UTF-8)")
@@ -578,14 +578,16 @@ def _parse_column(text: pd.Series, spec, file: str):
                 values.append(fail(row, value, f"{value} is too large"))
                 continue
             if kind == "integer":
-                if number != number.to_integral_value():
-                    values.append(fail(row, value, f"'{value}' is not a whole number"))
-                elif abs(number) >= 2**63:
+                # adjusted() is the power of ten of the leading digit; checking it first avoids Decimal overflow
+                huge = not number.is_zero() and number.adjusted() >= 18
+                if huge:
                     values.append(out_of_range(row, value) if allowed else fail(row, value, f"{value} is too large"))
+                elif not number.is_zero() and (number.adjusted() < 0 or number != number.to_integral_value()):
+                    values.append(fail(row, value, f"'{value}' is not a whole number"))
                 else:
                     values.append(int(number))
             else:
-                number = float(number)
+                number = float(number)  # 1e999 -> inf, 1e-999 -> 0.0
                 if not math.isfinite(number):
                     values.append(out_of_range(row, value) if allowed else fail(row, value, f"{value} is too large"))
                 else:
@@ -622,8 +624,8 @@ def _describe_range(allowed, spec) -> str:
     if lo is not None and hi is not None:
         return f"{_show(lo)} to {_show(hi)}{unit}"
     if lo is not None:
-        return f"of at least {_show(lo)}{unit}"
-    return f"of at most {_show(hi)}{unit}"
+        return f"(at least {_show(lo)}{unit})"
+    return f"(at most {_show(hi)}{unit})"
 
 
 _SCHEMAS: dict = {}
@@ -676,6 +678,8 @@ def validate_table(text: pd.DataFrame, dictionary: pd.DataFrame, table: str, fil
         for column, row in failed_cells:
             typed[column] = _set_missing(typed[column], row)
     typed = typed[[c for c in expected if c in typed.columns]]
+    position = {c: i for i, c in enumerate(expected)}
+    problems.sort(key=lambda p: position.get(p["column"], -1))  # then _problem_frame sorts by row, stably
     return typed, _problem_frame(problems)
 
 
@@ -696,7 +700,6 @@ def _set_missing(series: pd.Series, row) -> pd.Series:
 def _translate_failures(cases: pd.DataFrame, schema, spec, text, typed, file, unparsed):
     """pandera failure cases -> (problem dicts, [(column, row) of bad cells])."""
     problems, failed = [], []
-    expected = list(spec.index)
     missing = set(cases.loc[cases["check"] == "column_in_dataframe", "failure_case"].astype(str))
     for _, case in cases.iterrows():
         check, column, row = case["check"], case["column"], case["index"]
@@ -971,10 +974,11 @@ def _check_child_pugh(frame: pd.DataFrame, report) -> None:
             row,
             frame.at[row, "child_pugh_score"],
             f"child_pugh_score {_show(frame.at[row, 'child_pugh_score'])} does not fit its components: "
-            f"total_bilirubin {_show(frame.at[row, 'total_bilirubin'])} mg/dL gives {_show(bil[row])} points, "
-            f"albumin {_show(frame.at[row, 'albumin'])} g/dL {_show(alb[row])}, "
-            f"prothrombin_activity {_show(frame.at[row, 'prothrombin_activity'])}% {_show(pt[row])}, "
-            f"ascites {frame.at[row, 'ascites']} {ascites_pts}, encephalopathy (not recorded) 1-3, "
+            f"total_bilirubin {_show(frame.at[row, 'total_bilirubin'])} mg/dL = {_show(bil[row])} "
+            f"{'point' if bil[row] == 1 else 'points'}, "
+            f"albumin {_show(frame.at[row, 'albumin'])} g/dL = {_show(alb[row])}, "
+            f"prothrombin_activity {_show(frame.at[row, 'prothrombin_activity'])}% = {_show(pt[row])}, "
+            f"ascites {frame.at[row, 'ascites']} = {ascites_pts}, encephalopathy (not recorded) = 1-3, "
             f"so the score must be {low[row]} to {high[row]}",
         )
 
