@@ -298,13 +298,23 @@ def compare_value(published: str, relation: str, decimals: int, reproduced) -> s
     return "match" if round_half_up(reproduced, decimals) == Decimal(published) else "differs"
 
 
+def inconsistent_published(paths: SimpleNamespace) -> dict:
+    """Published ids that contradict other printed numbers -> the audit's reason (`src.audit`)."""
+    from src import audit
+
+    return audit.unreproducible(audit.read_published(paths.published))
+
+
 def paper_vs_run(reproduced: dict, notebook: str, paths: SimpleNamespace) -> pd.DataFrame | None:
     """Set each reproduced number beside the published one and save the table.
 
     `reproduced` maps ids of `published_results.csv` to values computed in the
-    notebook. Writes `tables/paper_vs_run_<notebook>.csv` (read by the runner
-    for the scorecard) and returns the table; returns None when the data folder
-    has no published results (a researcher's own cohort).
+    notebook. Status: `match` at the printed precision, `differs`, or `not
+    reproducible` when it differs and the audit shows the printed number
+    contradicts others (the reason goes to `note`). Writes
+    `tables/paper_vs_run_<notebook>.csv` (read by the runner for the scorecard)
+    and returns the table; returns None when the data folder has no published
+    results (a researcher's own cohort).
     """
     published = read_published(paths)
     if published is None:
@@ -317,7 +327,9 @@ def paper_vs_run(reproduced: dict, notebook: str, paths: SimpleNamespace) -> pd.
     rows["status"] = [compare_value(v, r, d, reproduced[i])
                       for i, v, r, d in zip(rows["id"], rows["value"], rows["relation"], rows["decimals"])]
     rows["published"] = np.where(rows["relation"].eq("<"), "<" + rows["value"], rows["value"])
-    rows["note"] = ""
+    reasons = inconsistent_published(paths)
+    rows["note"] = rows["id"].map(reasons).fillna("")
+    rows.loc[rows["status"].eq("differs") & rows["note"].ne(""), "status"] = "not reproducible"
     table = rows[["id", "source", "published", "reproduced", "status", "note"]].reset_index(drop=True)
     write_table(table, f"paper_vs_run_{notebook}", paths)
     return table

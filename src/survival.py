@@ -1,11 +1,16 @@
 """Survival-analysis helpers for notebooks 04-07, the lifelines way.
 
-Kaplan-Meier estimates (`km_fit`, `km_summary`, `survival_at`, `km_table`),
-the log-rank test (`logrank`, `univariate_logrank_table`), Cox proportional
-hazards (`cox_fit`, `cox_table`, `ph_table`), group comparisons for a
-"Table 2" (`compare_groups`, `categorical_tests`), the two-level factors of
-the paper (`dichotomise`, `add_factors`, `table3_factors`) and plots
-(`plot_km`, `plot_forest`).
+- Kaplan-Meier: `km_fit`, `km_by_group`, `km_summary` (median and its CI),
+  `km_table`, `survival_at` (S(t) at landmarks).
+- Log-rank test: `logrank`, `univariate_logrank_table`, `format_p`.
+- Two-level factors of the paper: `dichotomise`, `add_factors`,
+  `table3_factors` (with `TABLE3_NAMES`).
+- Cox proportional hazards: `cox_design`, `cox_fit`, `cox_table`, `cox_ids`,
+  `hr_sentence`, `table3`, `count_ties`, `ph_table`.
+- Comparing two groups (Table 2): `compare_groups`, `format_comparison`,
+  `categorical_p`, `continuous_p`, `categorical_tests`,
+  `printed_categorical_tests`, `match_printed_p`, `comparison_ids`.
+- Plots: `plot_km`, `plot_followup`, `plot_forest`.
 
 Conventions, stated once:
 - Times are whatever the caller passes (the notebooks use months).
@@ -28,7 +33,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-CONFIDENCE_NOTE = "95% CI: log(-log) transformed (lifelines); R's survfit default is the log transform"
+CONFIDENCE_NOTE = ("Kaplan-Meier confidence limits: Greenwood variance on the log(-log) scale (lifelines); "
+                   "R's survfit default is the log scale")
 
 
 # --- Kaplan-Meier -------------------------------------------------------------
@@ -82,7 +88,7 @@ def km_summary(kmf, digits=1) -> dict:
     median, low, high = float(kmf.median_survival_time_), float(ci.iloc[0, 0]), float(ci.iloc[0, 1])
     level = round(100 * (1 - kmf.alpha))
     text = f"{_fmt(median, digits)} ({level}% CI {_fmt(low, digits)}-{_fmt(high, digits)})"
-    return {"label": kmf._label, "n": int(kmf.event_table["entrance"].sum()),
+    return {"label": kmf.label, "n": int(kmf.event_table["entrance"].sum()),
             "events": int(kmf.event_table["observed"].sum()), "median": _finite(median),
             "ci_low": _finite(low), "ci_high": _finite(high), "text": text}
 
@@ -313,7 +319,7 @@ def cox_fit(df, duration_col, event_col, covariates: dict, alpha=0.05):
             warnings.simplefilter("always")
             cph = CoxPHFitter(alpha=alpha).fit(d, duration_col=duration_col, event_col=event_col)
     except Exception as err:  # lifelines raises ConvergenceError when the fit breaks down
-        print(f"Cox model not fitted: {type(err).__name__}: {err}")
+        print(f"Cox model not fitted: {type(err).__name__}: {str(err).split('. ')[0]}.")
         return None, d
     for w in caught:
         if "Convergence" in w.category.__name__:
@@ -321,6 +327,7 @@ def cox_fit(df, duration_col, event_col, covariates: dict, alpha=0.05):
     return cph, d
 
 
+MAX_ABS_COEF = 10  # |log HR| above this (HR beyond 1/22000..22000) is taken as a divergent estimate, not a result
 COX_COLUMNS = ["key", "factor", "comparison", "hr", "ci_low", "ci_high", "p", "n", "events", "note"]
 
 
@@ -332,7 +339,10 @@ def cox_table(df, duration_col, event_col, covariates: dict, alpha=0.05, names=N
     `comparison` (the direction in words: "other vs reference", e.g.
     "no sorafenib vs sorafenib"), `hr`, `ci_low`, `ci_high` (Wald interval,
     level 1 - `alpha`), `p` (Wald test of log HR = 0), `n`, `events`, `note`.
-    Efron's method for ties (lifelines); SPSS uses Breslow.
+    Efron's method for ties (lifelines); SPSS uses Breslow. A covariate whose
+    estimate diverges (|log HR| > `MAX_ABS_COEF` or an infinite limit, as when
+    one level's deaths all come after the other level's) is reported as NaN
+    with a note.
     """
     cph, d = cox_fit(df, duration_col, event_col, covariates, alpha=alpha)
     level = f"{round(100 * (1 - alpha))}%"
@@ -341,12 +351,15 @@ def cox_table(df, duration_col, event_col, covariates: dict, alpha=0.05, names=N
         row = {"key": key, "factor": (names or {}).get(key, key), "comparison": f"{other} vs {reference}",
                "hr": np.nan, "ci_low": np.nan, "ci_high": np.nan, "p": np.nan,
                "n": len(d), "events": int(d[event_col].sum()), "note": ""}
-        if cph is not None and key in cph.summary.index:
-            s = cph.summary.loc[key]
+        s = cph.summary.loc[key] if cph is not None and key in cph.summary.index else None
+        if s is None:
+            row["note"] = "not estimable on these data"
+        elif abs(s["coef"]) > MAX_ABS_COEF or not np.isfinite(s[[f"exp(coef) lower {level}", f"exp(coef) upper {level}"]]).all():
+            row["note"] = "not estimable: the estimate runs off to 0 or infinity (monotone likelihood)"
+            print(f"Cox model: the hazard ratio of '{key}' is not estimable on these data (monotone likelihood).")
+        else:
             row.update(hr=float(s["exp(coef)"]), ci_low=float(s[f"exp(coef) lower {level}"]),
                        ci_high=float(s[f"exp(coef) upper {level}"]), p=float(s["p"]))
-        else:
-            row["note"] = "not estimable on these data"
         rows.append(row)
     return pd.DataFrame(rows, columns=COX_COLUMNS)
 
@@ -360,13 +373,22 @@ def cox_ids(table: pd.DataFrame, prefix: str) -> dict:
     return out
 
 
+def hr_sentence(table: pd.DataFrame) -> str:
+    """The estimated hazard ratios of a `cox_table` in words, for printed summaries."""
+    rows = table.dropna(subset=["hr"])
+    return "; ".join(f"{r.factor} ({r.comparison}) HR {r.hr:.2f} (CI {r.ci_low:.2f}-{r.ci_high:.2f}), "
+                     f"{format_p(r.p)}" for r in rows.itertuples()) or "no estimable hazard ratio"
+
+
 def table3(univariate: pd.DataFrame, multivariable: pd.DataFrame) -> pd.DataFrame:
     """Table 3 layout: each factor with its univariate log-rank p and, for the
     factors in the Cox model, the direction, HR, CI and Wald p."""
     uni = univariate[["key", "factor", "levels", "n", "events", "p"]].rename(columns={"p": "univariate p"})
     multi = multivariable[["key", "comparison", "hr", "ci_low", "ci_high", "p"]].rename(
         columns={"p": "multivariable p"})
-    return uni.merge(multi, on="key", how="left")
+    out = uni.merge(multi, on="key", how="left")
+    out["comparison"] = out["comparison"].fillna("")  # factors outside the model: no direction
+    return out
 
 
 def count_ties(durations, event_observed) -> int:
@@ -669,13 +691,15 @@ def plot_followup(durations, event_observed, ax=None, **kwargs):
     return ax
 
 
-def plot_forest(table, ax=None, **kwargs):
+def plot_forest(table, ax=None, annotate=True, **kwargs):
     """Forest plot of hazard ratios from `cox_table` (log x axis, line at HR = 1).
 
-    Each row is labelled "factor: comparison"; rows without an estimate are
-    left out. `kwargs` go to `ax.errorbar`. Returns `ax`.
+    Each row is labelled "factor: comparison" and, with `annotate`, its
+    "HR (CI)" is written at the right; rows without an estimate are left out.
+    `kwargs` go to `ax.errorbar`. Returns `ax`.
     """
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FixedLocator, NullFormatter, NullLocator
 
     ax = ax or plt.gca()
     t = table.dropna(subset=["hr"]).iloc[::-1]
@@ -684,11 +708,22 @@ def plot_forest(table, ax=None, **kwargs):
         ax.set_axis_off()
         return ax
     y = np.arange(len(t))
+    hr, low, high = (t[c].to_numpy(dtype=float) for c in ("hr", "ci_low", "ci_high"))
     style = {"fmt": "s", "color": "black", "ecolor": "black", "capsize": 3, "ms": 6, **kwargs}
-    ax.errorbar(t["hr"], y, xerr=[t["hr"] - t["ci_low"], t["ci_high"] - t["hr"]], **style)
+    ax.errorbar(hr, y, xerr=[hr - low, high - hr], **style)
     ax.axvline(1, color="grey", lw=1, ls="--")
     ax.set_xscale("log")
+    ticks = [0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50]
+    lo, hi = min(low.min(), 0.5) / 1.3, max(high.max(), 2) * 1.3
+    ax.set_xlim(lo, hi)
+    ax.xaxis.set_major_locator(FixedLocator([v for v in ticks if lo <= v <= hi]))
+    ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_yticks(y, [f"{f}: {c}" for f, c in zip(t["factor"], t["comparison"])])
     ax.set_ylim(-0.7, len(t) - 0.3)
-    ax.set_xlabel("Hazard ratio (95% CI, log scale)")
+    ax.set_xlabel("Hazard ratio with confidence interval (log scale)")
+    if annotate:
+        for yi, (h, a, b) in enumerate(zip(hr, low, high)):
+            ax.annotate(f"{h:.2f} ({a:.2f}-{b:.2f})", (1.02, yi), xycoords=("axes fraction", "data"), va="center")
     return ax

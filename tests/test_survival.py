@@ -206,3 +206,44 @@ def test_comparison_ids():
     assert ids["t2_flag_yes_sor"] == 3 and ids["t2_value_max_oth"] == 6
     assert ids["t2_flag_p"] == pytest.approx(34 / 70)
     assert [survival.id_token(s) for s in ["<4", ">=50", "1+2"]] == ["lt4", "ge50", "1_2"]
+
+
+def test_printed_counts_tests_and_match():
+    # The hand-computed 2x2 table above, written as a published_results.csv would print it.
+    published = pd.DataFrame({
+        "id": ["x_flag_yes_a", "x_flag_no_a", "x_flag_yes_b", "x_flag_no_b", "x_flag_p"],
+        "value": ["3", "1", "1", "3", "0.486"], "decimals": [0, 0, 0, 0, 3],
+        "relation": ["="] * 5, "statistic": ["count"] * 4 + ["p_value"]})
+    tests = survival.printed_categorical_tests(published, "x", ["a", "b"])
+    assert tests.loc[0, "variable"] == "flag" and tests.loc[0, "table"] == "3/1 | 1/3"
+    assert tests.loc[0, "fisher"] == pytest.approx(34 / 70)
+    check = survival.match_printed_p(tests, published, "x").iloc[0]
+    assert (check["fisher reproduces"], check["chi2 reproduces"]) == ("match", "differs")
+
+
+def test_table3_factor_directions():
+    factors = survival.table3_factors({"total_bilirubin": 1.0, "age": 70})
+    assert factors["tbil"] == ("total_bilirubin_group", "<1.0", ">=1.0")
+    assert factors["sorafenib"][1:] == ("sorafenib", "no sorafenib")
+    assert factors["ascites"][1:] == ("ascites", "no ascites")
+    assert "alb" not in factors  # no cut-off given
+    df = survival.add_factors(pd.DataFrame({"total_bilirubin": [0.9, 1.0], "age": [69, 70], "sex": ["M", "F"],
+                                            "ecog_ps": [0, 2], "ascites": ["yes", "no"], "sorafenib": [True, False]}),
+                              {"total_bilirubin": 1.0, "age": 70})
+    assert df["total_bilirubin_group"].tolist() == ["<1.0", ">=1.0"]
+    assert df["ps_group"].tolist() == ["0", ">=1"]
+    assert df["ascites_group"].tolist() == ["ascites", "no ascites"]
+    assert df["sorafenib_group"].tolist() == ["sorafenib", "no sorafenib"]
+
+
+def test_cox_divergent_estimate_is_reported_as_not_estimable():
+    # Every death of level 1 comes after all deaths of level 0 and both levels have deaths:
+    # the partial likelihood keeps increasing as the HR goes to 0 (monotone likelihood).
+    df = pd.DataFrame({"t": [1, 2, 3, 4, 5, 6], "e": [1, 1, 1, 1, 1, 0], "x": ["a", "a", "a", "b", "b", "b"]})
+    row = survival.cox_table(df, "t", "e", {"x": ("x", "a", "b")}).iloc[0]
+    assert np.isnan(row["hr"]) and "not estimable" in row["note"]
+
+
+def test_count_ties():
+    # Deaths at 1, 2, 2, 3, 3, 3 and a censored 1: two tied death times (2 and 3).
+    assert survival.count_ties([1, 2, 2, 3, 3, 3, 1], [1, 1, 1, 1, 1, 1, 0]) == 2
