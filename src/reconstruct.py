@@ -41,6 +41,7 @@ import pandas as pd
 from src import audit
 from src import faststats as fs
 from src.helpers import DAYS_PER_MONTH, ROOT
+from src.validate import child_pugh_points_range
 
 DEFAULT_SEED = 20130101
 
@@ -124,13 +125,10 @@ def values_with_summary(rng, n, median, lo, hi, decimals, log=False, above=None)
 # --- Child-Pugh --------------------------------------------------------------
 
 def child_pugh_min(tbil, alb, pt, ascites) -> np.ndarray:
-    """Lowest Child-Pugh score compatible with the recorded components
-    (mild ascites, no encephalopathy); same points as `src.validate`."""
-    tbil, alb, pt = (np.asarray(x, float) for x in (tbil, alb, pt))
-    b = np.where(tbil < 2, 1, np.where(tbil <= 3, 2, 3))
-    a = np.where(alb > 3.5, 1, np.where(alb >= 2.8, 2, 3))
-    p = np.where(pt > 70, 1, np.where(pt >= 40, 2, 3))
-    return b + a + p + np.where(np.asarray(ascites) == "yes", 2, 1) + 1
+    """Lowest Child-Pugh score compatible with the recorded components (mild ascites,
+    no encephalopathy): the rule of `src.validate.child_pugh_points_range`."""
+    low, _ = child_pugh_points_range(*(pd.Series(np.asarray(x)) for x in (tbil, alb, pt, ascites)))
+    return low.to_numpy(dtype=int)
 
 
 # --- step 2: Student's t-test p of Table 2 -----------------------------------
