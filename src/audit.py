@@ -32,9 +32,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from src.faststats import Z975
 from src.helpers import DAYS_PER_MONTH, ROOT, child_pugh_class, format_number
+from src.survival import categorical_p
 
-Z975 = stats.norm.ppf(0.975)
 ALPHA = 0.05          # Methods: "Variables that reached a P value of <0.05 in a univariate analysis ..."
 COHORT = "flow_n_total"  # the id of the number of patients (the denominator of the cohort's percentages)
 
@@ -284,16 +285,12 @@ TEST_NAMES = {"fisher": "Fisher's exact test", "chi2": "chi-square without corre
 
 def fisher_p(table) -> float:
     """Two-sided Fisher exact p of a 2x2 table."""
-    return float(stats.fisher_exact(np.asarray(table))[1])
+    return categorical_p(table, "fisher")
 
 
 def categorical_p_values(table) -> dict:
     """p of a 2x2 table under Fisher's exact test and chi-square with/without Yates."""
-    t = np.asarray(table)
-    out = {"fisher": fisher_p(t)}
-    for name, corr in (("chi2", False), ("chi2_yates", True)):
-        out[name] = float(stats.chi2_contingency(t, correction=corr)[1]) if (t.sum(0) > 0).all() and (t.sum(1) > 0).all() else np.nan
-    return out
+    return {test: categorical_p(table, test) for test in ("fisher", "chi2", "chi2_yates")}
 
 
 def _table2_row(pub, var, levels):

@@ -238,7 +238,7 @@ def _high(cols):
     return h
 
 
-def _cp_ok(cols, idx=None) -> bool:
+def _cp_ok(cols) -> bool:
     asc = np.where(cols["ascites"] == "yes", "yes", "no")
     m = child_pugh_min(cols["total_bilirubin"], cols["albumin"], cols["prothrombin_activity"], asc)
     return bool((m <= 8).all())
