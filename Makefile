@@ -7,8 +7,9 @@ STAMP  := $(VENV)/.installed
 DATA   ?= data
 OUT    ?= outputs
 SEED   ?= 20130101
+MIN_CELL ?= 0
 
-.PHONY: run test lab data check clean
+.PHONY: run test lab data example check clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -18,9 +19,10 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $(STAMP)
 
-## run: execute notebooks 01..NN with papermill into $(OUT)/ (scorecard, report, tables, figures)
+## run: execute notebooks 01..NN with papermill into $(OUT)/ (scorecard, report, tables, figures);
+##      DATA=folder OUT=folder for your own cohort (private mode), MIN_CELL=5 to suppress small counts
 run: $(STAMP)
-	$(PY) -m src.runner --data $(DATA) --out $(OUT)
+	$(PY) -m src.runner --data $(DATA) --out $(OUT) --min-cell $(MIN_CELL)
 
 ## test: unit tests, then every notebook executed by nbval
 test: $(STAMP)
@@ -33,6 +35,10 @@ check: $(STAMP)
 ## data: rebuild the synthetic cohort in data/ from the seed (deterministic)
 data: $(STAMP)
 	$(PY) -m src.reconstruct --seed $(SEED) --out data
+
+## example: rebuild the second synthetic cohort in data/examples/cohort250 (250 patients, another shape)
+example: $(STAMP)
+	$(PY) -m src.example_cohort --seed 2026 --out data/examples/cohort250
 
 ## lab: open JupyterLab on the notebooks
 lab: $(STAMP)

@@ -18,6 +18,8 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 
+from src import privacy
+
 ROOT = Path(__file__).resolve().parents[1]
 DAYS_PER_MONTH = 30.4375  # 365.25 / 12: the time unit of every survival estimate
 SYNTHETIC_NOTE = (
@@ -28,14 +30,16 @@ SYNTHETIC_NOTE = (
 
 # --- paths and setup --------------------------------------------------------
 
-def resolve_paths(data_dir=None, output_dir=None) -> SimpleNamespace:
-    """Return the folders a notebook reads and writes, creating the output ones.
+def resolve_paths(data_dir=None, output_dir=None, private=None, min_cell=0) -> SimpleNamespace:
+    """Return the folders a notebook reads and writes (creating the output ones) and its privacy settings.
 
     `data_dir=None` means the bundled synthetic cohort in `data/`;
     `output_dir=None` means `$HAIC_OUTPUT_DIR` if set (the test suite uses it so
     that nbval never touches the committed results), else `outputs/`.
-    Returns a namespace with `data`, `output`, `tables`, `figures` and
-    `published` (the paper's numbers, or None when the folder has none).
+    `private=None` means private mode for any data folder other than the bundled
+    one (see `src/privacy.py`); `min_cell` counts below it are suppressed in tables.
+    Returns a namespace with `data`, `output`, `tables`, `figures`, `published`
+    (the paper's numbers, or None when the folder has none), `private` and `min_cell`.
     """
     data = Path(data_dir) if data_dir else ROOT / "data"
     output = Path(output_dir or os.environ.get("HAIC_OUTPUT_DIR") or ROOT / "outputs")
@@ -43,8 +47,10 @@ def resolve_paths(data_dir=None, output_dir=None) -> SimpleNamespace:
     for folder in (tables, figures):
         folder.mkdir(parents=True, exist_ok=True)
     published = data / "published_results.csv"
-    return SimpleNamespace(data=data.resolve(), output=output.resolve(), tables=tables,
-                           figures=figures, published=published if published.exists() else None)
+    private = not privacy.is_bundled(data, ROOT / "data") if private is None else bool(private)
+    return SimpleNamespace(data=data.resolve(), output=output.resolve(), tables=tables, figures=figures,
+                           published=published if published.exists() else None,
+                           private=private, min_cell=int(min_cell or 0))
 
 
 def setup_plots() -> None:
@@ -71,6 +77,11 @@ def load_cohort(data_dir) -> dict[str, pd.DataFrame]:
     from src.validate import load_and_validate
 
     return load_and_validate(data_dir)
+
+
+def date_text(value, paths: SimpleNamespace) -> str:
+    """A date as an output may show it: "06 January 2012", or only the year in private mode."""
+    return f"{pd.Timestamp(value):%Y}" if paths.private else f"{pd.Timestamp(value):%d %B %Y}"
 
 
 def months_between(start, end) -> pd.Series:
@@ -203,9 +214,9 @@ def plot_counts(counts: pd.Series, ax=None, annotate: bool = True, **kwargs):
     return ax
 
 
-def plot_distribution(x, ax=None, log: bool = False, bins: int = 15, **kwargs):
-    """Histogram of `x` with its observations as a rug and a dashed line at the
-    median; `log=True` uses log-spaced bins and a log x axis (skewed markers)."""
+def plot_distribution(x, ax=None, log: bool = False, bins: int = 15, rug: bool = True, **kwargs):
+    """Histogram of `x` with its observations as a rug (unless `rug=False`) and a dashed
+    line at the median; `log=True` uses log-spaced bins and a log x axis (skewed markers)."""
     import matplotlib.pyplot as plt
 
     ax = ax or plt.gca()
@@ -216,22 +227,23 @@ def plot_distribution(x, ax=None, log: bool = False, bins: int = 15, **kwargs):
         ax.set_xscale("log")
     kwargs.setdefault("color", "#4C72B0")
     ax.hist(x, bins=bins, alpha=0.75, **kwargs)
-    ax.plot(x, np.zeros(len(x)), "|", color="black", markersize=8, alpha=0.6)
+    if rug:
+        ax.plot(x, np.zeros(len(x)), "|", color="black", markersize=8, alpha=0.6)
     ax.axvline(x.median(), color="black", linestyle="--", linewidth=1)
     ax.yaxis.get_major_locator().set_params(integer=True)
     return ax
 
 
-def distribution_grid(df: pd.DataFrame, columns, labels: dict | None = None, log=(), ncols: int = 4):
+def distribution_grid(df: pd.DataFrame, columns, labels: dict | None = None, log=(), ncols: int = 4, rug: bool = True):
     """Small multiples: one `plot_distribution` panel per column (x axis labelled
-    from `labels`, log scale for columns in `log`); returns the figure."""
+    from `labels`, log scale for columns in `log`, rugs unless `rug=False`); returns the figure."""
     import matplotlib.pyplot as plt
 
     columns = list(columns)
     nrows = -(-len(columns) // ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(3.2 * ncols, 2.7 * nrows), squeeze=False)
     for ax, col in zip(axes.flat, columns):
-        plot_distribution(df[col], ax=ax, log=col in log)
+        plot_distribution(df[col], ax=ax, log=col in log, rug=rug)
         ax.set_xlabel((labels or {}).get(col, col) + (" (log scale)" if col in log else ""))
         ax.set_ylabel("Patients")
     for ax in axes.flat[len(columns):]:
@@ -243,11 +255,18 @@ def distribution_grid(df: pd.DataFrame, columns, labels: dict | None = None, log
 # --- writing results --------------------------------------------------------
 
 def write_table(df: pd.DataFrame, name: str, paths: SimpleNamespace, index: bool = False) -> pd.DataFrame:
-    """Write `df` to `tables/<name>.csv`, `.md` and `.html`; return it for display."""
+    """Write `df` to `tables/<name>.csv`, `.md` and `.html` with counts below
+    `paths.min_cell` suppressed (`privacy.suppress_small_counts`); return what was written, for display."""
+    df = show(df, paths)
     df.to_csv(paths.tables / f"{name}.csv", index=index, lineterminator="\n")
     (paths.tables / f"{name}.md").write_text(df.to_markdown(index=index) + "\n")
     (paths.tables / f"{name}.html").write_text(df.to_html(index=index, na_rep="") + "\n")
     return df
+
+
+def show(df: pd.DataFrame, paths: SimpleNamespace) -> pd.DataFrame:
+    """`df` as it may be displayed: counts below `paths.min_cell` suppressed."""
+    return privacy.suppress_small_counts(df, paths.min_cell)
 
 
 def savefig(fig, name: str, paths: SimpleNamespace):

@@ -56,6 +56,8 @@ from pathlib import Path
 from typing import Callable, Iterable, Mapping, Sequence
 from xml.etree import ElementTree
 
+from src import privacy
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS_DIR = ROOT / "notebooks"
 DEFAULT_DATA_DIR = ROOT / "data"
@@ -122,6 +124,12 @@ class NotebookExecutionError(PipelineError):
     def __init__(self, notebook: str, message: str):
         self.notebook = notebook
         super().__init__(message)
+
+
+class PrivacyError(PipelineError):
+    """A private run produced output that contains an identifier or a date of the input."""
+
+    exit_code = 3
 
 
 class ReportError(PipelineError):
@@ -222,8 +230,8 @@ def check_output_dir(out_dir: Path, protected: Iterable[Path] = ()) -> None:
         )
 
 
-def validate_data(data_dir: Path) -> None:
-    """Validate *data_dir* with ``src.validate.load_and_validate``.
+def validate_data(data_dir: Path) -> dict:
+    """Validate *data_dir* with ``src.validate.load_and_validate``; return its tables.
 
     Raises :class:`InvalidDataError` carrying the validator's full report.
     """
@@ -233,7 +241,7 @@ def validate_data(data_dir: Path) -> None:
     from src.validate import DataValidationError, load_and_validate
 
     try:
-        load_and_validate(data_dir)
+        return load_and_validate(data_dir)
     except DataValidationError as error:
         raise InvalidDataError(f"invalid data in {data_dir}:\n{error}") from error
 
@@ -628,6 +636,16 @@ def finish_build(build: Path, executed: Sequence[Path], data_dir: Path, publishe
         raise ReportError(f"could not build the scorecard or report: {type(error).__name__}: {error}") from error
 
 
+def check_privacy(build: Path, tables: Mapping[str, object], log: Log = print) -> None:
+    """Refuse to publish a private run whose output contains an identifier or a date of the input."""
+    leaks = privacy.find_leaks(build, privacy.sensitive_strings(tables))
+    if leaks:
+        shown = "\n".join(f"  {Path(f).relative_to(build)}: {s}" for f, s in leaks[:20])
+        raise PrivacyError(f"private run: {len(leaks)} identifier(s) or date(s) of the input found in the output; "
+                           f"nothing was published:\n{shown}")
+    log("privacy check: no identifier or date of the input in the output")
+
+
 def run_pipeline(
     data_dir: str | os.PathLike,
     out_dir: str | os.PathLike,
@@ -650,7 +668,10 @@ def run_pipeline(
         ``NN_*.ipynb`` of *notebooks_dir*.
     parameters
         Extra papermill parameters (JSON-serialisable), besides the injected
-        ``DATA_DIR`` and ``OUTPUT_DIR``.
+        ``DATA_DIR`` and ``OUTPUT_DIR``. ``PRIVATE`` (default: on for any data
+        folder but the bundled one) also makes the runner search the finished
+        output for every identifier and date of the input and refuse to
+        publish it if one is found (:class:`PrivacyError`).
     notebooks_dir
         Folder searched when *notebooks* is None; default :data:`NOTEBOOKS_DIR`.
     published_results
@@ -673,13 +694,18 @@ def run_pipeline(
     if not selected:
         raise NoNotebooksError(f"no notebook to run (looked for {NOTEBOOK_GLOB} in {folder})")
     check_output_dir(out, protected={p.parent for p in selected})
-    validate_data(data)
+    tables = validate_data(data)
     published_path = published_results_path(data, Path(published_results) if published_results else None)
+    parameters = dict(parameters or {})
+    private = parameters.get("PRIVATE")
+    private = not privacy.is_bundled(data, DEFAULT_DATA_DIR) if private is None else bool(private)
 
     build = make_build_dir(out)
     try:
-        executed = execute_all(selected, data, build, out, dict(parameters or {}), log)
+        executed = execute_all(selected, data, build, out, parameters, log)
         finish_build(build, executed, data, published_path, log)
+        if private:
+            check_privacy(build, tables, log)
         swap_into_place(build, out, log)
     except BaseException:
         shutil.rmtree(build, ignore_errors=True)
@@ -707,10 +733,19 @@ exit codes:
   1  a notebook (or the scorecard/report) failed; OUT untouched
   2  invalid data (the validation report is printed), a refused OUT, no
      matching notebook, or a usage error; nothing written
+  3  private run: an identifier or a date of the input was found in the
+     output; OUT untouched
+
+privacy:
+  On any data folder but the bundled synthetic cohort the notebooks run in
+  private mode: no patient rows, identifiers or dates, only aggregates, and
+  the runner checks the finished output before publishing it.  --min-cell N
+  shows counts from 1 to N-1 as "<N" in every table.
 
 example:
   python -m src.runner --data data --out outputs
   python -m src.runner --data data --out /tmp/out --only 03 -p N_BOOT=200
+  python -m src.runner --data data/examples/cohort250 --out ../results --min-cell 5
 """
 
 
@@ -755,6 +790,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="extra notebook parameter; VALUE is read as JSON when it parses "
         "(3, 0.5, true, \"text\", [1, 2]) and as a plain string otherwise; repeatable",
     )
+    parser.add_argument(
+        "--private",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="aggregates only and a final search of the output for identifiers and dates "
+        "(default: on for any data folder but the bundled synthetic cohort)",
+    )
+    parser.add_argument(
+        "--min-cell",
+        metavar="N",
+        type=int,
+        default=0,
+        help="show counts from 1 to N-1 as \"<N\" in every table (default 0: off)",
+    )
     return parser
 
 
@@ -766,6 +815,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         parameters = parse_parameters(args.parameter)
     except ValueError as error:
         parser.error(f"-p: {error}")
+    if args.private is not None:
+        parameters["PRIVATE"] = args.private
+    if args.min_cell:
+        parameters["MIN_CELL"] = args.min_cell
     notebooks = None
     if args.only:
         notebooks = discover_notebooks(NOTEBOOKS_DIR, args.only)
