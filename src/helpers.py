@@ -161,6 +161,20 @@ def count_percent(values, order=None, denominator: int | None = None) -> pd.Data
     return out
 
 
+def absent_columns(df: pd.DataFrame, columns, what: str) -> list:
+    """The `columns` that `df` lacks (optional columns left out of a data file),
+    printing a note that `what` leaves them out; returns them."""
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        print(f"Not in these data: {', '.join(missing)}; left out of {what}.")
+    return missing
+
+
+def columns_in(df: pd.DataFrame, names) -> list:
+    """The `names` that are columns of `df`, in the order given."""
+    return [c for c in names if c in df.columns]
+
+
 def order_present(df: pd.DataFrame, order: dict) -> dict:
     """`order` ({column: levels}) restricted to the levels that occur in `df`
     (a display order for tableone that fits any cohort)."""

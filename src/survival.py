@@ -181,14 +181,16 @@ def dichotomise(series, cutoff, labels=None) -> pd.Series:
 def add_factors(df, cutoffs: dict) -> pd.DataFrame:
     """Add the labelled two-level factors used by Tables 2-3 (a copy of `df`).
 
-    For each `column: cutoff` in `cutoffs`, adds `<column>_group` ("<c"/">=c").
+    For each `column: cutoff` in `cutoffs`, adds `<column>_group` ("<c"/">=c")
+    (a column that `df` does not have, an optional one left out of the data, is skipped).
     When present, also adds `sex_group` (male/female), `ps_group` ("0" / ">=1":
     the paper's "1+2"), `ascites_group` (ascites / no ascites), `pvtt_group`
     (PVTT / no PVTT) and `sorafenib_group` (sorafenib / no sorafenib).
     """
     out = df.copy()
     for column, cutoff in cutoffs.items():
-        out[f"{column}_group"] = dichotomise(out[column], cutoff)
+        if column in out:
+            out[f"{column}_group"] = dichotomise(out[column], cutoff)
     if "sex" in out:
         out["sex_group"] = out["sex"].map({"M": "male", "F": "female"})
     if "ecog_ps" in out:
@@ -248,12 +250,18 @@ def univariate_logrank_table(df, factors: dict, duration_col, event_col, names=N
     `factors` maps a name to a column, or to `(column, reference, other)` as
     for `cox_table`. Returns, per factor: `levels`, `n` and `events` per level
     ("18 / 20"), median survival per level, the chi-square `statistic` and `p`.
-    A factor with fewer than two levels in `df` gets p = NaN and a `note`.
+    A factor with fewer than two levels in `df`, or whose column `df` does not
+    have (an optional column left out of the data), gets p = NaN and a `note`.
     `names` optionally maps a name to a longer display name (`factor` column).
     """
     rows = []
     for key, spec in factors.items():
         column = _factor_column(spec)
+        if column not in df:
+            print(f"{key}: not in these data, log-rank test skipped.")
+            rows.append({"key": key, "factor": (names or {}).get(key, key), "levels": "", "n": "", "events": "",
+                         "median": "", "statistic": np.nan, "p": np.nan, "note": "not in these data"})
+            continue
         d = df[[duration_col, event_col, column]].dropna()
         levels = list(spec[1:]) if isinstance(spec, tuple) else sorted(d[column].unique())
         levels = [lv for lv in levels if (d[column] == lv).any()]
@@ -489,13 +497,19 @@ def compare_groups(df, group_col, categorical: dict, continuous: dict, test_cate
     `categorical` maps a name to a column, or to `(column, [levels in order])`
     (default order: the categories of a categorical column, else sorted);
     `continuous` maps a name to a column. `groups` fixes the group order
-    (default: sorted). Returns a long table: one row per (variable, level)
+    (default: sorted). Variables whose column `df` does not have (optional
+    columns left out of the data) are left out, with a printed note. Returns a long table: one row per (variable, level)
     for counts and per (variable, median/min/max) for continuous variables,
     a column per group, then `p` and `test`. With fewer than two groups p is NaN.
     """
     groups = groups if groups is not None else sorted(df[group_col].dropna().unique())
     groups = [g for g in groups if (df[group_col] == g).any()]
     rows = []
+    left_out = [name for name, spec in {**categorical, **continuous}.items() if _factor_column(spec) not in df]
+    if left_out:
+        print(f"Not in these data, left out: {', '.join(left_out)}.")
+    categorical = {name: spec for name, spec in categorical.items() if _factor_column(spec) in df}
+    continuous = {name: column for name, column in continuous.items() if column in df}
     for name, spec in categorical.items():
         column, levels = _levels(df, spec)
         table = crosstab(df, group_col, column, levels, groups)
@@ -537,11 +551,13 @@ def format_comparison(long: pd.DataFrame, groups=None, digits: dict | None = Non
 def categorical_tests(df, group_col, categorical: dict, groups=None) -> pd.DataFrame:
     """For each categorical variable, the p-value of every categorical test
     (Fisher's exact, chi-square without and with Yates' correction), so one
-    can see which test a published table used."""
+    can see which test a published table used (variables not in `df` are left out)."""
     groups = groups if groups is not None else sorted(df[group_col].dropna().unique())
     groups = [g for g in groups if (df[group_col] == g).any()]
     rows = []
     for name, spec in categorical.items():
+        if _factor_column(spec) not in df:
+            continue
         column, levels = _levels(df, spec)
         table = crosstab(df, group_col, column, levels, groups)
         rows.append({"variable": name, "table": " | ".join("/".join(map(str, r)) for r in table),

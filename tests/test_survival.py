@@ -247,3 +247,25 @@ def test_cox_divergent_estimate_is_reported_as_not_estimable():
 def test_count_ties():
     # Deaths at 1, 2, 2, 3, 3, 3 and a censored 1: two tied death times (2 and 3).
     assert survival.count_ties([1, 2, 2, 3, 3, 3, 1], [1, 1, 1, 1, 1, 1, 0]) == 2
+
+
+# --- optional columns left out of the data ----------------------------------------
+
+def test_compare_groups_leaves_out_variables_whose_column_is_absent(capsys):
+    df = pd.DataFrame({"g": ["a", "a", "b", "b"], "age": [60, 70, 65, 75]})
+    long = survival.compare_groups(df, "g", {"ascites": ("ascites", ["yes", "no"])}, {"age": "age", "dcp": "dcp"})
+    assert set(long["variable"]) == {"age"}
+    assert "left out: ascites, dcp" in capsys.readouterr().out
+
+
+def test_univariate_table_notes_a_factor_whose_column_is_absent():
+    df = pd.DataFrame({"t": [1, 2, 3, 4], "e": [1, 1, 0, 1], "x": ["lo", "hi", "lo", "hi"]})
+    table = survival.univariate_logrank_table(df, {"x": ("x", "lo", "hi"), "dcp": ("dcp_group", "<1", ">=1")}, "t", "e")
+    assert table.set_index("key").loc["dcp", "note"] == "not in these data"
+    assert np.isnan(table.set_index("key").loc["dcp", "p"])
+    assert not np.isnan(table.set_index("key").loc["x", "p"])
+
+
+def test_add_factors_skips_a_cutoff_whose_column_is_absent():
+    out = survival.add_factors(pd.DataFrame({"age": [60, 80]}), {"age": 70, "dcp": 1800})
+    assert out["age_group"].astype(str).tolist() == ["<70", ">=70"] and "dcp_group" not in out
