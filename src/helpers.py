@@ -140,13 +140,25 @@ def treatment_era(dates, era_start, first_year: int) -> pd.Series:
     before `era_start`, `"from <year of era_start>"` on or after it (both eras kept
     as categories even when one is empty)."""
     start = pd.Timestamp(era_start)
-    labels = [f"{first_year}-{start.year - 1}", f"from {start.year}"]
+    first = f"{first_year}-{start.year - 1}" if first_year < start.year else f"before {start.year}"
+    labels = [first, f"from {start.year}"]
     dates = pd.to_datetime(pd.Series(dates))
     era = pd.Series(np.where(dates < start, labels[0], labels[1]), index=dates.index).where(dates.notna())
     return era.astype(pd.CategoricalDtype(labels, ordered=True))
 
 
 # --- summaries --------------------------------------------------------------
+
+def cross_counts(rows: pd.Series, columns: pd.Series, row_order, column_order) -> pd.DataFrame:
+    """Counts of each (row, column) pair with every level of `row_order` x `column_order`
+    listed (0 where none), also when there is no data at all."""
+    counts = pd.DataFrame(0, index=pd.Index(list(row_order), name=rows.name),
+                          columns=pd.Index(list(column_order), name=columns.name))
+    for (r, c), n in pd.Series(list(zip(rows, columns)), dtype=object).value_counts().items():
+        if r in counts.index and c in counts.columns:
+            counts.loc[r, c] = int(n)
+    return counts
+
 
 def count_percent(values, order=None, denominator: int | None = None) -> pd.DataFrame:
     """Counts and percentages of each value, in `order` if given (absent values

@@ -93,10 +93,13 @@ def km_summary(kmf, digits=1) -> dict:
             "ci_low": _finite(low), "ci_high": _finite(high), "text": text}
 
 
+KM_SUMMARY_COLUMNS = ["label", "n", "events", "median", "ci_low", "ci_high", "text"]
+
+
 def km_table(fitters) -> pd.DataFrame:
-    """`km_summary` of several fitted Kaplan-Meier curves, one row each."""
+    """`km_summary` of several fitted Kaplan-Meier curves, one row each (no curve: no row)."""
     fitters = fitters.values() if isinstance(fitters, dict) else fitters
-    return pd.DataFrame([km_summary(k) for k in fitters])
+    return pd.DataFrame([km_summary(k) for k in fitters], columns=KM_SUMMARY_COLUMNS)
 
 
 def survival_at(kmf, times, percent=False) -> pd.DataFrame:
@@ -452,7 +455,8 @@ def _levels(df, spec):
 
 def crosstab(df, group_col, column, levels, groups) -> np.ndarray:
     """Counts: one row per group, one column per level (levels and groups in order)."""
-    return np.array([[int(((df[group_col] == g) & (df[column] == lv)).sum()) for lv in levels] for g in groups])
+    return np.array([[int(((df[group_col] == g) & (df[column] == lv)).sum()) for lv in levels] for g in groups],
+                    dtype=int).reshape(len(groups), len(levels))
 
 
 def categorical_p(table, test="fisher") -> float:

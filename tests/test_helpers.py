@@ -248,3 +248,16 @@ def test_draw_flow_draws_one_box_per_node_and_one_arrow_per_edge():
     labels = [t for t in ax.texts if not isinstance(t, Annotation)]
     assert len(ax.patches) == 9 and len(labels) == 9 and len(arrows) == 8
     assert any("(n\u00a0=\u00a010)" in t.get_text() for t in labels)
+
+
+def test_cross_counts_lists_every_level_even_without_data():
+    rows, cols = pd.Series(["a", "a", "b"], name="r"), pd.Series(["x", "y", "x"], name="c")
+    table = helpers.cross_counts(rows, cols, ["a", "b", "z"], ["x", "y"])
+    assert table.to_dict("index") == {"a": {"x": 1, "y": 1}, "b": {"x": 1, "y": 0}, "z": {"x": 0, "y": 0}}
+    empty = helpers.cross_counts(pd.Series([], dtype=object), pd.Series([], dtype=object), ["a"], ["x", "y"])
+    assert empty.shape == (1, 2) and int(empty.to_numpy().sum()) == 0
+
+
+def test_treatment_era_label_when_the_cohort_starts_after_the_era_boundary():
+    era = helpers.treatment_era(pd.to_datetime(["2013-05-01"]), "2009-01-01", 2012)
+    assert list(era.cat.categories) == ["before 2009", "from 2009"] and era.iloc[0] == "from 2009"
