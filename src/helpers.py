@@ -84,38 +84,53 @@ def date_text(value, paths: SimpleNamespace) -> str:
     return f"{pd.Timestamp(value):%Y}" if paths.private else f"{pd.Timestamp(value):%d %B %Y}"
 
 
-def months_between(start, end) -> pd.Series:
-    """Time from `start` to `end` in months (days / 30.4375)."""
-    return (pd.to_datetime(end) - pd.to_datetime(start)).dt.days / DAYS_PER_MONTH
+TIME_UNITS = {"days": 1.0, "weeks": 7.0, "months": DAYS_PER_MONTH, "years": 365.25}  # days per unit
+
+
+def days_per(unit: str) -> float:
+    """Days in one `unit` of `TIME_UNITS` (a clear error for any other unit)."""
+    if unit not in TIME_UNITS:
+        raise ValueError(f"unknown time unit {unit!r}: use one of {', '.join(TIME_UNITS)}")
+    return TIME_UNITS[unit]
+
+
+def time_between(start, end, unit: str = "months") -> pd.Series:
+    """Time from `start` to `end` in `unit` (days / days per unit; months are 30.4375 days)."""
+    return (pd.to_datetime(end) - pd.to_datetime(start)).dt.days / days_per(unit)
+
+
+def years_in(years, unit: str = "months") -> list:
+    """Durations given in years, expressed in `unit` (1 year = 365.25 days = 12 months)."""
+    return [y * TIME_UNITS["years"] / days_per(unit) for y in years]
 
 
 RESPONSE_GROUPS = {"CR": "disease control", "PR": "disease control", "SD": "disease control",
                    "PD": "progressive disease", "NE": "not evaluated"}
 
 
-def overall_survival_frame(tables: dict) -> pd.DataFrame:
-    """One row per patient with `os_months` (first HAIC to death or last contact),
+def overall_survival_frame(tables: dict, unit: str = "months") -> pd.DataFrame:
+    """One row per patient with `os_time` (first HAIC to death or last contact, in `unit`),
     `death` (1 = event, 0 = censored) and `response_group` (disease control =
     CR+PR+SD, progressive disease, not evaluated)."""
     df = tables["patients"].copy()
-    df["os_months"] = months_between(df["first_haic_date"], df["last_followup_date"])
+    df["os_time"] = time_between(df["first_haic_date"], df["last_followup_date"], unit)
     df["response_group"] = df["best_response"].map(RESPONSE_GROUPS)
     return df
 
 
-def spp_frame(tables: dict, max_child_pugh: int = 8) -> pd.DataFrame:
+def spp_frame(tables: dict, max_child_pugh: int = 8, unit: str = "months") -> pd.DataFrame:
     """Patients who progressed and kept a Child-Pugh score <= `max_child_pugh`.
 
     One row per patient with the values measured at progression, `sex`,
-    `spp_months` (progression to death or last contact), `os_months`,
+    `spp_time` (progression to death or last contact) and `os_time` (in `unit`),
     `death`, `sorafenib` (True for sorafenib salvage) and `salvage_group`
     ("sorafenib" / "other salvage").
     """
     prog = tables["progression"]
     base = tables["patients"][["patient_id", "sex", "first_haic_date", "last_followup_date", "death"]]
     df = prog[prog["child_pugh_score"] <= max_child_pugh].merge(base, on="patient_id", how="left")
-    df["spp_months"] = months_between(df["progression_date"], df["last_followup_date"])
-    df["os_months"] = months_between(df["first_haic_date"], df["last_followup_date"])
+    df["spp_time"] = time_between(df["progression_date"], df["last_followup_date"], unit)
+    df["os_time"] = time_between(df["first_haic_date"], df["last_followup_date"], unit)
     df["sorafenib"] = df["salvage_treatment"].eq("sorafenib")
     df["salvage_group"] = np.where(df["sorafenib"], "sorafenib", "other salvage")
     return df.reset_index(drop=True)

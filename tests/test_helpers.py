@@ -36,11 +36,21 @@ def close_figures():
 
 # --- loading and derived frames ----------------------------------------------
 
-def test_months_between_hand_value():
-    # 2009-01-01 to 2009-07-02 is 182 days; 182 / 30.4375 = 5.979 months
-    out = helpers.months_between(pd.Series(pd.to_datetime(["2009-01-01"])), pd.Series(pd.to_datetime(["2009-07-02"])))
+def test_time_between_hand_values():
+    # 2009-01-01 to 2009-07-02 is 182 days; 182 / 30.4375 = 5.979 months = 26 weeks = 0.4983 years
+    start, end = pd.Series(pd.to_datetime(["2009-01-01"])), pd.Series(pd.to_datetime(["2009-07-02"]))
+    out = helpers.time_between(start, end)
     assert out.iloc[0] == pytest.approx(5.979, abs=5e-4)
     assert out.iloc[0] == 182 / helpers.DAYS_PER_MONTH
+    assert helpers.time_between(start, end, "weeks").iloc[0] == 26
+    assert helpers.time_between(start, end, "years").iloc[0] == pytest.approx(0.4983, abs=5e-5)
+    with pytest.raises(ValueError, match="fortnights"):
+        helpers.time_between(start, end, "fortnights")
+
+
+def test_landmark_years_in_other_units():
+    assert helpers.years_in([1, 2], "months") == [12, 24]
+    assert helpers.years_in([1], "days") == [365.25]
 
 
 def test_child_pugh_class_boundaries():
