@@ -21,11 +21,7 @@ import pandas as pd
 from src import privacy
 
 ROOT = Path(__file__).resolve().parents[1]
-DAYS_PER_MONTH = 30.4375  # 365.25 / 12: the time unit of every survival estimate
-SYNTHETIC_NOTE = (
-    "The bundled data are a reconstructed **synthetic** cohort, built to match the "
-    "paper's published aggregates; they are not the records of real patients."
-)
+DAYS_PER_MONTH = 30.4375  # 365.25 / 12: the paper's time unit (the default TIME_UNIT)
 
 
 # --- paths and setup --------------------------------------------------------

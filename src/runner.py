@@ -78,6 +78,12 @@ REPORT_SYNTHETIC_NOTE = (
     "synthetic cohort** (simulated patients shaped after the published "
     "summaries), not on the study's patient records."
 )
+REPORT_OWN_DATA_NOTE = (
+    "Every number, table and figure below was computed on the data folder named "
+    "below, not on the bundled synthetic cohort. Unless the run was started with "
+    "--no-private, the notebooks ran in private mode: aggregates only, and the "
+    "output was searched for every identifier and date of the input before it was published."
+)
 SOURCE_LINES_SHOWN = 6
 
 Log = Callable[[str], None]
@@ -522,7 +528,7 @@ def _display_path(path: Path) -> str:
 
 
 def intro_markdown(entries: Sequence[tuple[str, str, str]], data_dir: Path, summary: str | None) -> str:
-    """Markdown of the report's first cell: title, synthetic-cohort note, contents.
+    """Markdown of the report's first cell: title, what the data are, contents.
 
     *entries* are ``(notebook stem, anchor id, heading text)``.  No date is
     included so that identical runs give identical reports.
@@ -535,7 +541,7 @@ def intro_markdown(entries: Sequence[tuple[str, str, str]], data_dir: Path, summ
     lines = [
         f"# {REPORT_TITLE}",
         "",
-        REPORT_SYNTHETIC_NOTE,
+        REPORT_SYNTHETIC_NOTE if privacy.is_bundled(data_dir, DEFAULT_DATA_DIR) else REPORT_OWN_DATA_NOTE,
         "",
         f"Data folder: `{_display_path(data_dir)}`; {len(entries)} notebook(s) executed in order.",
     ]

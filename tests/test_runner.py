@@ -384,3 +384,10 @@ def test_scorecard_without_published_list_keeps_reported_rows():
     assert [(r["id"], r["status"]) for r in rows] == [("x", "match"), ("y", "differs")]
     assert unknown == []
     assert runner.summarize_scorecard(rows) == "scorecard: 1 match, 1 differs, 0 not reproducible, 0 not computed"
+
+
+def test_report_intro_says_synthetic_only_for_the_bundled_cohort(tmp_path):
+    bundled = runner.intro_markdown([], runner.DEFAULT_DATA_DIR, None)
+    own = runner.intro_markdown([], tmp_path, None)
+    assert "synthetic cohort** (simulated" in bundled and "not on the bundled synthetic cohort" in own
+    assert "synthetic cohort** (simulated" not in own
