@@ -3,12 +3,12 @@
 The notebooks read three tables: ``patients``, ``progression`` and
 ``adverse_events``. ``data/data_dictionary.csv`` describes every column of
 them (type, unit, allowed values or range, whether a value is required,
-whether it must be unique). This module reads the tables, checks them
-against the dictionary and against the clinical plausibility rules below,
-and either returns typed pandas DataFrames or raises
-:class:`DataValidationError` listing **every** problem found, in words a
-clinician can act on. Run it from the command line with
-``python -m src.validate DATA_DIR`` (``make check``).
+whether it must be unique, whether the column may be left out of a file).
+This module reads the tables, checks them against the dictionary and
+against the clinical plausibility rules below, and either returns typed
+pandas DataFrames or raises :class:`DataValidationError` listing **every**
+problem found, in words a clinician can act on. Run it from the command
+line with ``python -m src.validate DATA_DIR`` (``make check``).
 
 Reading
     Each table is looked for as ``NAME.csv``, ``NAME.xlsx`` (first worksheet,
@@ -20,6 +20,14 @@ Reading
     (``NA``, ``.`` and the like are *not* treated as missing). Completely
     empty lines are ignored.
 
+    A file that is empty (no header) or is not a table at all (binary data,
+    an image, text in another encoding, an ``.xlsx`` or ``.sav`` that is not
+    one) is a problem; the file's other rules are then not checked.
+    ``patients`` must have at least one data row. ``progression`` and
+    ``adverse_events`` (:data:`MAY_BE_EMPTY`) may have a header and no
+    rows (nobody progressed, no adverse event recorded): the result is then
+    an empty, typed DataFrame.
+
 Row numbers
     Every message names the row as a spreadsheet shows it: the header is
     row 1 and the first data row is row 2. In a CSV file without line breaks
@@ -27,10 +35,17 @@ Row numbers
     SPSS file, row N is case N - 1.
 
 Column rules (built from the dictionary by :func:`build_schema`, checked by pandera)
-    * the set of columns is exactly the dictionary's: a missing column and an
-      unexpected column are both problems;
+    * the set of columns is the dictionary's: an unexpected column is a
+      problem, and so is a missing column unless its ``optional`` is
+      ``yes``. An optional column may be left out of the file (the returned
+      DataFrame then lacks it); if it is there, its values follow every rule
+      below (``required`` is about the values, ``optional`` about the
+      column). A dictionary without an ``optional`` column makes every
+      column compulsory;
     * the value has the dictionary type: ``integer`` (whole number),
-      ``number``, ``date`` (written ``YYYY-MM-DD``), ``string``, ``category``;
+      ``number`` (digits 0-9 with an optional sign, decimal point and
+      exponent: ``-1``, ``2.5``, ``3e4``; no decimal comma, no ``nan``),
+      ``date`` (written ``YYYY-MM-DD``), ``string``, ``category``;
     * a ``category`` is one of the ``allowed`` values (``A|B|C``, case
       sensitive);
     * a number, integer or date lies in the ``allowed`` range ``lo..hi``
@@ -57,14 +72,17 @@ Cross-table and plausibility rules (:func:`check_rules`)
        it may add 1 to 3 points, and ascites adds 2 or 3).
 
     A rule is skipped for a value that already broke a column rule (it is
-    reported once), for a table missing the columns it needs (the missing
-    column is reported), and for a table that could not be read at all.
+    reported once), for a table missing the columns it needs (a missing
+    compulsory column is reported; a missing optional column is not), and
+    for a table that could not be read at all.
 
 Problems
     A problem is one row of a DataFrame with columns ``file``, ``row``,
     ``column``, ``value``, ``message`` (``row``/``column``/``value`` are
     empty for a problem about a whole file or column). ``value`` is the
-    text as written in the file.
+    text as written in the file. A file that cannot be read as a table is
+    one problem; when the cause has a place (the first cell that is not
+    UTF-8, a quote that is not closed), its row and column are given.
 """
 
 from __future__ import annotations
@@ -77,6 +95,7 @@ import io
 import math
 import re
 import sys
+import warnings
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -105,6 +124,9 @@ ROW_CONVENTION = (
 )
 
 _DICTIONARY_COLUMNS = ["table", "column", "type", "unit", "allowed", "required", "unique"]
+_YES_NO_FIELDS = ("required", "unique", "optional")
+#: Tables that may have a header and no data rows (every other table needs a row).
+MAY_BE_EMPTY = ("progression", "adverse_events")
 _TYPES = ("string", "category", "integer", "number", "date")
 _PANDAS_DTYPES = {
     "string": str,
@@ -113,9 +135,10 @@ _PANDAS_DTYPES = {
     "number": "float64",
     "date": "datetime64[ns]",
 }
-_NUMBER_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
-_DECIMAL_COMMA_RE = re.compile(r"^[+-]?\d+,\d+$")
-_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# re.ASCII: \d is 0-9 only (Decimal and fromisoformat would read other digits inconsistently)
+_NUMBER_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$", re.ASCII)
+_DECIMAL_COMMA_RE = re.compile(r"^[+-]?\d+,\d+$", re.ASCII)
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
 _NS_MIN, _NS_MAX = dt.date(1677, 9, 22), dt.date(2262, 4, 11)
 _COUNT_WORDS = {
     "patients": "patients",
@@ -235,9 +258,11 @@ def read_dictionary(path) -> pd.DataFrame:
 
     Returns one row per column of a data table, all fields as text (empty
     string when blank), columns at least ``table, column, type, unit,
-    allowed, required, unique``. Raises :class:`DataValidationError` if the
-    file is missing or malformed (unknown type, unreadable ``allowed``,
-    required/unique not yes/no, a column described twice).
+    allowed, required, unique, optional``. ``optional`` may be absent from
+    an older dictionary: it is then added, ``no`` for every column. Raises
+    :class:`DataValidationError` if the file is missing or malformed
+    (unknown type, unreadable ``allowed``, required/unique/optional not
+    yes/no, a column described twice).
     """
     path = Path(path)
     name = path.name
@@ -255,6 +280,8 @@ def read_dictionary(path) -> pd.DataFrame:
         raise DataValidationError(
             [_problem(name, column=c, message=f"{name}: column '{c}' is missing") for c in missing]
         )
+    if "optional" not in dictionary.columns:  # a dictionary from before optional columns
+        dictionary.insert(dictionary.columns.get_loc("unique") + 1, "optional", "no")
     dictionary = dictionary.apply(lambda s: s.str.strip())
     dictionary.index = pd.RangeIndex(2, len(dictionary) + 2)
     problems = []
@@ -266,7 +293,7 @@ def read_dictionary(path) -> pd.DataFrame:
                          f"{where}, type '{spec['type']}' is not one of {', '.join(_TYPES)}")
             )
             continue
-        for field in ("required", "unique"):
+        for field in _YES_NO_FIELDS:
             if spec[field] not in ("yes", "no"):
                 problems.append(
                     _problem(name, row, field, spec[field], f"{where}, {field} '{spec[field]}' is not yes or no")
@@ -336,7 +363,8 @@ def build_schema(dictionary: pd.DataFrame, table: str) -> pa.DataFrameSchema:
     values, ``in_range`` (or a one-sided bound) for ``lo..hi``;
     ``nullable`` unless required; ``unique`` when unique. The schema is
     strict: a column not in the dictionary is an error, and so is a missing
-    one. Nothing about particular columns is hard-coded here.
+    one unless ``optional`` is ``yes`` (pandera's ``required=False``).
+    Nothing about particular columns is hard-coded here.
     """
     columns = {}
     for column, spec in _table_spec(dictionary, table).iterrows():
@@ -358,7 +386,7 @@ def build_schema(dictionary: pd.DataFrame, table: str) -> pa.DataFrameSchema:
             nullable=spec["required"] != "yes",
             unique=spec["unique"] == "yes",
             coerce=True,
-            required=True,
+            required=spec.get("optional", "no") != "yes",
             description=spec.get("meaning", None),
         )
     return pa.DataFrameSchema(columns, strict=True, name=table)
@@ -375,9 +403,12 @@ def read_table(data_dir, name: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     name, every cell a stripped string or None (empty), its index is the
     spreadsheet row number (header = row 1) and ``text.attrs["source"]`` is
     the file name; ``problems`` lists non-fatal layout problems (a row with
-    more values than the header, a repeated or unnamed column). Raises
+    more values than the header, a repeated or unnamed column). ``text``
+    has no rows for a file with a header and no data (whether the table may
+    be empty is decided by :func:`validate_table`). Raises
     :class:`DataValidationError` when the file is missing, ambiguous, empty
-    or cannot be read as a table (not UTF-8, binary, no data rows).
+    or cannot be read as a table (not UTF-8, binary, a workbook that is not
+    one).
     """
     data_dir = Path(data_dir)
     found = [data_dir / f"{name}{suffix}" for suffix in TABLE_SUFFIXES if (data_dir / f"{name}{suffix}").is_file()]
@@ -394,12 +425,72 @@ def read_table(data_dir, name: str) -> tuple[pd.DataFrame, pd.DataFrame]:
         )
     path = found[0]
     reader = {".csv": _read_csv_records, ".xlsx": _read_xlsx_records, ".sav": _read_sav_records}[path.suffix]
-    records = reader(path)  # raises DataValidationError for unreadable files
+    try:
+        records = reader(path)  # raises DataValidationError for unreadable files
+    except OSError as exc:
+        raise _fatal(path.name, f"{path.name} cannot be opened ({type(exc).__name__}: {exc.strerror or exc})") from None
     return _frame_from_records(records, path.name)
 
 
-def _fatal(file: str, message: str):
-    return DataValidationError([_problem(file, message=message)])
+def _fatal(file: str, message: str, row=None, column=None, value=None):
+    return DataValidationError([_problem(file, row, column, value, message)])
+
+
+#: Leading bytes of file types that are sometimes saved under a table's name.
+_SIGNATURES = (
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF87a", "a GIF image"),
+    (b"GIF89a", "a GIF image"),
+    (b"%PDF", "a PDF document"),
+    (b"$FL2", "an SPSS .sav file"),
+    (b"$FL3", "an SPSS .sav file"),
+    (b"\x1f\x8b", "a gzip-compressed file"),
+    (b"SQLite format 3\x00", "an SQLite database"),
+    (b"PK\x03\x04", "an Excel workbook or another zip file"),
+    (b"\xd0\xcf\x11\xe0", "an old Excel (.xls) or other Office file"),
+)
+# bytes that do not occur in text: C0 controls except tab, line feed, vertical tab, form feed,
+# carriage return and the DOS end-of-file mark (0x1A), which old text files may hold
+_BINARY_BYTES = bytes(b for b in range(32) if b not in (9, 10, 11, 12, 13, 26)) + b"\x7f"
+
+
+def _file_kind(data: bytes) -> str | None:
+    """What a file that is not a text table is ("a PNG image", ...), or None if it may be text."""
+    for signature, kind in _SIGNATURES:
+        if data.startswith(signature):
+            return kind
+    head = data[:65536]
+    if b"\x00" in head:
+        return "binary data (it contains NUL bytes)"
+    controls = len(head) - len(head.translate(None, _BINARY_BYTES))
+    if controls and controls >= 0.01 * len(head):
+        return "binary data (it contains control bytes that text does not have)"
+    return None
+
+
+def _looks_like_text(data: bytes) -> bool:
+    """True if ``data`` reads as text: UTF-8, or mostly ASCII (text in another encoding)."""
+    head = data[:65536]
+    if _file_kind(head) is not None:
+        return False
+    try:
+        head.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 3:  # not just a character cut at the end of the sample
+            return sum(32 <= b < 127 or b in (9, 10, 13) for b in head) >= 0.9 * len(head)
+    return True
+
+
+def _rename_hint(path: Path, kind: str) -> str:
+    """Advice for a file of ``kind`` (from _file_kind) saved under ``path``."""
+    if kind.startswith("an SPSS") and path.suffix != ".sav":
+        return f"; name it {path.stem}.sav"
+    if kind.startswith("an Excel workbook") and path.suffix != ".xlsx":
+        return f" renamed {path.suffix} (save it as 'CSV UTF-8', or name it {path.stem}.xlsx)"
+    if kind.startswith("an old Excel"):
+        return "; save it as .xlsx or as 'CSV UTF-8'"
+    return "; export the table as 'CSV UTF-8' (or .xlsx, .sav)"
 
 
 def _read_csv_records(path: Path) -> list[tuple[int, list]]:
@@ -408,55 +499,118 @@ def _read_csv_records(path: Path) -> list[tuple[int, list]]:
     data = path.read_bytes()
     if not data.strip():
         raise _fatal(file, f"{file} is empty (no header, no data)")
-    if data.startswith(b"PK\x03\x04"):
-        raise _fatal(file, f"{file} is not a CSV text table: it is an Excel workbook or another zip file "
-                           f"renamed .csv (save it as 'CSV UTF-8', or name it {path.stem}.xlsx)")
-    if data.startswith(b"\xd0\xcf\x11\xe0"):
-        raise _fatal(file, f"{file} is not a CSV text table: it is an old Excel (.xls) or other Office file; "
-                           f"save it as 'CSV UTF-8'")
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or _utf16_without_bom(data):
         raise _fatal(file, f"{file} is saved as UTF-16 ('Unicode text'); save it as 'CSV UTF-8' instead")
+    kind = _file_kind(data)
+    if kind is not None:
+        raise _fatal(file, f"{file} is not a CSV text table: it is {kind}{_rename_hint(path, kind)}")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise _fatal(
-            file,
-            f"{file} is not UTF-8 text: byte 0x{data[exc.start]:02X} on line {line} cannot be read. It was "
-            f"probably saved in another encoding (e.g. Windows-1252 or Shift-JIS); save it as 'CSV UTF-8'",
-        ) from None
-    if "\x00" in text:
-        raise _fatal(file, f"{file} is not a CSV text table: it contains NUL bytes, as binary files do")
+        raise _not_utf8(file, data, exc) from None
+    records: list = []
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
-        records = list(csv.reader(io.StringIO(text, newline=""), strict=True))
+        for record in reader:
+            records.append(record)
     except csv.Error as exc:
-        raise _fatal(file, f"{file} cannot be read as a CSV table: {exc}") from None
+        # the record that failed starts on the row after the last one read
+        row = len(records) + 1
+        hint = ""
+        if "expected" in str(exc) or "end of data" in str(exc):
+            hint = '; a value seems to open a quote (") that is not closed, or holds a quote that is not doubled'
+        raise _fatal(file, f"{file} row {row} cannot be read as CSV ({exc}){hint}", row=row) from None
     # csv yields [] for a blank line, so the list position is the spreadsheet row - 1
     return [(i + 1, rec) for i, rec in enumerate(records)]
+
+
+def _utf16_without_bom(data: bytes) -> bool:
+    """True if every other byte of the start is NUL, as in UTF-16 text of Latin letters."""
+    head = data[:4096]
+    if len(head) < 4:
+        return False
+    return any(half.count(0) >= 0.9 * len(half) and 0 not in other
+               for half, other in ((head[0::2], head[1::2]), (head[1::2], head[0::2])))
+
+
+def _not_utf8(file: str, data: bytes, exc: UnicodeDecodeError) -> DataValidationError:
+    """The problem for a CSV file that is not UTF-8: the first cell it cannot read, by row and column."""
+    advice = ("the file was probably saved in another encoding (e.g. Windows-1252 or Shift-JIS); "
+              "save it as 'CSV UTF-8'")
+    byte = f"byte 0x{exc.object[exc.start]:02X}"  # exc.object: the bytes after a byte-order mark
+    text = data.decode("utf-8-sig", errors="surrogateescape")  # unreadable bytes -> U+DC80..U+DCFF
+    bad = re.compile("[\udc80-\udcff]")
+    try:
+        records = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error:
+        records = None
+    cells = [] if records is None else [
+        (i + 1, pos, cell) for i, rec in enumerate(records) for pos, cell in enumerate(rec) if bad.search(cell)]
+    if not cells:  # the CSV layout itself is broken: name the line
+        line = exc.object[: exc.start].count(b"\n") + 1
+        return _fatal(file, f"{file} is not UTF-8 text: {byte} on line {line} cannot be read; {advice}")
+    row, pos, cell = cells[0]
+    shown = bad.sub("\ufffd", cell.strip())
+    header = records[0]
+    name = header[pos].strip() if row > 1 and pos < len(header) and not bad.search(header[pos]) else ""
+    where = f"{file} row {row}, {name}" if name else (
+        f"{file} row 1 (the header), column {_col_letter(pos)}" if row == 1 else
+        f"{file} row {row}, column {_col_letter(pos)}")
+    more = f" ({len(cells)} cells cannot be read, this is the first)" if len(cells) > 1 else ""
+    return _fatal(
+        file,
+        f"{where} '{shown}' is not UTF-8 text: {byte} cannot be read{more}, so the file cannot be checked; "
+        f"{advice}",
+        row=row, column=name or None, value=shown,
+    )
+
+
+def _check_signature(path: Path, data: bytes, expected: tuple, format_name: str) -> None:
+    """Raise a clear problem when a .xlsx/.sav file does not start as one."""
+    file = path.name
+    if data.startswith(expected):
+        return
+    if not data.strip():
+        raise _fatal(file, f"{file} is empty (no header, no data)")
+    kind = _file_kind(data)
+    if kind is not None:
+        raise _fatal(file, f"{file} is not {format_name}: it is {kind}{_rename_hint(path, kind)}")
+    if _looks_like_text(data):
+        raise _fatal(file, f"{file} is not {format_name}: it is plain text (a CSV file renamed "
+                           f"{path.suffix}? then name it {path.stem}.csv)")
+    raise _fatal(file, f"{file} is not {format_name}: it does not start as one (the file may be damaged, "
+                       f"or be another kind of file renamed {path.suffix})")
 
 
 def _read_xlsx_records(path: Path) -> list[tuple[int, list]]:
     """(row number, cell texts) for every row of the first (or NAME) worksheet."""
     file = path.name
+    _check_signature(path, path.read_bytes(), (b"PK\x03\x04",), "an Excel workbook (.xlsx)")
     try:
         import openpyxl
 
-        book = openpyxl.load_workbook(path, read_only=False, data_only=True)
+        with warnings.catch_warnings():  # e.g. "Workbook contains no default style": not the user's concern
+            warnings.simplefilter("ignore", UserWarning)
+            book = openpyxl.load_workbook(path, read_only=False, data_only=True)
+        sheet = book[path.stem] if path.stem in book.sheetnames else book.worksheets[0]
+        rows = list(sheet.iter_rows(values_only=True))
     except Exception as exc:  # openpyxl raises many types for a bad file
-        raise _fatal(file, f"{file} cannot be opened as an Excel workbook ({type(exc).__name__}: {exc})") from None
-    sheet = book[path.stem] if path.stem in book.sheetnames else book.worksheets[0]
-    return [(i + 1, [_cell_text(v) for v in row]) for i, row in enumerate(sheet.iter_rows(values_only=True))]
+        raise _fatal(file, f"{file} cannot be opened as an Excel workbook; it may be damaged "
+                           f"({type(exc).__name__}: {exc})") from None
+    return [(i + 1, [_cell_text(v) for v in row]) for i, row in enumerate(rows)]
 
 
 def _read_sav_records(path: Path) -> list[tuple[int, list]]:
     """(row number, cell texts) for an SPSS file: the variable names are row 1."""
     file = path.name
+    _check_signature(path, path.read_bytes(), (b"$FL2", b"$FL3"), "an SPSS .sav file")
     try:
         import pyreadstat
 
         frame, _meta = pyreadstat.read_sav(str(path), apply_value_formats=True)
     except Exception as exc:  # pyreadstat raises its own error types
-        raise _fatal(file, f"{file} cannot be read as an SPSS .sav file ({type(exc).__name__}: {exc})") from None
+        raise _fatal(file, f"{file} cannot be read as an SPSS .sav file; it may be damaged "
+                           f"({type(exc).__name__}: {exc})") from None
     records = [(1, [str(c) for c in frame.columns])]
     for i, row in enumerate(frame.itertuples(index=False, name=None)):
         records.append((i + 2, [_cell_text(v) for v in row]))
@@ -486,7 +640,8 @@ def _cell_text(value):
 
 
 def _frame_from_records(records, file: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Turn (row number, cells) records into the text DataFrame of read_table."""
+    """Turn (row number, cells) records into the text DataFrame of read_table
+    (no rows when there is only a header)."""
 
     def clean(cell):
         if cell is None:
@@ -502,8 +657,6 @@ def _frame_from_records(records, file: str) -> tuple[pd.DataFrame, pd.DataFrame]
     if len(header) == 1 and header[0] and (";" in header[0] or "\t" in header[0]):
         sep = "';'" if ";" in header[0] else "tabs"
         raise _fatal(file, f"{file} separates values with {sep}; save it with commas (CSV UTF-8)")
-    if not body:
-        raise _fatal(file, f"{file} has a header line but no data rows")
     problems = []
     width = len(header)
     keep = []  # positions of the columns kept
@@ -534,7 +687,8 @@ def _frame_from_records(records, file: str) -> tuple[pd.DataFrame, pd.DataFrame]
         cells = cells[:width] + [None] * (width - len(cells))
         rows.append(row)
         data.append([cells[pos] for pos in keep])
-    frame = pd.DataFrame(data, index=pd.Index(rows, name="row"), columns=[header[p] for p in keep], dtype=object)
+    frame = pd.DataFrame(data, index=pd.Index(rows, name="row", dtype="int64"), columns=[header[p] for p in keep],
+                         dtype=object)
     frame.attrs["source"] = file
     return frame, _problem_frame(problems)
 
@@ -568,7 +722,7 @@ def _parse_column(text: pd.Series, spec, file: str):
             continue
         if kind in ("integer", "number"):
             if not _NUMBER_RE.match(value):
-                hint = " (use a decimal point, not a comma)" if _DECIMAL_COMMA_RE.match(value) else ""
+                hint = " (use a decimal point, not a comma)" if _DECIMAL_COMMA_RE.match(value) else _digit_hint(value)
                 noun = "an integer" if kind == "integer" else "a number"
                 values.append(fail(row, value, f"'{value}' is not {noun}{hint}"))
                 continue
@@ -594,7 +748,7 @@ def _parse_column(text: pd.Series, spec, file: str):
                     values.append(number)
         else:  # date
             if not _DATE_RE.match(value):
-                values.append(fail(row, value, f"'{value}' is not a date written as YYYY-MM-DD"))
+                values.append(fail(row, value, f"'{value}' is not a date written as YYYY-MM-DD{_digit_hint(value)}"))
                 continue
             try:
                 day = dt.date.fromisoformat(value)
@@ -616,6 +770,13 @@ def _parse_column(text: pd.Series, spec, file: str):
     else:
         typed = pd.Series(values, index=text.index, name=column, dtype=dtype)
     return typed, problems, bad
+
+
+def _digit_hint(value: str) -> str:
+    """A hint for digits other than 0-9 (full-width, Arabic-Indic, ...), else ""."""
+    if any(ch.isdigit() and not ch.isascii() for ch in value):
+        return " (write the digits as 0-9)"
+    return ""
 
 
 def _describe_range(allowed, spec) -> str:
@@ -647,7 +808,9 @@ def validate_table(text: pd.DataFrame, dictionary: pd.DataFrame, table: str, fil
     that are present, converted to their types, indexed by spreadsheet row;
     cells that broke a rule are set to missing so that later rules skip
     them. ``typed`` is None when the file does not look like this table at
-    all (none of its column names match), which is then the only problem.
+    all (none of its column names match), which is then the only problem,
+    and when it has a header but no data rows while ``table`` is not in
+    :data:`MAY_BE_EMPTY` (problems of the header are reported too).
     """
     file = file or text.attrs.get("source") or f"{table}.csv"
     spec = _table_spec(dictionary, table)
@@ -670,7 +833,13 @@ def validate_table(text: pd.DataFrame, dictionary: pd.DataFrame, table: str, fil
     typed = pd.DataFrame(converted, index=text.index)
     schema = _cached_schema(dictionary, table)
     try:
-        schema.validate(typed, lazy=True)
+        with warnings.catch_warnings():
+            # pandera's report of failures warns about pandas internals (e.g. "concatenation with
+            # empty or all-NA entries" when a missing text value fails next to a bad number):
+            # noise for the reader of the problem list, which this module writes itself
+            warnings.simplefilter("ignore", FutureWarning)
+            warnings.simplefilter("ignore", DeprecationWarning)
+            schema.validate(typed, lazy=True)
     except pa.errors.SchemaErrors as exc:
         schema_problems, failed_cells = _translate_failures(exc.failure_cases, schema, spec, text, typed, file,
                                                             unparsed)
@@ -678,6 +847,10 @@ def validate_table(text: pd.DataFrame, dictionary: pd.DataFrame, table: str, fil
         for column, row in failed_cells:
             typed[column] = _set_missing(typed[column], row)
     typed = typed[[c for c in expected if c in typed.columns]]
+    if len(typed) == 0 and table not in MAY_BE_EMPTY:
+        problems.append(_problem(file, message=f"{file} has a header line but no data rows "
+                                               f"(the {table} table needs at least one)"))
+        typed = None
     position = {c: i for i, c in enumerate(expected)}
     problems.sort(key=lambda p: position.get(p["column"], -1))  # then _problem_frame sorts by row, stably
     return typed, _problem_frame(problems)
@@ -1001,7 +1174,9 @@ def load_and_validate(data_dir, dictionary_path=None, *,
     :class:`DataValidationError` is raised listing them all. Otherwise
     returns ``{"patients": ..., "progression": ..., "adverse_events": ...}``
     (the dictionary's tables): rows in file order with a 0-based
-    RangeIndex, columns in dictionary order, dates datetime64[ns],
+    RangeIndex (no rows for a header-only table of :data:`MAY_BE_EMPTY`),
+    the dictionary's columns in dictionary order except an optional column
+    that the file leaves out (it is absent, not added), dates datetime64[ns],
     integers int64 (Int64 if an optional integer is missing somewhere),
     numbers float64, strings and categories str (object).
     """
@@ -1046,7 +1221,9 @@ def main(argv=None) -> int:
         description="Check the tables of a data folder (patients, progression, adverse_events as .csv, "
                     ".xlsx or .sav) against the data dictionary and the clinical plausibility rules, "
                     "and list every problem with its file, row and column.",
-        epilog="Rows are numbered as in a spreadsheet (header = row 1). Exit status: 0 if the data are valid, "
+        epilog="Columns whose 'optional' is yes in the dictionary may be left out of a file; "
+               f"{' and '.join(MAY_BE_EMPTY)} may have a header and no rows, the other tables need at least one. "
+               "Rows are numbered as in a spreadsheet (header = row 1). Exit status: 0 if the data are valid, "
                "2 if there is any problem (or the command line is wrong). The rules are listed in the "
                "docstring of src/validate.py.",
     )

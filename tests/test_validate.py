@@ -328,11 +328,75 @@ def test_child_pugh_inconsistent(tmp_path, valid_tables):
 def test_empty_file(tmp_path, valid_tables):
     folder = write_tables(tmp_path, valid_tables)
     (folder / "adverse_events.csv").write_text("", encoding="utf-8")
-    (folder / "progression.csv").write_text(",".join(PROGRESSION_COLUMNS) + "\n", encoding="utf-8")
+    (folder / "patients.csv").write_text(",".join(PATIENT_COLUMNS) + "\n", encoding="utf-8")
     problems = problems_of(folder)
     assert_problem(problems, "adverse_events.csv", None, None, "adverse_events.csv is empty")
-    assert_problem(problems, "progression.csv", None, None, "progression.csv has a header line but no data rows")
+    assert_problem(problems, "patients.csv", None, None, "patients.csv has a header line but no data rows")
     assert len(problems) == 2
+
+
+def test_header_only_progression_and_adverse_events_are_empty_typed_tables(tmp_path, valid_tables):
+    valid_tables["progression"] = (PROGRESSION_COLUMNS, [])
+    valid_tables["adverse_events"] = (AE_COLUMNS, [])
+    tables = v.load_and_validate(write_tables(tmp_path, valid_tables))
+    assert len(tables["patients"]) == 4
+    progression, events = tables["progression"], tables["adverse_events"]
+    assert len(progression) == 0 and list(progression.columns) == PROGRESSION_COLUMNS
+    assert progression["progression_date"].dtype == "datetime64[ns]"
+    assert progression["age"].dtype == "int64" and progression["alt"].dtype == "float64"
+    assert len(events) == 0 and list(events.columns) == AE_COLUMNS and events["grade"].dtype == "int64"
+    assert isinstance(events.index, pd.RangeIndex)
+
+
+def test_optional_columns_may_be_left_out(tmp_path, valid_tables):
+    for table, dropped in (("patients", ["afp", "n_haic_sessions"]), ("progression", ["tumor_count"])):
+        header, rows = valid_tables[table]
+        for column in dropped:
+            position = header.index(column)
+            del header[position]
+            for row in rows:
+                del row[position]
+    tables = v.load_and_validate(write_tables(tmp_path, valid_tables))
+    assert list(tables["patients"].columns) == [c for c in PATIENT_COLUMNS if c not in ("afp", "n_haic_sessions")]
+    assert "tumor_count" not in tables["progression"].columns
+    assert tables["progression"]["afp"].dtype == "float64"
+
+
+def test_optional_column_that_is_present_is_checked(tmp_path, valid_tables):
+    set_cell(valid_tables, "patients", 3, "tumor_count", "many")
+    problems = problems_of(write_tables(tmp_path, valid_tables))
+    assert_problem(problems, "patients.csv", 3, "tumor_count", "'many' is not an integer")
+    assert len(problems) == 1
+
+
+def test_dictionary_optional_field(tmp_path, valid_tables):
+    assert DICTIONARY.columns.tolist()[:8] == v._DICTIONARY_COLUMNS + ["optional"]
+    optional = DICTIONARY[DICTIONARY["optional"] == "yes"]
+    assert sorted(optional.loc[optional["table"] == "progression", "column"]) == [
+        "afp", "dcp", "max_tumor_size_mm", "tumor_count", "tumor_distribution"]
+    assert len(optional[optional["table"] == "patients"]) == 9
+    assert v.build_schema(DICTIONARY, "patients").columns["afp"].required is False
+    assert v.build_schema(DICTIONARY, "patients").columns["age"].required is True
+    # an older dictionary without the optional field: every column is compulsory
+    rows = list(csv.reader(v.DEFAULT_DICTIONARY.read_text(encoding="utf-8").splitlines()))
+    position = rows[0].index("optional")
+    old = tmp_path / "old_dictionary.csv"
+    with open(old, "w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows([r[:position] + r[position + 1:] for r in rows])
+    assert (v.read_dictionary(old)["optional"] == "no").all()
+    header, body = valid_tables["patients"]
+    position = header.index("afp")
+    valid_tables["patients"] = ([c for c in header if c != "afp"], [r[:position] + r[position + 1:] for r in body])
+    folder = write_tables(tmp_path / "no_afp", valid_tables)
+    assert_problem(problems_of(folder, dictionary_path=old), "patients.csv", None, "afp", "column 'afp' is missing")
+    v.load_and_validate(folder)  # the project's dictionary lets afp out
+    # optional must be yes or no
+    bad = tmp_path / "bad_dictionary.csv"
+    bad.write_text(v.DEFAULT_DICTIONARY.read_text(encoding="utf-8").replace(
+        "patients,afp,number,ng/mL,0..10000000,yes,no,yes", "patients,afp,number,ng/mL,0..10000000,yes,no,maybe"),
+        encoding="utf-8")
+    with pytest.raises(v.DataValidationError, match="optional 'maybe' is not yes or no"):
+        v.read_dictionary(bad)
 
 
 def test_missing_file(tmp_path, valid_tables):
@@ -349,8 +413,9 @@ def test_non_utf8_file(tmp_path, valid_tables):
     text = (folder / "patients.csv").read_text(encoding="utf-8")
     (folder / "patients.csv").write_bytes(text.encode("cp1252"))
     problems = problems_of(folder)
-    message = assert_problem(problems, "patients.csv", None, None, "patients.csv is not UTF-8 text", "line 3")
-    assert "Traceback" not in message
+    message = assert_problem(problems, "patients.csv", 3, "patient_id", "'P00\ufffd' is not UTF-8 text",
+                             "byte 0xE9", "save it as 'CSV UTF-8'")
+    assert "Traceback" not in message and len(problems) == 1
     # patients could not be read, so the other tables are still checked but not linked to patients
     assert set(problems["file"]) == {"patients.csv"}
 
