@@ -14,14 +14,35 @@ How (`python -m src.reconstruct --seed 20130101 --out data`):
    (`values_with_summary`), and the mean age.
 2. A seeded search over the free values of each continuous variable of Table 2
    so that Student's t-test gives the printed p (`calibrate_ttests`).
-3. A seeded simulated annealing over the 38 patients of the survival
-   post-progression (SPP) analysis: their SPP and time to progression, their
-   censoring, and the allocation of the measured values among the patients of
-   each group (swaps keep every marginal exact), against a loss that counts,
-   for every published number, how far the computed value lies outside the
-   rounding interval of the printed one (`calibrate_spp`).
+3. The 38 patients of the survival post-progression (SPP) analysis, in stages:
+   a. log-rank tests and the Cox model depend on the SPP times only through
+      their order, so a batched simulated annealing works in rank space
+      (`calibrate_ranks`): many chains, each drawing several moves per sweep
+      evaluated in one vectorised batch (`_ranked_statistics`), over the order
+      of the 38, their censoring and the allocation of bilirubin, albumin,
+      prothrombin activity and ascites within each group (swaps keep every
+      marginal exact; Child-Pugh <= 8), against a loss that counts, for the
+      Cox model and the log-rank p of its three factors, how far the computed
+      value lies outside the rounding interval of the printed one; then a
+      lower-temperature refinement from the best state, and an iterated
+      local search (`polish_ranks`, restarted `POLISH_KICKS` times from a
+      perturbed best state, which is replaced when fewer numbers are missed):
+      every single move is evaluated exactly, combinations of up to five are
+      predicted by adding their effects and the best predictions evaluated
+      exactly, with a loss that counts the numbers not matched;
+   b. SPP days consistent with that order, with the two group medians exactly
+      on the printed ones (`_spp_days`);
+   c. with the times fixed, each other factor of Table 3 on its own, by
+      within-group swaps, until its log-rank p is the printed one
+      (`calibrate_factors`);
+   d. times to progression for the OS log-rank test of the 38, the SPP/OS
+      median ratio and the median OS of the progressive-disease group
+      (`calibrate_ttp`).
 4. A second annealing over the overall-survival times of the other 29
-   patients for the medians and 1/2/3-year survival (`calibrate_os`).
+   patients, jointly with the SPP days of the 38 (order kept, median patients
+   fixed) and their times to progression, for the medians and 1/2/3-year
+   survival, keeping the targets of step 3d (`calibrate_os`; a second pass
+   only if a number is still outside its rounding interval).
 5. Dates: first HAIC within the enrolment period, sorafenib only after its
    approval and after progression, BSC and other options in the era given by
    the flow diagram, every timeline ordered (`assign_dates`).
@@ -63,7 +84,17 @@ TOXICITY_TERMS = {"nausea": "Nausea", "diarrhea": "Diarrhea", "bilirubin": "Bili
                   "thrombocytopenia": "Platelets", "anemia": "Hemoglobin",
                   "neutropenia": "Neutrophils/granulocytes (ANC/AGC)"}
 MAX_SPP_DAYS = 720  # SPP longer than two years would not fit the study period for late patients
-SPP_CHAINS, SPP_CHAIN_ITERATIONS, SPP_REFINE_ITERATIONS = 4, 12000, 30000  # annealing budget (< 2 min)
+MIN_SPP_DAYS = 7  # shortest SPP drawn (days)
+RANK_LOSS_POWER = 0.5  # rank-stage loss: sum of weight x distance ** power
+RANK_MARGIN = 0.45  # the rank stage aims anywhere inside the rounding interval (numbers stay clear of its edge)
+SPP_PAIR_MOVES = 0.3  # share of rank-annealing candidates that make two random moves at once
+POLISH_ROUNDS, POLISH_BEAM, POLISH_EXACT = 20, 1000, 1000  # step 3a: combination search after the annealing
+POLISH_STEP = 3.0  # ... whose loss adds this for every number not matched
+POLISH_KICKS = 24  # ... restarted this many times from a perturbed best state
+OS_ITERATIONS = 60000  # step 4 annealing iterations (twice if needed)
+RANK_P_WEIGHT = 5.0  # weight of the three log-rank p in the rank-stage loss (the Cox numbers weigh 1)
+MAX_MEDIAN_GAP = 30  # at most this many patients between the two groups' median SPP times
+SPP_CHAINS, SPP_PROPOSALS, SPP_SWEEPS, SPP_REFINE_SWEEPS = 16, 8, 1500, 500  # rank annealing budget
 MARGIN = 0.3  # aim at the central 40% of each rounding interval
 
 
@@ -238,125 +269,492 @@ def _high(cols):
     return h
 
 
+def _cp_points(tbil, alb, pt, ascites_yes) -> np.ndarray:
+    """Lowest Child-Pugh score of each patient (the rule of `child_pugh_min`), plain NumPy, any shape."""
+    b = np.where(tbil < 2, 1, np.where(tbil <= 3, 2, 3))
+    a = np.where(alb > 3.5, 1, np.where(alb >= 2.8, 2, 3))
+    p = np.where(pt > 70, 1, np.where(pt >= 40, 2, 3))
+    return b + a + p + 1 + np.asarray(ascites_yes, int) + 1
+
+
 def _cp_ok(cols) -> bool:
-    asc = np.where(cols["ascites"] == "yes", "yes", "no")
-    m = child_pugh_min(cols["total_bilirubin"], cols["albumin"], cols["prothrombin_activity"], asc)
-    return bool((m <= 8).all())
+    return bool((_cp_points(cols["total_bilirubin"], cols["albumin"], cols["prothrombin_activity"],
+                            cols["ascites"] == "yes") <= 8).all())
 
 
-SWAP_COLUMNS = [CONTINUOUS[s][0] for s in CONTINUOUS] + ["sex", "ps", "ascites", "pvtt"]
+COX_FACTORS = ("tbil", "ascites", "sorafenib")  # Table 3's multivariable model, in the notebooks' column order
 
 
-def initial_spp_state(rng, T, tt):
-    """A random starting state of the SPP annealing with every marginal exact."""
-    s = _SppState()
-    s.group, s.cols = _progression_values(rng, T, tt)
-    while not _cp_ok(s.cols):  # repair the Child-Pugh constraint by shuffling within groups
-        for c in ("total_bilirubin", "albumin", "ascites"):
-            for g in (0, 1):
-                idx = np.nonzero(s.group == g)[0]
-                s.cols[c][idx] = rng.permutation(s.cols[c][idx])
-    s.high = _high(s.cols)
-    s.spp_days, s.event = _initial_spp(rng, T, s)
-    s.ttp_days = np.round(rng.uniform(28, 75, len(s.group)))
-    _untie(s, rng)
-    return s
+def _ranked_statistics(X, E, beta0, newton=12):
+    """Log-rank p of the three model factors and the Cox fit for K candidate orderings at once.
 
-
-def calibrate_spp(rng, T, D, skip, tt, iterations=40000, log=None, state=None, temp0=3.0):
-    """Simulated annealing over the SPP cohort; returns (state, statistics, loss).
-
-    Without `state`, starts from `initial_spp_state`; with it, refines that state.
+    X: (K, n, 3) binary covariates [bilirubin >= cut-off, no ascites, other salvage] with rows in time
+    order (no two times equal, so every risk set is a suffix); E: (K, n) events. Same conventions as
+    `faststats.logrank_p` and `faststats.cox_fit`. Returns (p (K, 3), beta (K, 3), se (K, 3), converged (K,)).
     """
-    s = state or initial_spp_state(rng, T, tt)
-    n = len(s.group)
-    st = spp_statistics(s)
-    loss = spp_loss(st, T, D, skip)
-    temp1 = 0.003
+    K, n, m = X.shape
+    Ef = E.astype(float)[:, :, None]
+    n1 = np.cumsum(X[:, ::-1, :], axis=1)[:, ::-1, :]
+    f = n1 / (n - np.arange(n)).astype(float)[None, :, None]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = fs._chi2_sf_1df(((X - f) * Ef).sum(1) ** 2 / (f * (1 - f) * Ef).sum(1))
+    # binary covariates: x_j^2 = x_j, so the second moments need only the three cross products
+    a_, b_ = np.triu_indices(m, 1)
+    XP = np.concatenate([np.ones((K, n, 1)), X, X[:, :, a_] * X[:, :, b_]], axis=2)
+    sumX = (X * Ef).sum(1)
+    beta, se = beta0.copy(), np.full((K, m), np.nan)
+    ok, active = np.zeros(K, bool), np.ones(K, bool)
+    for _ in range(newton):
+        idx = np.nonzero(active)[0]
+        if idx.size == 0:
+            break
+        XPa, Ea, b = XP[idx], Ef[idx], beta[idx]
+        w = np.exp(np.clip(np.einsum("knj,kj->kn", XPa[:, :, 1:m + 1], b), -50, 50))
+        cs = np.cumsum((w[:, :, None] * XPa)[:, ::-1], axis=1)[:, ::-1]
+        mom = cs[:, :, 1:] / cs[:, :, :1]
+        xbar = mom[:, :, :m]
+        grad = sumX[idx] - (xbar * Ea).sum(1)
+        diag = ((xbar - xbar ** 2) * Ea).sum(1)
+        off = ((mom[:, :, m:] - xbar[:, :, a_] * xbar[:, :, b_]) * Ea).sum(1)
+        info = np.zeros((len(idx), m, m))
+        info[:, np.arange(m), np.arange(m)] = diag
+        info[:, a_, b_] = info[:, b_, a_] = off
+        det = np.linalg.det(info)
+        good = np.isfinite(det) & (np.abs(det) > 1e-12)
+        step = np.zeros_like(b)
+        if good.any():
+            step[good] = np.linalg.solve(info[good], grad[good][:, :, None])[:, :, 0]
+        beta[idx] = b + step
+        done = good & (np.max(np.abs(step), 1) < 1e-7)  # quadratic convergence: beta to ~1e-14
+        bad = ~good | ~np.all(np.isfinite(beta[idx]), 1) | (np.max(np.abs(beta[idx]), 1) > 20)
+        if done.any():
+            se[idx[done]] = np.sqrt(np.diagonal(np.linalg.inv(info[done]), axis1=1, axis2=2))
+            ok[idx[done]] = True
+        active[idx[done | bad]] = False
+    return p, beta, se, ok
+
+
+def _median_position(G, E):
+    """Position (time order) of the Kaplan-Meier median of the rows where G (K, n) is True; n if not reached."""
+    n = G.shape[1]
+    at_risk = np.cumsum(G[:, ::-1], axis=1)[:, ::-1].astype(float)
+    s = np.cumprod(np.where(G & E, 1.0 - 1.0 / np.maximum(at_risk, 1), 1.0), axis=1)
+    below = s <= 0.5
+    return np.where(below.any(1), below.argmax(1), n)
+
+
+def _distances(x, target, decimals, margin=MARGIN) -> np.ndarray:
+    """`distance` for arrays."""
+    q = 10.0 ** -decimals
+    return np.where(np.isfinite(x), np.maximum(0.0, np.abs(x - target) - margin * q) / q, 50.0)
+
+
+def _model_loss(p, beta, se, ok, pos_sor, pos_oth, T, D, skip, n):
+    """Loss of the rank stage: the three model factors' log-rank p and the Cox model, plus the
+    feasibility of the group medians (the other group's median must come first)."""
+    stats_ = {"t3_uni_p_tbil": p[:, 0], "t3_uni_p_ascites": p[:, 1], "spp_logrank_p": p[:, 2]}
+    for j, name in enumerate(COX_FACTORS):
+        stats_[f"t3_multi_hr_{name}"] = np.exp(beta[:, j])
+        stats_[f"t3_multi_ci_low_{name}"] = np.exp(beta[:, j] - fs.Z975 * se[:, j])
+        stats_[f"t3_multi_ci_high_{name}"] = np.exp(beta[:, j] + fs.Z975 * se[:, j])
+        stats_[f"t3_multi_p_{name}"] = fs._chi2_sf_1df((beta[:, j] / se[:, j]) ** 2)
+    loss = np.zeros(len(ok))
+    for k, v in stats_.items():
+        if k in T and k not in skip:
+            w = RANK_P_WEIGHT if k in ("t3_uni_p_tbil", "t3_uni_p_ascites", "spp_logrank_p") else 1.0
+            loss += w * _distances(v, T[k], D[k], RANK_MARGIN) ** RANK_LOSS_POWER
+    loss += np.where(ok, 0.0, 1e3) + np.where((pos_sor >= n) | (pos_oth >= n), 1e3, 0.0)
+    return loss + 5.0 * np.maximum(0, pos_oth - pos_sor + 1) + 1.0 * np.maximum(0, pos_sor - pos_oth - MAX_MEDIAN_GAP)
+
+
+def calibrate_ranks(rng, T, D, skip, group, cols, chains=SPP_CHAINS, proposals=SPP_PROPOSALS, sweeps=SPP_SWEEPS,
+                    temp0=3.0, temp1=0.03, init=None, log=None):
+    """Step 3a: simulated annealing, in rank space, of the SPP order, the censoring and the allocation of
+    bilirubin, albumin, prothrombin activity and ascites within each group (Child-Pugh <= 8 kept).
+
+    Log-rank tests and the Cox model depend on times only through their order, so the state is the
+    order of the 38 patients; `chains` chains each draw `proposals` moves per sweep, all evaluated in
+    one vectorised batch, and each chain takes the first move its Metropolis test accepts.
+    `init` (a returned (order, event, cols)) starts every chain from that state.
+    Returns (order, event, cols) of the best state met and its loss.
+    """
+    n = len(group)
+    C, M = chains, proposals
+    K = C * M
+    sor = group == 1
+    min_events = int(np.ceil(0.5 * n))
+    order = np.array([rng.permutation(n) for _ in range(C)])
+    event = rng.random((C, n)) < 0.75
+    names = ("total_bilirubin", "albumin", "prothrombin_activity")
+    tb, alb, pt = (np.tile(cols[c].astype(float), (C, 1)) for c in names)
+    asc = np.tile(cols["ascites"] == "yes", (C, 1))
+    members = {g: np.nonzero(group == g)[0] for g in (0, 1)}
+    for c in range(C):  # each chain its own within-group allocation, Child-Pugh consistent
+        for _ in range(1000):
+            for arr in (tb, alb, pt, asc):
+                for idx in members.values():
+                    arr[c, idx] = rng.permutation(arr[c, idx])
+            if (_cp_points(tb[c], alb[c], pt[c], asc[c]) <= 8).all():
+                break
+        else:
+            raise RuntimeError("could not allocate the laboratory values with Child-Pugh <= 8")
+
+    def evaluate(order_, event_, tb_, asc_, beta_):
+        cov = np.stack([tb_ >= CUTOFFS["tbil"], ~asc_, np.broadcast_to(~sor, tb_.shape)], axis=2).astype(float)
+        X = np.take_along_axis(cov, order_[:, :, None], axis=1)
+        E = np.take_along_axis(event_, order_, axis=1)
+        S = np.take_along_axis(np.broadcast_to(sor, event_.shape), order_, axis=1)
+        p, b, se, ok = _ranked_statistics(X, E, beta_)
+        return _model_loss(p, b, se, ok, _median_position(S, E), _median_position(~S, E), T, D, skip, n), b
+
+    if init is not None:
+        order, event = np.tile(init[0], (C, 1)), np.tile(init[1], (C, 1))
+        tb, alb, pt = (np.tile(init[2][c].astype(float), (C, 1)) for c in names)
+        asc = np.tile(init[2]["ascites"] == "yes", (C, 1))
+    loss, beta = evaluate(order, event, tb, asc, np.zeros((C, 3)))
+    best_loss, best = np.inf, None
+    rep, kk = np.repeat(np.arange(C), M), np.arange(K)
+    for it in range(sweeps):
+        temp = temp0 * (temp1 / temp0) ** (it / sweeps)
+        O, EV, TB, AL, PT, AS = order[rep], event[rep], tb[rep], alb[rep], pt[rep], asc[rep]
+        for extra in range(2):  # one random move per candidate, a second one for some (pair moves)
+            u = np.where(rng.random(K) < (1.0 if extra == 0 else SPP_PAIR_MOVES), rng.random(K), 2.0)
+            # swap two patients at a short distance in the order
+            k1 = kk[u < 0.5]
+            a = rng.integers(0, n, K)[k1]
+            b = np.clip(a + rng.geometric(0.4, len(k1)) * rng.choice([-1, 1], len(k1)), 0, n - 1)
+            O[k1, a], O[k1, b] = O[k1, b], O[k1, a]
+            # censor or uncensor one patient
+            i = rng.integers(0, n, K)
+            k2 = kk[(u >= 0.5) & (u < 0.62)]
+            EV[k2, i[k2]] = ~EV[k2, i[k2]]
+            # swap a laboratory value or the ascites of two patients of the same group
+            j = np.where(group[i] == 1, members[1][rng.integers(0, len(members[1]), K)],
+                         members[0][rng.integers(0, len(members[0]), K)])
+            which = rng.integers(0, 4, K)
+            for w, arr in enumerate((TB, AS, AL, PT)):
+                k3 = kk[(u >= 0.62) & (u <= 1.0) & (which == w)]
+                arr[k3, i[k3]], arr[k3, j[k3]] = arr[k3, j[k3]], arr[k3, i[k3]]
+        new_loss, new_beta = evaluate(O, EV, TB, AS, beta[rep])
+        feasible = (_cp_points(TB, AL, PT, AS) <= 8).all(1) & (EV.sum(1) >= min_events)
+        delta = np.where(feasible, new_loss, np.inf) - loss[rep]
+        accept = ((delta <= 0) | (rng.random(K) < np.exp(-np.maximum(delta, 0) / temp))).reshape(C, M)
+        for c in np.nonzero(accept.any(1))[0]:
+            k = c * M + accept[c].argmax()
+            order[c], event[c], tb[c], alb[c], pt[c], asc[c] = O[k], EV[k], TB[k], AL[k], PT[k], AS[k]
+            loss[c], beta[c] = new_loss[k], new_beta[k]
+        c = loss.argmin()
+        if loss[c] < best_loss:
+            best_loss, best = loss[c], (order[c].copy(), event[c].copy(), tb[c].copy(), alb[c].copy(),
+                                        pt[c].copy(), asc[c].copy())
+        if log and it % 1000 == 0:
+            log(f"  SPP rank annealing {it:>5}: best loss {best_loss:.2f}")
+    o, e, tb_, alb_, pt_, asc_ = best
+    out = {**cols, "total_bilirubin": tb_, "albumin": alb_, "prothrombin_activity": pt_,
+           "ascites": np.where(asc_, "yes", "no").astype(cols["ascites"].dtype)}
+    return o, e, out, best_loss
+
+
+def _rank_loss(order, event, tb, asc, sor, beta, T, D, skip):
+    """Rank-stage loss and Cox coefficients of K states ((K, n) arrays; `order` lists patients by time)."""
+    n = order.shape[1]
+    cov = np.stack([tb >= CUTOFFS["tbil"], ~asc, np.broadcast_to(~sor, tb.shape)], axis=2).astype(float)
+    X = np.take_along_axis(cov, order[:, :, None], axis=1)
+    E = np.take_along_axis(event, order, axis=1)
+    S = np.take_along_axis(np.broadcast_to(sor, event.shape), order, axis=1)
+    p, b, se, ok = _ranked_statistics(X, E, beta)
+    return _model_loss(p, b, se, ok, _median_position(S, E), _median_position(~S, E), T, D, skip, n), b
+
+
+def _kick(rng, group, order, event, cols, swaps=8):
+    """A random perturbation of a rank-stage state: `swaps` swaps of two patients at most 4 apart in the
+    order and one swap of bilirubin values within a group (kept only if Child-Pugh stays <= 8)."""
+    order, cols = order.copy(), {**cols, "total_bilirubin": cols["total_bilirubin"].copy()}
+    n = len(order)
+    for _ in range(swaps):
+        a = int(rng.integers(0, n))
+        b = int(np.clip(a + rng.integers(1, 5) * rng.choice([-1, 1]), 0, n - 1))
+        order[[a, b]] = order[[b, a]]
+    i = int(rng.integers(0, n))
+    j = int(rng.choice(np.nonzero(group == group[i])[0]))
+    tb = cols["total_bilirubin"]
+    tb[[i, j]] = tb[[j, i]]
+    if not _cp_ok(cols):
+        tb[[i, j]] = tb[[j, i]]
+    return order, event.copy(), cols
+
+
+def _rank_misses(T, D, skip, group, order, event, cols) -> int:
+    """How many of the rank stage's published numbers a state misses (outside `RANK_MARGIN` units)."""
+    keys, target, unit, _ = _rank_targets(T, D, skip)
+    sor = group == 1
+    cov = np.stack([cols["total_bilirubin"] >= CUTOFFS["tbil"], cols["ascites"] != "yes", ~sor], axis=1)
+    p, b, se, ok = _ranked_statistics(cov[order][None].astype(float), event[order][None], np.zeros((1, 3)))
+    st = {"t3_uni_p_tbil": p[0, 0], "t3_uni_p_ascites": p[0, 1], "spp_logrank_p": p[0, 2]}
+    for j, name in enumerate(COX_FACTORS):
+        st[f"t3_multi_hr_{name}"] = np.exp(b[0, j])
+        st[f"t3_multi_ci_low_{name}"] = np.exp(b[0, j] - fs.Z975 * se[0, j])
+        st[f"t3_multi_ci_high_{name}"] = np.exp(b[0, j] + fs.Z975 * se[0, j])
+        st[f"t3_multi_p_{name}"] = fs._chi2_sf_1df((b[0, j] / se[0, j]) ** 2)
+    x = np.array([st[k] for k in keys])
+    return int((~(np.abs(x - target) <= RANK_MARGIN * unit)).sum()) if ok[0] else len(keys)
+
+
+def _rank_targets(T, D, skip):
+    """Ids of the rank stage's published numbers, their values, rounding units and loss weights."""
+    keys = ["t3_uni_p_tbil", "t3_uni_p_ascites", "spp_logrank_p"] + \
+        [f"t3_multi_{q}_{name}" for name in COX_FACTORS for q in ("hr", "ci_low", "ci_high", "p")]
+    keys = [k for k in keys if k in T and k not in skip]
+    return (keys, np.array([T[k] for k in keys]), np.array([10.0 ** -D[k] for k in keys]),
+            np.array([RANK_P_WEIGHT if k.startswith(("t3_uni", "spp")) else 1.0 for k in keys]))
+
+
+def polish_ranks(T, D, skip, group, order, event, cols, rounds=POLISH_ROUNDS, beam=POLISH_BEAM):
+    """Step 3a, end: a deterministic search over combinations of up to 5 single moves (swap of two
+    patients at most 4 apart in the order, censoring flip, swap of bilirubin or ascites within a group).
+
+    Each round evaluates every single move exactly, predicts the statistics of combinations by adding
+    the single moves' effects (a beam search keeps the `beam` best predictions of each size), evaluates
+    the most promising combinations exactly and takes the best. The loss counts every printed number
+    not matched (plus the square root of its distance), so the search goes for matches.
+    """
+    n, sor = len(group), group == 1
+    order, event = order.copy(), event.copy()
+    tb, asc = cols["total_bilirubin"].astype(float), cols["ascites"] == "yes"
+    alb, pt = cols["albumin"].astype(float), cols["prothrombin_activity"].astype(float)
+    min_events = int(np.ceil(0.5 * n))
+    keys, target, unit, weight = _rank_targets(T, D, skip)
+
+    def stat_matrix(p, b, se):
+        st = {"t3_uni_p_tbil": p[:, 0], "t3_uni_p_ascites": p[:, 1], "spp_logrank_p": p[:, 2]}
+        for j, name in enumerate(COX_FACTORS):
+            st[f"t3_multi_hr_{name}"] = np.exp(b[:, j])
+            st[f"t3_multi_ci_low_{name}"] = np.exp(b[:, j] - fs.Z975 * se[:, j])
+            st[f"t3_multi_ci_high_{name}"] = np.exp(b[:, j] + fs.Z975 * se[:, j])
+            st[f"t3_multi_p_{name}"] = fs._chi2_sf_1df((b[:, j] / se[:, j]) ** 2)
+        return np.stack([st[k] for k in keys], axis=-1)
+
+    def loss_of(S):  # in place: S is overwritten (float32 for the predictions of combinations)
+        t = S.dtype.type
+        np.subtract(S, target.astype(t), out=S)
+        np.abs(S, out=S)
+        S -= (RANK_MARGIN * unit).astype(t)
+        np.maximum(S, t(0), out=S)
+        S /= unit.astype(t)
+        missed = S > 0
+        np.sqrt(S, out=S)
+        S += t(POLISH_STEP) * missed
+        S *= weight.astype(t)
+        return S.sum(-1)
+
+    def singles():
+        out = [(0, p, q) for p in range(n) for q in range(p + 1, min(n, p + 5))]
+        out += [(1, i, i) for i in range(n)]
+        for g in (0, 1):
+            idx = np.nonzero(group == g)[0]
+            out += [(2, i, j) for i in idx for j in idx if i < j and (tb[i] >= 1) != (tb[j] >= 1)]
+            out += [(3, i, j) for i in idx for j in idx if i < j and asc[i] != asc[j]]
+        return np.array(out)
+
+    def evaluate(moves, beta):  # moves: (K, m, 3) -> losses, statistics, betas and states after them
+        K = len(moves)
+        O, EV, TB, AS = np.tile(order, (K, 1)), np.tile(event, (K, 1)), np.tile(tb, (K, 1)), np.tile(asc, (K, 1))
+        r = np.arange(K)
+        for m in range(moves.shape[1]):
+            kind, a, b = moves[:, m, 0], moves[:, m, 1], moves[:, m, 2]
+            for arr, k in ((O, 0), (TB, 2), (AS, 3)):
+                s_ = r[kind == k]
+                arr[s_, a[s_]], arr[s_, b[s_]] = arr[s_, b[s_]], arr[s_, a[s_]]
+            s_ = r[kind == 1]
+            EV[s_, a[s_]] = ~EV[s_, a[s_]]
+        cov = np.stack([TB >= CUTOFFS["tbil"], ~AS, np.broadcast_to(~sor, TB.shape)], axis=2).astype(float)
+        X = np.take_along_axis(cov, O[:, :, None], axis=1)
+        E = np.take_along_axis(EV, O, axis=1)
+        G = np.take_along_axis(np.broadcast_to(sor, EV.shape), O, axis=1)
+        p, b, se, ok = _ranked_statistics(X, E, np.tile(beta, (K, 1)))
+        pos_s, pos_o = _median_position(G, E), _median_position(~G, E)
+        feasible = ok & (pos_s < n) & (pos_o < pos_s) & (pos_s - pos_o <= MAX_MEDIAN_GAP) & (EV.sum(1) >= min_events) \
+            & (_cp_points(TB, np.tile(alb, (K, 1)), np.tile(pt, (K, 1)), AS) <= 8).all(1)
+        S = stat_matrix(p, b, se)
+        return np.where(feasible, loss_of(S.copy()), np.inf), S, b, (O, EV, TB, AS)
+
+    loss, S0, beta, _ = evaluate(np.zeros((1, 0, 3), int), np.zeros(3))
+    loss, S0, beta = loss[0], S0[0], beta[0]
+    for _ in range(rounds):
+        one = singles()
+        l1, s1, b1, st1 = evaluate(one[:, None, :], beta)
+        keep = np.isfinite(l1)
+        one, effect = one[keep], s1[keep] - S0
+        best = (loss, None)
+        k = int(np.argmin(l1))
+        if l1[k] < loss - 1e-9:
+            best = (l1[k], (s1[k], b1[k], tuple(x[k] for x in st1)))
+        combos, sums = [(i,) for i in range(len(one))], effect
+        for size in range(2, 6):
+            pred = loss_of(sums.astype(np.float32)[:, None, :] + (S0 + effect).astype(np.float32)[None, :, :]).ravel()
+            top = np.argpartition(pred, min(3 * beam, pred.size - 1))[:3 * beam]
+            top = top[np.lexsort((top, pred[top]))]  # best predictions first, ties by index
+            a, b = np.unravel_index(top, (len(sums), len(effect)))
+            seen, new, new_sums = set(), [], []
+            for x, y in zip(a, b):
+                c = tuple(sorted(combos[x] + (y,)))
+                if y in combos[x] or c in seen:
+                    continue
+                seen.add(c)
+                new.append(c)
+                new_sums.append(sums[x] + effect[y])
+                if len(new) >= beam:
+                    break
+            combos, sums = new, np.array(new_sums)
+            l_, s_, b_, st_ = evaluate(one[np.array(combos[:POLISH_EXACT])], beta)
+            k = int(np.argmin(l_))
+            if l_[k] < best[0] - 1e-9:
+                best = (l_[k], (s_[k], b_[k], tuple(x[k] for x in st_)))
+        if best[1] is None:
+            break
+        loss, (S0, beta, state) = best
+        order, event, tb, asc = (x.copy() for x in state)
+    out = {**cols, "total_bilirubin": tb, "ascites": np.where(asc, "yes", "no").astype(cols["ascites"].dtype)}
+    return order, event, out, loss
+
+
+def _factor_high(factor, values) -> np.ndarray:
+    """The binary factor of Table 3 from its column's values (as `_high`)."""
+    if factor in CUTOFFS:
+        return values >= CUTOFFS[factor]
+    return values == {"sex": "male", "ps": "0", "ascites": "yes", "pvtt": "yes"}[factor]
+
+
+FACTOR_COLUMNS = {**{stem: CONTINUOUS[stem][0] for stem in CUTOFFS if stem != "tbil"}, "sex": "sex", "ps": "ps",
+                  "pvtt": "pvtt"}  # the factors outside the Cox model (bilirubin and ascites are set in step 3a)
+
+
+def calibrate_factors(rng, T, D, skip, group, cols, spp_days, event, steps=300) -> dict:
+    """Step 3b: with the SPP times fixed, each other factor of Table 3 on its own: swaps of values within a
+    group (marginals exact, Child-Pugh <= 8 kept) until the log-rank p is the printed one. Each step
+    evaluates every swap that changes the factor, then every pair of them if no swap improves, and
+    takes the best; a random swap when nothing improves."""
+    cols = {c: v.copy() for c, v in cols.items()}
+    for f in SPP_FACTORS:
+        key, col = f"t3_uni_p_{f}", FACTOR_COLUMNS.get(f)
+        if col is None or key not in T or key in skip:
+            continue
+        v = cols[col]
+        for _ in range(steps):
+            h = _factor_high(f, v)
+            loss = distance(fs.logrank_p(spp_days, event, h)[0], T[key], D[key])
+            if loss == 0:
+                break
+            pairs = np.array([(i, j) for g in (0, 1) for i in np.nonzero((group == g) & h)[0]
+                              for j in np.nonzero((group == g) & ~h)[0]])
+            best = None
+            for moves in (pairs[:, None, :], _pairs_of(pairs)):
+                trial = np.tile(v, (len(moves), 1))
+                r = np.arange(len(moves))
+                for m in range(moves.shape[1]):
+                    I, J = moves[:, m, 0], moves[:, m, 1]
+                    trial[r, I], trial[r, J] = trial[r, J], trial[r, I]
+                ok = np.ones(len(moves), bool)
+                if col in ("albumin", "prothrombin_activity"):
+                    parts = {c: np.tile(cols[c].astype(float), (len(moves), 1))
+                             for c in ("total_bilirubin", "albumin", "prothrombin_activity")}
+                    parts[col] = trial.astype(float)
+                    ok = (_cp_points(parts["total_bilirubin"], parts["albumin"], parts["prothrombin_activity"],
+                                     np.tile(cols["ascites"] == "yes", (len(moves), 1))) <= 8).all(1)
+                losses = np.where(ok, _distances(fs.logrank_p(spp_days, event, _factor_high(f, trial).T),
+                                                 T[key], D[key]), np.inf)
+                if losses.min() < loss - 1e-9:
+                    best = trial[int(np.argmin(losses))]
+                    break
+            v = best if best is not None else trial[int(rng.choice(np.nonzero(ok)[0]))]
+        cols[col] = v
+    return cols
+
+
+def _pairs_of(swaps) -> np.ndarray:
+    """Every pair of two different swaps, shape (m, 2, 2)."""
+    a, b = np.triu_indices(len(swaps), 1)
+    return np.stack([swaps[a], swaps[b]], axis=1)
+
+
+def _spp_days(rng, T, order, event, group) -> np.ndarray:
+    """SPP days for patients in this time order: strictly increasing (no ties), the group medians
+    (Kaplan-Meier) exactly on the printed ones, early times uniform, late times with an exponential tail."""
+    n = len(order)
+    S, E = (group[order] == 1)[None], event[order][None]
+    pos_s, pos_o = _median_position(S, E)[0], _median_position(~S, E)[0]
+    d_s, d_o = (int(round(T[k] * DAYS_PER_MONTH)) for k in ("spp_median_sor", "spp_median_oth"))
+    def pick(lo, hi, k, scale=None):
+        grid = np.arange(lo, hi + 1)
+        w = None if scale is None else np.exp(-(grid - lo) / scale) / np.exp(-(grid - lo) / scale).sum()
+        return np.sort(rng.choice(grid, k, replace=False, p=w))
+    days = np.r_[pick(MIN_SPP_DAYS, d_o - 1, pos_o), d_o, pick(d_o + 1, d_s - 1, pos_s - pos_o - 1), d_s,
+                 pick(d_s + 1, MAX_SPP_DAYS, n - pos_s - 1, scale=150.0)]
+    out = np.empty(n)
+    out[order] = days
+    return out
+
+
+def _ttp_statistics(spp_days, ttp_days, event, group, n_excluded) -> dict:
+    os_ = (spp_days + ttp_days) / DAYS_PER_MONTH
+    sor = group == 1
+    m_sor = fs.km_median(os_[sor], event[sor])
+    pd_os = np.r_[os_, np.zeros(n_excluded)]  # the excluded patients die early (set in `calibrate_os`)
+    return {"os38_logrank_p": fs.logrank_p(os_, event, sor)[0],
+            "spp_over_os_median_sor_pct": 100 * fs.km_median(spp_days[sor] / DAYS_PER_MONTH, event[sor]) / m_sor,
+            "os_median_pd": fs.km_median(pd_os, np.r_[event, np.ones(n_excluded, bool)])}
+
+
+def calibrate_ttp(rng, T, D, skip, spp_days, event, group, n_excluded, iterations=8000):
+    """Step 3c: times to progression (21-240 days) for the OS log-rank test of the 38, the SPP/OS median
+    ratio and the median OS of the progressive disease group (annealing)."""
+    ttp = np.round(rng.uniform(28, 75, len(spp_days)))
+    def loss_of(t):
+        return sum(distance(v, T[k], D[k]) for k, v in _ttp_statistics(spp_days, t, event, group, n_excluded).items()
+                   if k in T and k not in skip)
+    loss = loss_of(ttp)
     for it in range(iterations):
         if loss == 0:
             break
-        temp = temp0 * (temp1 / temp0) ** (it / iterations)
-        saved = (s.spp_days.copy(), s.ttp_days.copy(), s.event.copy(), None)
-        u = rng.random()
-        i = rng.integers(n)
-        if u < 0.15:
-            j = rng.integers(n)
-            s.spp_days[[i, j]] = s.spp_days[[j, i]]
-            if _tied(s, i) or _tied(s, j):
-                s.spp_days = saved[0]
-                continue
-        elif u < 0.45:
-            step = max(1.0, abs(rng.normal(0, 1 + 30 * temp / temp0)))
-            s.spp_days[i] = min(MAX_SPP_DAYS, max(3, s.spp_days[i] + np.sign(rng.normal()) * np.round(step)))
-            if _tied(s, i):
-                s.spp_days[i] += 1
-                if _tied(s, i):
-                    s.spp_days = saved[0]
-                    continue
-        elif u < 0.55:
-            s.ttp_days[i] = float(np.clip(s.ttp_days[i] + np.round(rng.normal(0, 10)), 21, 240))
-        elif u < 0.60:
-            if s.event.sum() - s.event[i] < 0.5 * n and s.event[i]:
-                continue
-            s.event[i] = ~s.event[i]
-            if _tied(s, i):
-                s.event = saved[2]
-                continue
-        else:
-            col = SWAP_COLUMNS[rng.integers(len(SWAP_COLUMNS))]
-            same = np.nonzero(s.group == s.group[i])[0]
-            j = rng.choice(same)
-            if s.cols[col][i] == s.cols[col][j]:
-                continue
-            s.cols[col][[i, j]] = s.cols[col][[j, i]]
-            if col in ("total_bilirubin", "albumin", "ascites") and not _cp_ok(s.cols):
-                s.cols[col][[i, j]] = s.cols[col][[j, i]]
-                continue
-            saved = saved[:3] + ((col, i, j),)
-            s.high = _high(s.cols)
-        new_st = spp_statistics(s)
-        new_loss = spp_loss(new_st, T, D, skip)
-        if new_loss <= loss or rng.random() < np.exp((loss - new_loss) / temp):
-            st, loss = new_st, new_loss
-        else:
-            s.spp_days, s.ttp_days, s.event = saved[0], saved[1], saved[2]
-            if saved[3]:
-                col, i, j = saved[3]
-                s.cols[col][[i, j]] = s.cols[col][[j, i]]
-                s.high = _high(s.cols)
-        if log and it % 5000 == 0:
-            log(f"  SPP annealing {it:>6}: loss {loss:.2f}")
-    return s, spp_statistics(s), loss
+        temp = 2.0 * (0.01 / 2.0) ** (it / iterations)
+        trial = ttp.copy()
+        i = rng.integers(len(ttp))
+        trial[i] = float(np.clip(trial[i] + np.round(rng.normal(0, 10)), 21, 240))
+        new = loss_of(trial)
+        if new <= loss or rng.random() < np.exp((loss - new) / temp):
+            ttp, loss = trial, new
+    return ttp, loss
 
 
-def _initial_spp(rng, T, s):
-    """Starting SPP times drawn from the paper's own multivariable model: exponential
-    times with hazard ratios of Table 3, scaled so the group medians land on the
-    published ones, and about a quarter censored."""
-    lp = (np.log(T["t3_multi_hr_tbil"]) * s.high["tbil"] + np.log(T["t3_multi_hr_ascites"]) * ~s.high["ascites"]
-          + np.log(T["t3_multi_hr_sorafenib"]) * (s.group == 0))
-    raw = rng.exponential(1.0, len(lp)) / np.exp(lp)
-    days = np.empty(len(lp))
-    for g, key in ((1, "spp_median_sor"), (0, "spp_median_oth")):
-        k = s.group == g
-        days[k] = raw[k] * T[key] * DAYS_PER_MONTH / np.median(raw[k])
-    event = rng.random(len(lp)) < 0.75
-    return np.clip(np.round(days), 7, MAX_SPP_DAYS), event
-
-
-def _tied(s, i) -> bool:
-    """Would patient i's SPP event time tie with another event time (Efron = Breslow only without ties)?"""
-    if not s.event[i]:
-        return False
-    others = np.delete(np.nonzero(s.event)[0], np.nonzero(np.nonzero(s.event)[0] == i)[0])
-    return bool(np.any(s.spp_days[others] == s.spp_days[i]))
-
-
-def _untie(s, rng):
-    for i in range(len(s.spp_days)):
-        while _tied(s, i):
-            s.spp_days[i] += 1
+def calibrate_spp(rng, T, D, skip, tt, log=None):
+    """Step 3: the 38 patients of the SPP analysis; returns (state, statistics, loss)."""
+    log = log or (lambda msg: None)
+    s = _SppState()
+    s.group, cols = _progression_values(rng, T, tt)
+    order, s.event, cols, loss = calibrate_ranks(rng, T, D, skip, s.group, cols, log=log)
+    log(f"SPP rank stage loss {loss:.3f}")
+    order, s.event, cols, loss = calibrate_ranks(rng, T, D, skip, s.group, cols, sweeps=SPP_REFINE_SWEEPS,
+                                                 temp0=0.3, temp1=0.01, init=(order, s.event, cols), log=log)
+    log(f"SPP rank stage loss {loss:.3f}")
+    best = polish_ranks(T, D, skip, s.group, order, s.event, cols)
+    best_key = (_rank_misses(T, D, skip, s.group, *best[:3]), best[3])
+    log(f"SPP polish: {best_key[0]} numbers missed, loss {best[3]:.3f}")
+    kick_rng = np.random.default_rng(rng.integers(2 ** 63))  # later steps do not depend on the number of kicks
+    for _ in range(POLISH_KICKS):  # iterated local search: perturb the best state, search again
+        cand = polish_ranks(T, D, skip, s.group, *_kick(kick_rng, s.group, *best[:3]))
+        key = (_rank_misses(T, D, skip, s.group, *cand[:3]), cand[3])
+        log(f"SPP polish after a kick: {key[0]} numbers missed, loss {cand[3]:.3f}")
+        if key < best_key:
+            best, best_key = cand, key
+    order, s.event, cols, loss = best
+    log(f"SPP rank stage loss {loss:.3f}")
+    s.spp_days = _spp_days(rng, T, order, s.event, s.group)
+    s.cols = calibrate_factors(rng, T, D, skip, s.group, cols, s.spp_days, s.event)
+    s.high = _high(s.cols)
+    s.ttp_days, tloss = calibrate_ttp(rng, T, D, skip, s.spp_days, s.event, s.group, int(T["flow_n_cp_excluded"]))
+    log(f"TTP stage loss {tloss:.3f}")
+    st = spp_statistics(s)
+    return s, st, spp_loss(st, T, D, skip)
 
 
 # --- step 4: overall survival of the other patients ---------------------------
@@ -371,42 +769,97 @@ def os_statistics(days, event, role) -> dict:
             "os_median_pd": fs.km_median(m[pd_], event[pd_])}
 
 
-def calibrate_os(rng, T, D, spp_os_days, spp_event, n_roles, iterations=30000, log=None):
-    """Annealing over OS times of the disease-control, not-evaluated and excluded patients."""
-    role = np.r_[["pd"] * len(spp_os_days), ["excluded"] * n_roles["excluded"], ["dc"] * n_roles["dc"],
-                 ["ne"] * n_roles["ne"]]
+def calibrate_os(rng, T, D, skip, s, n_roles, iterations=OS_ITERATIONS, log=None):
+    """Step 4: annealing over the OS times (and censoring) of the disease-control, not-evaluated and
+    excluded patients, jointly with the SPP days of the 38 (order kept, the two median patients fixed,
+    so step 3's statistics do not move) and their times to progression. Updates `s` in place."""
+    n38 = len(s.group)
+    role = np.r_[["pd"] * n38, ["excluded"] * n_roles["excluded"], ["dc"] * n_roles["dc"], ["ne"] * n_roles["ne"]]
     free = role != "pd"
-    days = np.r_[spp_os_days, np.zeros(free.sum())].astype(float)
-    event = np.r_[spp_event, np.ones(free.sum(), bool)]
+    days = np.r_[s.spp_days + s.ttp_days, np.zeros(free.sum())].astype(float)
+    event = np.r_[s.event, np.ones(free.sum(), bool)]
     med = {"excluded": T["os_median_pd"] * 0.6, "dc": T["os_median_dc"], "ne": T["os_median_all"]}
     for r in ("excluded", "dc", "ne"):
         k = role == r
         days[k] = np.round(rng.exponential(med[r] * DAYS_PER_MONTH / np.log(2), k.sum())) + 30
     max_days = (DATA_CUTOFF - ENROL_START).days - 30
     days = np.minimum(days, max_days)
+    days[role == "excluded"] = np.minimum(days[role == "excluded"], 366)
     event[role == "dc"] = rng.random((role == "dc").sum()) < 0.6
-    def loss_of(d, e):
+    spp, ttp = s.spp_days.copy(), s.ttp_days.copy()
+    order = np.argsort(spp, kind="stable")
+    sor_sorted, ev_sorted = (s.group[order] == 1)[None], s.event[order][None]
+    fixed = {order[_median_position(sor_sorted, ev_sorted)[0]], order[_median_position(~sor_sorted, ev_sorted)[0]]}
+    movable = np.array([i for i in range(n38) if i not in fixed])
+    rank = np.empty(n38, int)
+    rank[order] = np.arange(n38)
+    sor = s.group == 1
+
+    def loss_of(spp_, ttp_, d, e):
+        d = d.copy()
+        d[:n38] = spp_ + ttp_
         st = os_statistics(d, e, role)
-        return sum(distance(v, T[k], D[k]) for k, v in st.items()), st
-    loss, st = loss_of(days, event)
+        os38 = d[:n38] / DAYS_PER_MONTH
+        st["os38_logrank_p"] = fs.logrank_p(os38, e[:n38], sor)[0]
+        st["spp_over_os_median_sor_pct"] = 100 * fs.km_median(spp_[sor] / DAYS_PER_MONTH, e[:n38][sor]) \
+            / fs.km_median(os38[sor], e[:n38][sor])
+        return sum(distance(v, T[k], D[k]) for k, v in st.items() if k in T and k not in skip), st
+
+    loss, st = loss_of(spp, ttp, days, event)
     idx_free = np.nonzero(free)[0]
-    for it in range(iterations):
-        if loss == 0:
+    for it in range(2 * iterations):  # a second pass only if the first one ends with a number missed
+        if loss == 0 or all(abs(v - T[k]) <= RANK_MARGIN * 10.0 ** -D[k] for k, v in st.items()
+                            if k in T and k not in skip):
             break
-        temp = 2.0 * (0.01 / 2.0) ** (it / iterations)
-        i = rng.choice(idx_free)
-        d2, e2 = days.copy(), event.copy()
-        if rng.random() < 0.85:
-            d2[i] = float(np.clip(d2[i] + np.round(rng.normal(0, 5 + 200 * temp)), 14, max_days))
+        temp0 = 2.0
+        temp = temp0 * (0.01 / temp0) ** ((it % iterations) / iterations)
+        spp2, ttp2, d2, e2 = spp, ttp, days, event
+        u = rng.random()
+        if u < 0.45:
+            i = rng.choice(idx_free)
+            d2 = days.copy()
+            if rng.random() < 0.2:  # a jump anywhere
+                d2[i] = float(rng.integers(14, max_days + 1))
+            else:
+                d2[i] = float(np.clip(d2[i] + np.round(rng.normal(0, 5 + 200 * temp)), 14, max_days))
             if role[i] == "excluded":
                 d2[i] = min(d2[i], 366)
-        elif role[i] != "excluded":
+        elif u < 0.55:
+            i = rng.choice(idx_free)
+            if role[i] == "excluded":
+                continue
+            e2 = event.copy()
             e2[i] = ~e2[i]
-        new_loss, new_st = loss_of(d2, e2)
+        elif u < 0.8:
+            i = rng.choice(movable)
+            r = rank[i]
+            lo = spp[order[r - 1]] + 1 if r > 0 else MIN_SPP_DAYS
+            hi = spp[order[r + 1]] - 1 if r < n38 - 1 else MAX_SPP_DAYS
+            if hi <= lo:
+                continue
+            spp2 = spp.copy()
+            if rng.random() < 0.2:  # anywhere between the neighbours
+                spp2[i] = float(rng.integers(lo, hi + 1))
+            else:
+                spp2[i] = float(np.clip(spp[i] + np.round(rng.normal(0, 3 + 100 * temp)), lo, hi))
+        else:
+            i = rng.integers(n38)
+            ttp2 = ttp.copy()
+            v = rng.random()
+            if v < 0.2:
+                ttp2[i] = float(rng.integers(21, 241))
+            elif v < 0.4:  # exchange with another patient
+                j = rng.integers(n38)
+                ttp2[[i, j]] = ttp2[[j, i]]
+            else:
+                ttp2[i] = float(np.clip(ttp[i] + np.round(rng.normal(0, 10)), 21, 240))
+        new_loss, new_st = loss_of(spp2, ttp2, d2, e2)
         if new_loss <= loss or rng.random() < np.exp((loss - new_loss) / temp):
-            days, event, loss, st = d2, e2, new_loss, new_st
+            spp, ttp, days, event, loss, st = spp2, ttp2, d2, e2, new_loss, new_st
         if log and it % 10000 == 0:
             log(f"  OS annealing {it:>6}: loss {loss:.2f}")
+    s.spp_days, s.ttp_days = spp, ttp
+    days[:n38] = spp + ttp
     return days, event, role, st, loss
 
 
@@ -547,18 +1000,14 @@ def build_cohort(seed=DEFAULT_SEED, published=None, log=None) -> dict[str, pd.Da
     log = log or (lambda msg: None)
     # step 2-3: the SPP cohort
     tt = calibrate_ttests(rng, T, D)
-    chains = [calibrate_spp(rng, T, D, skip, tt, iterations=SPP_CHAIN_ITERATIONS) for _ in range(SPP_CHAINS)]
-    log(f"SPP chains: losses {', '.join(f'{c[2]:.1f}' for c in chains)}")
-    best = min(chains, key=lambda c: c[2])
-    s, st, loss = calibrate_spp(rng, T, D, skip, tt, iterations=SPP_REFINE_ITERATIONS, state=best[0], temp0=0.5,
-                                log=log)
+    s, st, loss = calibrate_spp(rng, T, D, skip, tt, log=log)
     log(f"SPP calibration loss {loss:.3f}")
     n38 = len(s.group)
     # roles of all patients
     n_ex, n_dc, n_ne = int(T["flow_n_cp_excluded"]), int(T["flow_n_disease_control"]), int(T["r_response_ne"])
     n_total = n38 + n_ex + n_dc + n_ne
-    days, event, role, ost, oloss = calibrate_os(rng, T, D, s.spp_days + s.ttp_days, s.event,
-                                                 {"excluded": n_ex, "dc": n_dc, "ne": n_ne}, log=log)
+    days, event, role, ost, oloss = calibrate_os(rng, T, D, skip, s, {"excluded": n_ex, "dc": n_dc, "ne": n_ne},
+                                                 log=log)
     log(f"OS calibration loss {oloss:.3f}")
     # salvage options and eras
     plan = _salvage_plan(T)
@@ -600,12 +1049,15 @@ def build_cohort(seed=DEFAULT_SEED, published=None, log=None) -> dict[str, pd.Da
     patients["age"] = np.r_[prog_age, _ages(rng, T, prog_age, n_total - n38)]
     ex_prog_age = patients["age"].to_numpy()[n38:n38 + n_ex]
     ps_prog = np.where(cols["ps"] == "0", 0, rng.choice([1, 1, 2], n38))
-    patients["ecog_ps"] = _baseline_ps(rng, ps_prog, n_total, int(T["t1_ps_0"]))
-    # ascites and PVTT at baseline: present at baseline only if present at progression for the PD patients
-    patients["ascites"] = _subset_flags(rng, np.r_[cols["ascites"] == "yes", np.ones(n_total - n38, bool)],
-                                        int(T["t1_ascites_yes"]))
-    patients["pvtt"] = _subset_flags(rng, np.r_[cols["pvtt"] == "yes", np.ones(n_total - n38, bool)],
-                                     int(T["t1_pvtt_yes"]))
+    for _ in range(1000):  # redraw until enough patients (PS 0, no PVTT) can be BCLC stage B
+        patients["ecog_ps"] = _baseline_ps(rng, ps_prog, n_total, int(T["t1_ps_0"]))
+        # ascites and PVTT at baseline: present at baseline only if present at progression for the PD patients
+        patients["ascites"] = _subset_flags(rng, np.r_[cols["ascites"] == "yes", np.ones(n_total - n38, bool)],
+                                            int(T["t1_ascites_yes"]))
+        patients["pvtt"] = _subset_flags(rng, np.r_[cols["pvtt"] == "yes", np.ones(n_total - n38, bool)],
+                                         int(T["t1_pvtt_yes"]))
+        if ((patients["pvtt"] == "no") & (patients["ecog_ps"] == 0)).sum() >= int(T["t1_bclc_b"]):
+            break
     patients["bclc_stage"], patients["tnm_stage"] = _stages(rng, T, patients)
     for c, v in _baseline_categoricals(rng, T, n_total).items():
         patients[c] = v
