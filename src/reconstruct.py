@@ -349,15 +349,22 @@ def _distances(x, target, decimals, margin=MARGIN) -> np.ndarray:
     return np.where(np.isfinite(x), np.maximum(0.0, np.abs(x - target) - margin * q) / q, 50.0)
 
 
-def _model_loss(p, beta, se, ok, pos_sor, pos_oth, T, D, skip, n):
-    """Loss of the rank stage: the three model factors' log-rank p and the Cox model, plus the
-    feasibility of the group medians (the other group's median must come first)."""
+def _rank_statistics(p, beta, se) -> dict:
+    """The published statistics of the rank stage for a batch of states (one row each): the
+    log-rank p of bilirubin, ascites and sorafenib, and each Cox factor's HR, 95% CI and Wald p."""
     stats_ = {"t3_uni_p_tbil": p[:, 0], "t3_uni_p_ascites": p[:, 1], "spp_logrank_p": p[:, 2]}
     for j, name in enumerate(COX_FACTORS):
         stats_[f"t3_multi_hr_{name}"] = np.exp(beta[:, j])
         stats_[f"t3_multi_ci_low_{name}"] = np.exp(beta[:, j] - fs.Z975 * se[:, j])
         stats_[f"t3_multi_ci_high_{name}"] = np.exp(beta[:, j] + fs.Z975 * se[:, j])
         stats_[f"t3_multi_p_{name}"] = fs._chi2_sf_1df((beta[:, j] / se[:, j]) ** 2)
+    return stats_
+
+
+def _model_loss(p, beta, se, ok, pos_sor, pos_oth, T, D, skip, n):
+    """Loss of the rank stage: the three model factors' log-rank p and the Cox model, plus the
+    feasibility of the group medians (the other group's median must come first)."""
+    stats_ = _rank_statistics(p, beta, se)
     loss = np.zeros(len(ok))
     for k, v in stats_.items():
         if k in T and k not in skip:
@@ -526,12 +533,7 @@ def polish_ranks(T, D, skip, group, order, event, cols, rounds=POLISH_ROUNDS, be
     keys, target, unit, weight = _rank_targets(T, D, skip)
 
     def stat_matrix(p, b, se):
-        st = {"t3_uni_p_tbil": p[:, 0], "t3_uni_p_ascites": p[:, 1], "spp_logrank_p": p[:, 2]}
-        for j, name in enumerate(COX_FACTORS):
-            st[f"t3_multi_hr_{name}"] = np.exp(b[:, j])
-            st[f"t3_multi_ci_low_{name}"] = np.exp(b[:, j] - fs.Z975 * se[:, j])
-            st[f"t3_multi_ci_high_{name}"] = np.exp(b[:, j] + fs.Z975 * se[:, j])
-            st[f"t3_multi_p_{name}"] = fs._chi2_sf_1df((b[:, j] / se[:, j]) ** 2)
+        st = _rank_statistics(p, b, se)
         return np.stack([st[k] for k in keys], axis=-1)
 
     def loss_of(S):  # in place: S is overwritten (float32 for the predictions of combinations)
