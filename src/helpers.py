@@ -43,10 +43,9 @@ def resolve_paths(data_dir=None, output_dir=None, private=None, min_cell=0) -> S
     for folder in (tables, figures):
         folder.mkdir(parents=True, exist_ok=True)
     published = data / "published_results.csv"
-    private = not privacy.is_bundled(data, ROOT / "data") if private is None else bool(private)
     return SimpleNamespace(data=data.resolve(), output=output.resolve(), tables=tables, figures=figures,
                            published=published if published.exists() else None,
-                           private=private, min_cell=int(min_cell or 0))
+                           private=privacy.private_mode(private, data, ROOT / "data"), min_cell=int(min_cell or 0))
 
 
 def setup_plots() -> None:

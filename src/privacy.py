@@ -33,6 +33,11 @@ def is_bundled(data_dir, bundled_dir) -> bool:
     return Path(data_dir).resolve() == Path(bundled_dir).resolve()
 
 
+def private_mode(private, data_dir, bundled_dir) -> bool:
+    """`private` if given (True/False), else on for any data folder but the bundled one."""
+    return not is_bundled(data_dir, bundled_dir) if private is None else bool(private)
+
+
 def _small(value: int, min_cell: int) -> bool:
     return 0 < value < min_cell
 

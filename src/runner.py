@@ -703,8 +703,7 @@ def run_pipeline(
     tables = validate_data(data)
     published_path = published_results_path(data, Path(published_results) if published_results else None)
     parameters = dict(parameters or {})
-    private = parameters.get("PRIVATE")
-    private = not privacy.is_bundled(data, DEFAULT_DATA_DIR) if private is None else bool(private)
+    private = privacy.private_mode(parameters.get("PRIVATE"), data, DEFAULT_DATA_DIR)
 
     build = make_build_dir(out)
     try:
