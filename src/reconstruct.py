@@ -516,6 +516,36 @@ def _rank_targets(T, D, skip):
             np.array([RANK_P_WEIGHT if k.startswith(("t3_uni", "spp")) else 1.0 for k in keys]))
 
 
+def _single_moves(group, order, tb, asc) -> np.ndarray:
+    """The single moves of the rank-stage local search, one row each (kind, a, b): kind 0 swaps the patients at
+    positions a and b of the time order (at most 4 apart), 1 flips patient a's censoring, 2 and 3 swap the
+    bilirubin (across the cut-off) or the ascites of patients a and b of the same group."""
+    n = len(order)
+    out = [(0, p, q) for p in range(n) for q in range(p + 1, min(n, p + 5))]
+    out += [(1, i, i) for i in range(n)]
+    for g in (0, 1):
+        idx = np.nonzero(group == g)[0]
+        out += [(2, i, j) for i in idx for j in idx if i < j and (tb[i] >= CUTOFFS["tbil"]) != (tb[j] >= CUTOFFS["tbil"])]
+        out += [(3, i, j) for i in idx for j in idx if i < j and asc[i] != asc[j]]
+    return np.array(out)
+
+
+def _apply_moves(moves, order, event, tb, asc):
+    """The K states (order, event, bilirubin, ascites; (K, n) arrays) after each row of `moves` (K, m, 3):
+    the m moves of `_single_moves` of a row applied one after the other to the given state."""
+    K = len(moves)
+    O, EV, TB, AS = np.tile(order, (K, 1)), np.tile(event, (K, 1)), np.tile(tb, (K, 1)), np.tile(asc, (K, 1))
+    r = np.arange(K)
+    for m in range(moves.shape[1]):
+        kind, a, b = moves[:, m, 0], moves[:, m, 1], moves[:, m, 2]
+        for arr, k in ((O, 0), (TB, 2), (AS, 3)):
+            s_ = r[kind == k]
+            arr[s_, a[s_]], arr[s_, b[s_]] = arr[s_, b[s_]], arr[s_, a[s_]]
+        s_ = r[kind == 1]
+        EV[s_, a[s_]] = ~EV[s_, a[s_]]
+    return O, EV, TB, AS
+
+
 def polish_ranks(T, D, skip, group, order, event, cols, rounds=POLISH_ROUNDS, beam=POLISH_BEAM):
     """Step 3a, end: a deterministic search over combinations of up to 5 single moves (swap of two
     patients at most 4 apart in the order, censoring flip, swap of bilirubin or ascites within a group).
@@ -549,26 +579,9 @@ def polish_ranks(T, D, skip, group, order, event, cols, rounds=POLISH_ROUNDS, be
         S *= weight.astype(t)
         return S.sum(-1)
 
-    def singles():
-        out = [(0, p, q) for p in range(n) for q in range(p + 1, min(n, p + 5))]
-        out += [(1, i, i) for i in range(n)]
-        for g in (0, 1):
-            idx = np.nonzero(group == g)[0]
-            out += [(2, i, j) for i in idx for j in idx if i < j and (tb[i] >= 1) != (tb[j] >= 1)]
-            out += [(3, i, j) for i in idx for j in idx if i < j and asc[i] != asc[j]]
-        return np.array(out)
-
     def evaluate(moves, beta):  # moves: (K, m, 3) -> losses, statistics, betas and states after them
         K = len(moves)
-        O, EV, TB, AS = np.tile(order, (K, 1)), np.tile(event, (K, 1)), np.tile(tb, (K, 1)), np.tile(asc, (K, 1))
-        r = np.arange(K)
-        for m in range(moves.shape[1]):
-            kind, a, b = moves[:, m, 0], moves[:, m, 1], moves[:, m, 2]
-            for arr, k in ((O, 0), (TB, 2), (AS, 3)):
-                s_ = r[kind == k]
-                arr[s_, a[s_]], arr[s_, b[s_]] = arr[s_, b[s_]], arr[s_, a[s_]]
-            s_ = r[kind == 1]
-            EV[s_, a[s_]] = ~EV[s_, a[s_]]
+        O, EV, TB, AS = _apply_moves(moves, order, event, tb, asc)
         cov = np.stack([TB >= CUTOFFS["tbil"], ~AS, np.broadcast_to(~sor, TB.shape)], axis=2).astype(float)
         X = np.take_along_axis(cov, O[:, :, None], axis=1)
         E = np.take_along_axis(EV, O, axis=1)
@@ -583,7 +596,7 @@ def polish_ranks(T, D, skip, group, order, event, cols, rounds=POLISH_ROUNDS, be
     loss, S0, beta, _ = evaluate(np.zeros((1, 0, 3), int), np.zeros(3))
     loss, S0, beta = loss[0], S0[0], beta[0]
     for _ in range(rounds):
-        one = singles()
+        one = _single_moves(group, order, tb, asc)
         l1, s1, b1, st1 = evaluate(one[:, None, :], beta)
         keep = np.isfinite(l1)
         one, effect = one[keep], s1[keep] - S0
@@ -1210,3 +1223,46 @@ def spp_cohort_loss(tables: dict, published=None) -> float:
     """Calibration loss of the SPP analysis of a cohort (0 = every target met)."""
     T, D, skip = load_targets(published)
     return spp_loss(spp_statistics(state_from_tables(tables)), T, D, skip)
+
+
+def move_granularity(tables: dict, published=None) -> tuple[pd.DataFrame, int]:
+    """How finely the smallest changes of a cohort can move the numbers of the SPP rank stage.
+
+    Takes the 38 SPP patients of `tables` (no two SPP times equal, as in the reconstructed cohort), applies
+    every single move of the rank stage's local search (`_single_moves`: swap of two patients at most 4 apart
+    in the time order, censoring flip, swap of bilirubin or ascites within a group) that keeps the data
+    feasible, and refits. Returns one row per published number of the stage (the three log-rank p of the
+    Cox model's factors, its hazard ratios, 95% CIs and p-values) with the change each move makes, in units
+    of the printed last digit, and the number of moves after which more of these numbers match.
+    """
+    T, D, skip = load_targets(published)
+    s = state_from_tables(tables)
+    if len(np.unique(s.spp_days)) < len(s.spp_days):
+        raise ValueError("move_granularity needs distinct survival-post-progression times (rank-stage model)")
+    keys, target, unit, _ = _rank_targets(T, D, skip)
+    order, sor = np.argsort(s.spp_days, kind="stable"), s.group == 1
+    tb, asc = s.cols["total_bilirubin"].astype(float), s.cols["ascites"] == "yes"
+    moves = _single_moves(s.group, order, tb, asc)
+    moves = np.concatenate([np.zeros((1, 3), int), moves])[:, None, :]  # row 0: no move (the cohort itself)
+    O, EV, TB, AS = _apply_moves(moves, order, s.event, tb, asc)
+    cov = np.stack([TB >= CUTOFFS["tbil"], ~AS, np.broadcast_to(~sor, TB.shape)], axis=2).astype(float)
+    X, E = np.take_along_axis(cov, O[:, :, None], axis=1), np.take_along_axis(EV, O, axis=1)
+    G = np.take_along_axis(np.broadcast_to(sor, EV.shape), O, axis=1)
+    p, b, se, ok = _ranked_statistics(X, E, np.zeros((len(O), 3)))
+    pos_s, pos_o = _median_position(G, E), _median_position(~G, E)
+    alb, pt = (np.tile(s.cols[c].astype(float), (len(O), 1)) for c in ("albumin", "prothrombin_activity"))
+    feasible = ok & (pos_s < len(order)) & (pos_o < pos_s) & (EV.sum(1) >= np.ceil(0.5 * len(order))) \
+        & (_cp_points(TB, alb, pt, AS) <= 8).all(1)
+    st = _rank_statistics(p, b, se)
+    S = np.stack([st[k] for k in keys], axis=-1)
+    matched = np.abs(S - target) <= 0.5 * unit  # printed precision (half-up rounding aside)
+    change = np.abs(S[1:][feasible[1:]] - S[0]) / unit
+    moved = change > 1e-9
+    table = pd.DataFrame({
+        "id": keys, "published": target, "this run": S[0], "matched": matched[0],
+        "moves": int(feasible[1:].sum()), "moves that change it": moved.sum(0),
+        "smallest change (last digits)": [c[m].min() if m.any() else np.nan for c, m in zip(change.T, moved.T)],
+        "median change (last digits)": [np.median(c[m]) if m.any() else np.nan for c, m in zip(change.T, moved.T)],
+        "moves after which it matches": matched[1:][feasible[1:]].sum(0)})
+    better = int((matched[1:][feasible[1:]].sum(1) > matched[0].sum()).sum())
+    return table, better

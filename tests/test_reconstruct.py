@@ -55,3 +55,74 @@ def test_a_perturbed_cohort_scores_worse():
 def test_distance_is_zero_inside_the_rounding_interval():
     assert rc.distance(0.0412, 0.041, 3) == 0
     assert rc.distance(0.0430, 0.041, 3) == pytest.approx((0.002 - 0.0003) / 0.001)
+
+
+def _spp_state():
+    s = rc.state_from_tables(load_and_validate(DATA))
+    order = np.argsort(s.spp_days, kind="stable")
+    return s, order, s.cols["total_bilirubin"].astype(float), s.cols["ascites"] == "yes"
+
+
+def _lifelines_model(time, event, tbil_high, no_ascites, other):
+    """HRs of the Table 3 model and the three log-rank p, refitted with lifelines (an independent implementation)."""
+    import pandas as pd
+    from lifelines import CoxPHFitter
+    from lifelines.statistics import logrank_test
+    df = pd.DataFrame({"t": time, "e": event, "tbil": tbil_high, "no_ascites": no_ascites, "other": other}).astype(float)
+    hr = CoxPHFitter().fit(df, "t", "e", fit_options={"precision": 1e-12}).hazard_ratios_[["tbil", "no_ascites", "other"]].to_numpy()
+    p = [logrank_test(df.t[df[c] == 1], df.t[df[c] == 0], df.e[df[c] == 1], df.e[df[c] == 0]).p_value
+         for c in ("tbil", "no_ascites", "other")]
+    return hr, np.array(p)
+
+
+def test_each_kind_of_single_move_does_what_it_says_and_refits_like_lifelines():
+    s, order, tb, asc = _spp_state()
+    moves = rc._single_moves(s.group, order, tb, asc)
+    pick = [int(np.argmax(moves[:, 0] == kind)) for kind in range(4)]
+    O, EV, TB, AS = rc._apply_moves(moves[pick][:, None, :], order, s.event, tb, asc)
+    sor = s.group == 1
+    for k, (kind, a, b) in enumerate(moves[pick]):
+        expected = [order.copy(), s.event.copy(), tb.copy(), asc.copy()]
+        if kind == 0:
+            expected[0][[a, b]] = expected[0][[b, a]]
+        elif kind == 1:
+            expected[1][a] = not expected[1][a]
+        else:
+            assert s.group[a] == s.group[b]
+            expected[kind][[a, b]] = expected[kind][[b, a]]
+        for got, want in zip((O[k], EV[k], TB[k], AS[k]), expected):
+            np.testing.assert_array_equal(got, want)
+        time = np.empty(len(order))
+        time[O[k]] = np.arange(1, len(order) + 1)  # the rank stage's times: positions in the order
+        cov = np.stack([TB[k] >= rc.CUTOFFS["tbil"], ~AS[k], ~sor], axis=1).astype(float)
+        p, beta, _, ok = rc._ranked_statistics(cov[O[k]][None], EV[k][O[k]][None], np.zeros((1, 3)))
+        hr_ll, p_ll = _lifelines_model(time, EV[k], *cov.T)
+        assert ok[0]
+        np.testing.assert_allclose(np.exp(beta[0]), hr_ll, rtol=1e-5)
+        np.testing.assert_allclose(p[0], p_ll, rtol=1e-9)
+
+
+def test_move_granularity_starts_from_the_committed_model():
+    tables = load_and_validate(DATA)
+    table, better = rc.move_granularity(tables)
+    s, order, tb, asc = _spp_state()
+    hr_ll, p_ll = _lifelines_model(s.spp_days, s.event, tb >= rc.CUTOFFS["tbil"], ~asc, s.group == 0)
+    row = table.set_index("id")["this run"]
+    np.testing.assert_allclose(row[["t3_multi_hr_tbil", "t3_multi_hr_ascites", "t3_multi_hr_sorafenib"]], hr_ll,
+                               rtol=1e-5)
+    np.testing.assert_allclose(row[["t3_uni_p_tbil", "t3_uni_p_ascites", "spp_logrank_p"]], p_ll, rtol=1e-9)
+    assert (table["moves after which it matches"] <= table["moves"]).all()
+    assert (table["smallest change (last digits)"] <= table["median change (last digits)"]).all()
+    assert 0 <= better <= table["moves"].iloc[0]
+
+
+def test_move_granularity_refuses_tied_times():
+    tables = load_and_validate(DATA)
+    prog = tables["progression"][tables["progression"]["child_pugh_score"] <= 8]  # the 38 of the SPP analysis
+    patients = tables["patients"].copy()
+    first, second = prog["patient_id"].iloc[:2]  # give the second patient the first one's SPP
+    spp = patients.set_index("patient_id")["last_followup_date"] - prog.set_index("patient_id")["progression_date"]
+    i = patients.index[patients["patient_id"].eq(second)][0]
+    patients.loc[i, "last_followup_date"] = prog.set_index("patient_id").loc[second, "progression_date"] + spp[first]
+    with pytest.raises(ValueError, match="distinct"):
+        rc.move_granularity({**tables, "patients": patients})
