@@ -546,6 +546,23 @@ def _apply_moves(moves, order, event, tb, asc):
     return O, EV, TB, AS
 
 
+def _fit_states(O, EV, TB, AS, alb, pt, sor, beta):
+    """Log-rank p, Cox coefficients and standard errors of K rank-stage states ((K, n) arrays: `O` lists the
+    patients by time, the others are per patient), and whether each state is allowed: the fit converged,
+    both group medians are reached (the other group's first, at most `MAX_MEDIAN_GAP` patients apart), at
+    least half the patients died, and every Child-Pugh score is at most 8 (with `alb`, `pt` per patient)."""
+    n = O.shape[1]
+    cov = np.stack([TB >= CUTOFFS["tbil"], ~AS, np.broadcast_to(~sor, TB.shape)], axis=2).astype(float)
+    X = np.take_along_axis(cov, O[:, :, None], axis=1)
+    E = np.take_along_axis(EV, O, axis=1)
+    G = np.take_along_axis(np.broadcast_to(sor, EV.shape), O, axis=1)
+    p, b, se, ok = _ranked_statistics(X, E, beta)
+    pos_s, pos_o = _median_position(G, E), _median_position(~G, E)
+    feasible = ok & (pos_s < n) & (pos_o < pos_s) & (pos_s - pos_o <= MAX_MEDIAN_GAP) \
+        & (EV.sum(1) >= int(np.ceil(0.5 * n))) & (_cp_points(TB, alb, pt, AS) <= 8).all(1)
+    return p, b, se, feasible
+
+
 def polish_ranks(T, D, skip, group, order, event, cols, rounds=POLISH_ROUNDS, beam=POLISH_BEAM):
     """Step 3a, end: a deterministic search over combinations of up to 5 single moves (swap of two
     patients at most 4 apart in the order, censoring flip, swap of bilirubin or ascites within a group).
@@ -555,11 +572,10 @@ def polish_ranks(T, D, skip, group, order, event, cols, rounds=POLISH_ROUNDS, be
     the most promising combinations exactly and takes the best. The loss counts every printed number
     not matched (plus the square root of its distance), so the search goes for matches.
     """
-    n, sor = len(group), group == 1
+    sor = group == 1
     order, event = order.copy(), event.copy()
     tb, asc = cols["total_bilirubin"].astype(float), cols["ascites"] == "yes"
     alb, pt = cols["albumin"].astype(float), cols["prothrombin_activity"].astype(float)
-    min_events = int(np.ceil(0.5 * n))
     keys, target, unit, weight = _rank_targets(T, D, skip)
 
     def stat_matrix(p, b, se):
@@ -580,16 +596,8 @@ def polish_ranks(T, D, skip, group, order, event, cols, rounds=POLISH_ROUNDS, be
         return S.sum(-1)
 
     def evaluate(moves, beta):  # moves: (K, m, 3) -> losses, statistics, betas and states after them
-        K = len(moves)
         O, EV, TB, AS = _apply_moves(moves, order, event, tb, asc)
-        cov = np.stack([TB >= CUTOFFS["tbil"], ~AS, np.broadcast_to(~sor, TB.shape)], axis=2).astype(float)
-        X = np.take_along_axis(cov, O[:, :, None], axis=1)
-        E = np.take_along_axis(EV, O, axis=1)
-        G = np.take_along_axis(np.broadcast_to(sor, EV.shape), O, axis=1)
-        p, b, se, ok = _ranked_statistics(X, E, np.tile(beta, (K, 1)))
-        pos_s, pos_o = _median_position(G, E), _median_position(~G, E)
-        feasible = ok & (pos_s < n) & (pos_o < pos_s) & (pos_s - pos_o <= MAX_MEDIAN_GAP) & (EV.sum(1) >= min_events) \
-            & (_cp_points(TB, np.tile(alb, (K, 1)), np.tile(pt, (K, 1)), AS) <= 8).all(1)
+        p, b, se, feasible = _fit_states(O, EV, TB, AS, alb, pt, sor, np.tile(beta, (len(moves), 1)))
         S = stat_matrix(p, b, se)
         return np.where(feasible, loss_of(S.copy()), np.inf), S, b, (O, EV, TB, AS)
 
@@ -1245,14 +1253,8 @@ def move_granularity(tables: dict, published=None) -> tuple[pd.DataFrame, int]:
     moves = _single_moves(s.group, order, tb, asc)
     moves = np.concatenate([np.zeros((1, 3), int), moves])[:, None, :]  # row 0: no move (the cohort itself)
     O, EV, TB, AS = _apply_moves(moves, order, s.event, tb, asc)
-    cov = np.stack([TB >= CUTOFFS["tbil"], ~AS, np.broadcast_to(~sor, TB.shape)], axis=2).astype(float)
-    X, E = np.take_along_axis(cov, O[:, :, None], axis=1), np.take_along_axis(EV, O, axis=1)
-    G = np.take_along_axis(np.broadcast_to(sor, EV.shape), O, axis=1)
-    p, b, se, ok = _ranked_statistics(X, E, np.zeros((len(O), 3)))
-    pos_s, pos_o = _median_position(G, E), _median_position(~G, E)
-    alb, pt = (np.tile(s.cols[c].astype(float), (len(O), 1)) for c in ("albumin", "prothrombin_activity"))
-    feasible = ok & (pos_s < len(order)) & (pos_o < pos_s) & (EV.sum(1) >= np.ceil(0.5 * len(order))) \
-        & (_cp_points(TB, alb, pt, AS) <= 8).all(1)
+    alb, pt = (s.cols[c].astype(float) for c in ("albumin", "prothrombin_activity"))
+    p, b, se, feasible = _fit_states(O, EV, TB, AS, alb, pt, sor, np.zeros((len(O), 3)))
     st = _rank_statistics(p, b, se)
     S = np.stack([st[k] for k in keys], axis=-1)
     matched = np.abs(S - target) <= 0.5 * unit  # printed precision (half-up rounding aside)
