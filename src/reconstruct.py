@@ -462,17 +462,6 @@ def calibrate_ranks(rng, T, D, skip, group, cols, chains=SPP_CHAINS, proposals=S
     return o, e, out, best_loss
 
 
-def _rank_loss(order, event, tb, asc, sor, beta, T, D, skip):
-    """Rank-stage loss and Cox coefficients of K states ((K, n) arrays; `order` lists patients by time)."""
-    n = order.shape[1]
-    cov = np.stack([tb >= CUTOFFS["tbil"], ~asc, np.broadcast_to(~sor, tb.shape)], axis=2).astype(float)
-    X = np.take_along_axis(cov, order[:, :, None], axis=1)
-    E = np.take_along_axis(event, order, axis=1)
-    S = np.take_along_axis(np.broadcast_to(sor, event.shape), order, axis=1)
-    p, b, se, ok = _ranked_statistics(X, E, beta)
-    return _model_loss(p, b, se, ok, _median_position(S, E), _median_position(~S, E), T, D, skip, n), b
-
-
 def _kick(rng, group, order, event, cols, swaps=8):
     """A random perturbation of a rank-stage state: `swaps` swaps of two patients at most 4 apart in the
     order and one swap of bilirubin values within a group (kept only if Child-Pugh stays <= 8)."""
@@ -497,13 +486,8 @@ def _rank_misses(T, D, skip, group, order, event, cols) -> int:
     sor = group == 1
     cov = np.stack([cols["total_bilirubin"] >= CUTOFFS["tbil"], cols["ascites"] != "yes", ~sor], axis=1)
     p, b, se, ok = _ranked_statistics(cov[order][None].astype(float), event[order][None], np.zeros((1, 3)))
-    st = {"t3_uni_p_tbil": p[0, 0], "t3_uni_p_ascites": p[0, 1], "spp_logrank_p": p[0, 2]}
-    for j, name in enumerate(COX_FACTORS):
-        st[f"t3_multi_hr_{name}"] = np.exp(b[0, j])
-        st[f"t3_multi_ci_low_{name}"] = np.exp(b[0, j] - fs.Z975 * se[0, j])
-        st[f"t3_multi_ci_high_{name}"] = np.exp(b[0, j] + fs.Z975 * se[0, j])
-        st[f"t3_multi_p_{name}"] = fs._chi2_sf_1df((b[0, j] / se[0, j]) ** 2)
-    x = np.array([st[k] for k in keys])
+    st = _rank_statistics(p, b, se)
+    x = np.array([st[k][0] for k in keys])
     return int((~(np.abs(x - target) <= RANK_MARGIN * unit)).sum()) if ok[0] else len(keys)
 
 
