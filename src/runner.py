@@ -30,7 +30,10 @@ Layout of OUT after a successful run::
     OUT/report.html      all executed notebooks as one HTML page
 
 In the executed copies, the temporary build path is replaced by OUT's final
-path, so that their ``OUTPUT_DIR`` parameter names where the files now are.
+path, so that their ``OUTPUT_DIR`` parameter names where the files now are,
+and the clock times papermill and the kernel record (start, end, duration of
+each cell) are left out and the cells numbered, so that the same data and
+parameters give the same bytes (:func:`drop_run_times`).
 
 Use :func:`run_pipeline` from Python (it raises :class:`PipelineError`
 subclasses) and :func:`main` as the command-line entry point (it maps those
@@ -310,6 +313,26 @@ def _replace_path_in_file(path: Path, old: Path, new: Path) -> None:
         path.write_text(text.replace(old_text, new_text), encoding="utf-8")
 
 
+VOLATILE_PAPERMILL_KEYS = ("start_time", "end_time", "duration")  # clock times in papermill's metadata
+
+
+def drop_run_times(path: Path) -> None:
+    """Make an executed notebook depend only on what it computed: drop the kernel's per-cell
+    ``execution`` timestamps and papermill's start, end and duration (notebook and cells), and give
+    the cells the ids ``cell-1``, ``cell-2``, ... instead of the random ones papermill adds."""
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    for key in VOLATILE_PAPERMILL_KEYS:
+        nb.get("metadata", {}).get("papermill", {}).pop(key, None)
+    for i, cell in enumerate(nb.get("cells", []), start=1):
+        if "id" in cell:
+            cell["id"] = f"cell-{i}"
+        meta = cell.get("metadata", {})
+        meta.pop("execution", None)
+        for key in VOLATILE_PAPERMILL_KEYS:
+            meta.get("papermill", {}).pop(key, None)
+    path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
 def execute_notebook(notebook: Path, data_dir: Path, build: Path, parameters: Mapping[str, object]) -> Path:
     """Execute *notebook* with papermill, writing outputs into *build*.
 
@@ -357,6 +380,7 @@ def execute_all(
             log(f"{prefix} FAILED ({time.monotonic() - started:.1f} s)")
             raise NotebookExecutionError(notebook.name, describe_failure(notebook, error)) from error
         _replace_path_in_file(path, build, out_dir)
+        drop_run_times(path)
         executed.append(path)
         log(f"{prefix} ok ({time.monotonic() - started:.1f} s)")
     return executed

@@ -391,3 +391,14 @@ def test_report_intro_says_synthetic_only_for_the_bundled_cohort(tmp_path):
     own = runner.intro_markdown([], tmp_path, None)
     assert "synthetic cohort** (simulated" in bundled and "not on the bundled synthetic cohort" in own
     assert "synthetic cohort** (simulated" not in own
+
+
+def test_executed_copies_carry_no_clock_times(good_run):
+    # same data and parameters, same bytes: no timestamps or durations, cells numbered in order
+    nb = json.loads((good_run.out / "notebooks" / "01_alpha.ipynb").read_text())
+    text = json.dumps(nb)
+    for key in ("start_time", "end_time", "duration", "iopub.execute_input", "shell.execute_reply"):
+        assert key not in text
+    assert [c["id"] for c in nb["cells"]] == [f"cell-{i}" for i in range(1, len(nb["cells"]) + 1)]
+    assert nb["metadata"]["papermill"]["parameters"]["EXTRA"] == 3  # the rest of papermill's record is kept
+    nbformat.validate(nbformat.reads(json.dumps(nb), as_version=4))
