@@ -1241,6 +1241,11 @@ def main(argv=None) -> int:
         pd.Timestamp(dt.date.fromisoformat(args.sorafenib_approval))
     except ValueError:
         parser.error(f"--sorafenib-approval {args.sorafenib_approval!r} is not a date written YYYY-MM-DD")
+    if args.problems_csv:
+        target = Path(args.problems_csv)
+        if target.is_dir() or not target.parent.is_dir():
+            parser.error(f"--problems-csv {args.problems_csv!r}: " + ("is a folder; give a file name" if target.is_dir()
+                         else f"the folder {str(target.parent)!r} does not exist"))
     try:
         tables = load_and_validate(args.data_dir, args.dictionary, sorafenib_approval=args.sorafenib_approval)
     except DataValidationError as exc:

@@ -159,6 +159,16 @@ def test_cli_ok_and_failure(tmp_path, valid_tables, capsys):
     assert "DATA_DIR" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("where, says", [("missing/problems.csv", "does not exist"), (".", "is a folder")])
+def test_cli_problems_csv_in_a_place_that_cannot_take_it_is_a_usage_error(tmp_path, valid_tables, capsys, where, says):
+    folder = write_tables(tmp_path / "good", valid_tables)
+    with pytest.raises(SystemExit) as info:
+        v.main([str(folder), "--problems-csv", str(tmp_path / where)])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert "--problems-csv" in err and says in err
+
+
 def test_dictionary_in_data_dir_is_used(tmp_path, valid_tables):
     folder = write_tables(tmp_path, valid_tables)
     text = v.DEFAULT_DICTIONARY.read_text(encoding="utf-8").replace("patients,sex,category,,M|F", "patients,sex,category,,F")
