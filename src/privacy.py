@@ -8,6 +8,9 @@ aggregates. Two tools here support that:
   ``"<min_cell"`` (the ``MIN_CELL`` parameter; ``helpers.write_table`` applies it to every table).
   It is *primary* suppression only: a suppressed cell can sometimes be recovered from a total
   printed elsewhere, so check the tables before sharing them if the cohort is small.
+  :func:`suppress_counts_in_lines` does the same for the numbers at risk under Kaplan-Meier
+  plots (``survival.plot_km(..., min_cell=...)``); the curves themselves still show the size of
+  each step, and counts in running text are not suppressed.
 * :func:`find_leaks` searches every file of an output folder for every identifier and every date
   of the input tables; the runner calls it at the end of a private run and refuses to publish
   the results if anything is found.
@@ -88,6 +91,19 @@ def suppress_small_counts(df: pd.DataFrame, min_cell: int) -> pd.DataFrame:
         if str(col).lower() in PERCENT_COLUMNS and hit_rows.any():
             out[col] = out[col].astype(object).where(~hit_rows, "")
     return out
+
+
+def suppress_counts_in_lines(text: str, min_cell: int) -> str:
+    """`text` with the last word of each line read as "<min_cell" when it is a count from 1 to
+    `min_cell - 1` (the numbers-at-risk labels under a Kaplan-Meier plot: "12", "Sorafenib   3")."""
+    if not min_cell or min_cell <= 1:
+        return text
+    def line(s: str) -> str:
+        words = s.rsplit(None, 1)
+        if words and words[-1].isdigit() and 1 <= int(words[-1]) < min_cell:
+            return s[:len(s) - len(words[-1])] + f"<{int(min_cell)}"
+        return s
+    return "\n".join(line(s) for s in text.split("\n"))
 
 
 def date_strings(value) -> list[str]:

@@ -33,6 +33,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from src import privacy
+
 CONFIDENCE_NOTE = ("Kaplan-Meier confidence limits: Greenwood variance on the log(-log) scale (lifelines); "
                    "R's survfit default is the log scale")
 
@@ -648,14 +650,15 @@ def comparison_ids(long: pd.DataFrame, prefix: str, group_ids: dict, level_ids=N
 # --- plots ---------------------------------------------------------------------
 
 def plot_km(fitters, ax=None, at_risk=True, annotate_p=None, ci=True, mark_medians=True,
-            xlabel="Months", ylabel="Survival probability", tick_step=None, **kwargs):
+            xlabel="Months", ylabel="Survival probability", tick_step=None, min_cell=0, **kwargs):
     """Kaplan-Meier curves with censor marks, CI bands, medians and at-risk counts.
 
     `fitters`: fitted `KaplanMeierFitter`s (a list, or a dict label -> fitter).
     `annotate_p`: a log-rank p-value to print in the corner (None: nothing).
     `tick_step`: distance between x ticks (e.g. 6 months); the number-at-risk
-    table under the x axis is aligned with these ticks. Medians are marked by
-    dotted lines at S = 0.5. Other `kwargs` go to lifelines'
+    table under the x axis is aligned with these ticks; with `min_cell` > 1 its
+    counts from 1 to `min_cell - 1` read "<min_cell" (`privacy.suppress_counts_in_lines`).
+    Medians are marked by dotted lines at S = 0.5. Other `kwargs` go to lifelines'
     `plot_survival_function` (e.g. `linewidth`). Returns `ax`.
     """
     import matplotlib.pyplot as plt
@@ -688,7 +691,12 @@ def plot_km(fitters, ax=None, at_risk=True, annotate_p=None, ci=True, mark_media
                   frameon=False)
     if at_risk and fitters:
         ticks = [t for t in ax.get_xticks() if 0 <= t <= ax.get_xlim()[1]]
+        before = set(ax.figure.axes)
         add_at_risk_counts(*fitters, ax=ax, rows_to_show=["At risk"], xticks=ticks)
+        for table in (a for a in ax.figure.axes if a not in before) if min_cell and min_cell > 1 else ():
+            table.set_xticks(table.get_xticks())  # fixed positions, so the labels can be replaced
+            table.set_xticklabels([privacy.suppress_counts_in_lines(label.get_text(), min_cell)
+                                   for label in table.get_xticklabels()])
     return ax
 
 

@@ -269,3 +269,28 @@ def test_univariate_table_notes_a_factor_whose_column_is_absent():
 def test_add_factors_skips_a_cutoff_whose_column_is_absent():
     out = survival.add_factors(pd.DataFrame({"age": [60, 80]}), {"age": 70, "dcp": 1800})
     assert out["age_group"].astype(str).tolist() == ["<70", ">=70"] and "dcp_group" not in out
+
+
+def test_numbers_at_risk_below_min_cell_are_suppressed():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    small = survival.km_fit(pd.Series(np.arange(8) + 0.5), pd.Series([1] * 8), label="Group 2")
+    big = survival.km_fit(pd.Series(np.arange(20) + 0.5), pd.Series([1] * 20), label="Group 1")
+    fig, ax = plt.subplots()
+    survival.plot_km([big, small], ax=ax, tick_step=5, min_cell=5)
+    labels = [t.get_text() for a in fig.axes[1:] for t in a.get_xticklabels()]
+    text = "\n".join(labels)
+    # times 0.5, 1.5, ...: at t = 5, 15 and 3 still followed (5.5 and later); at t = 10, 10 and 0; at t = 15, 5 and 0
+    assert "\n15\n<5" in labels and "\n10\n0" in labels and "\n5\n0" in labels
+    assert "Group 2   <5" not in text  # 8 at the start is not small
+    assert all(not line.strip().isdigit() or int(line) == 0 or int(line) >= 5 for line in text.split("\n"))
+    plt.close(fig)
+
+
+def test_suppress_counts_in_lines_keeps_labels_with_digits():
+    from src import privacy
+    assert privacy.suppress_counts_in_lines("At risk\n  Child-Pugh 5   3\n  Child-Pugh 6   12", 5) == \
+        "At risk\n  Child-Pugh 5   <5\n  Child-Pugh 6   12"
+    assert privacy.suppress_counts_in_lines("\n4\n0", 5) == "\n<5\n0"
+    assert privacy.suppress_counts_in_lines("\n4\n0", 0) == "\n4\n0"
