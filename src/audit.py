@@ -1,7 +1,7 @@
 """Audit of the paper's printed numbers: which of them contradict each other.
 
 Every check takes the table of published numbers (`data/published_results.csv`,
-read with `read_published`) and returns findings, one dict each:
+read with `published_by_id`) and returns findings, one dict each:
 
 - `check`: the name of the check (the function that made it is listed in `CHECKS`);
 - `ids`: the ids of `published_results.csv` involved, joined by ';' (or, for a
@@ -42,7 +42,7 @@ COHORT = "flow_n_total"  # the id of the number of patients (the denominator of 
 
 # --- reading the published numbers ------------------------------------------
 
-def read_published(path=None) -> pd.DataFrame:
+def published_by_id(path=None) -> pd.DataFrame:
     """The published numbers, indexed by id, `value` as float and as printed (`printed`)."""
     df = pd.read_csv(path or ROOT / "data" / "published_results.csv", dtype={"value": str})
     df["printed"] = df["value"]
@@ -935,7 +935,7 @@ FLAGGED_ID = {  # numeric checks whose failure, without a correction, leaves one
 
 def run_audit(pub=None) -> pd.DataFrame:
     """All findings, one row per check and group of ids."""
-    pub = read_published() if pub is None else pub
+    pub = published_by_id() if pub is None else pub
     columns = ["check", "ids", "printed", "implied", "correction", "consistent", "reason"]
     return pd.DataFrame([f for check in CHECKS for f in check(pub)], columns=columns)
 
@@ -996,7 +996,7 @@ def findings_in(findings: pd.DataFrame, *names, only_inconsistent: bool = False)
 def reading_table(pub=None) -> pd.DataFrame:
     """Ids the reconstruction reads differently from the print: printed value, value
     followed (corrected, or left out of the calibration) and why."""
-    pub = read_published() if pub is None else pub
+    pub = published_by_id() if pub is None else pub
     best, skip = best_reading(pub), unreproducible(pub)
     rows = [{"id": i, "printed": _p(pub, i) if i in pub.index else "",
              "followed": format_number(best[i], 0) if i in best else "not matched (left out of the calibration)",

@@ -357,7 +357,7 @@ def inconsistent_published(paths: SimpleNamespace) -> dict:
     """Published ids that contradict other printed numbers -> the audit's reason (`src.audit`)."""
     from src import audit
 
-    return audit.unreproducible(audit.read_published(paths.published))
+    return audit.unreproducible(audit.published_by_id(paths.published))
 
 
 def paper_vs_run(reproduced: dict, notebook: str, paths: SimpleNamespace) -> pd.DataFrame | None:

@@ -106,7 +106,7 @@ def load_targets(path=None) -> tuple[dict, dict, dict]:
     Values are the best-supported reading of `src.audit` (corrected counts);
     ids the audit proves inconsistent with the others are left out of the loss.
     """
-    pub = audit.read_published(path)
+    pub = audit.published_by_id(path)
     values = pub["value"].to_dict()
     values.update(audit.best_reading(pub))
     skip = audit.unreproducible(pub)

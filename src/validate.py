@@ -977,28 +977,6 @@ def child_pugh_points_range(total_bilirubin, albumin, prothrombin_activity, asci
     return low, high
 
 
-def child_pugh_class(score):
-    """Child-Pugh class of a score: "A" for 5-6, "B" for 7-9, "C" for 10-15.
-
-    Accepts a scalar (returns a str, or None when missing) or a Series
-    (returns an object Series, None where missing). Raises ValueError for a
-    score that is not a whole number from 5 to 15.
-    """
-    def one(value):
-        if value is None or pd.isna(value):
-            return None
-        if float(value) != int(float(value)) or not 5 <= float(value) <= 15:
-            raise ValueError(f"Child-Pugh score {value} is not a whole number from 5 to 15")
-        value = int(float(value))
-        return "A" if value <= 6 else "B" if value <= 9 else "C"
-
-    if isinstance(score, pd.Series):
-        return score.astype(object).map(one).astype(object)
-    if np.ndim(score) > 0:
-        return pd.Series([one(v) for v in score], dtype=object)
-    return one(score)
-
-
 # ------------------------------------------------------------ cross rules
 
 

@@ -11,7 +11,7 @@ from src import audit
 
 
 def make_pub(values: dict) -> pd.DataFrame:
-    """A table shaped like `audit.read_published()`: index id; `value` (float), `printed`
+    """A table shaped like `audit.published_by_id()`: index id; `value` (float), `printed`
     (str), `decimals`, `relation`. Values are printed strings, or (printed, decimals) /
     (printed, decimals, relation) tuples; decimals default to those of the string."""
     rows = []
@@ -368,7 +368,7 @@ def test_write_audit(tmp_path):
 
 @pytest.fixture(scope="module")
 def real():
-    pub = audit.read_published()
+    pub = audit.published_by_id()
     return pub, audit.run_audit(pub)
 
 

@@ -530,13 +530,6 @@ def test_child_pugh_points_range_hand_computed():
     assert str(low.dtype) == "Int64"
 
 
-def test_child_pugh_class():
-    assert [v.child_pugh_class(s) for s in (5, 6, 7, 9, 10, 15)] == ["A", "A", "B", "B", "C", "C"]
-    assert v.child_pugh_class(pd.Series([5, 8, None])).tolist() == ["A", "B", None]
-    with pytest.raises(ValueError):
-        v.child_pugh_class(4)
-
-
 def test_bad_dictionary_is_reported(tmp_path):
     text = v.DEFAULT_DICTIONARY.read_text(encoding="utf-8")
     path = tmp_path / "dict.csv"
