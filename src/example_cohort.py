@@ -15,7 +15,10 @@ progression, Child-Pugh score compatible with its components, age at progression
 from __future__ import annotations
 
 import argparse
+import io
+import re
 import sys
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -158,6 +161,24 @@ def _adverse_events(rng, ids) -> pd.DataFrame:
     return events
 
 
+XLSX_STAMP = "2020-01-01T00:00:00Z"  # written into every .xlsx instead of the time of writing
+
+
+def write_xlsx(df: pd.DataFrame, path: Path, sheet: str) -> None:
+    """`df` as an Excel sheet whose bytes depend only on its content: openpyxl records the time of
+    writing in docProps/core.xml and in the zip entries, so both are replaced by fixed values."""
+    buffer = io.BytesIO()
+    df.to_excel(buffer, sheet_name=sheet, index=False)
+    with zipfile.ZipFile(buffer) as src, zipfile.ZipFile(path, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename == "docProps/core.xml":
+                data = re.sub(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", XLSX_STAMP.encode(), data)
+            entry = zipfile.ZipInfo(item.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            entry.external_attr = item.external_attr
+            dst.writestr(entry, data, compress_type=zipfile.ZIP_DEFLATED)
+
+
 def write_example(tables: dict, out_dir, params: dict = EXAMPLE) -> list[Path]:
     """Drop the columns the example does without and write each table as CSV (or `.xlsx`)."""
     out = Path(out_dir)
@@ -176,7 +197,7 @@ def write_example(tables: dict, out_dir, params: dict = EXAMPLE) -> list[Path]:
             (out / f"{name}{suffix}").unlink(missing_ok=True)
         if name in params["xlsx_tables"]:
             path = out / f"{name}.xlsx"
-            df.to_excel(path, sheet_name=name, index=False)
+            write_xlsx(df, path, name)
         else:
             path = out / f"{name}.csv"
             df.to_csv(path, index=False, lineterminator="\n")

@@ -38,11 +38,8 @@ def results(tmp_path_factory):
 
 def test_the_example_is_what_make_example_writes(tmp_path):
     example_cohort.write_example(example_cohort.build_example(example_cohort.DEFAULT_SEED), tmp_path)
-    for name in ("patients.csv", "adverse_events.csv"):
+    for name in ("patients.csv", "adverse_events.csv", "progression.xlsx"):  # the .xlsx too: no time of writing
         assert (tmp_path / name).read_bytes() == (EXAMPLE / name).read_bytes()
-    # an .xlsx file carries a timestamp: compare the cells
-    pd.testing.assert_frame_equal(pd.read_excel(tmp_path / "progression.xlsx", dtype=str),
-                                  pd.read_excel(EXAMPLE / "progression.xlsx", dtype=str))
 
 
 def test_the_example_has_the_promised_shape():
