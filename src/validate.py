@@ -41,7 +41,9 @@ Column rules (built from the dictionary by :func:`build_schema`, checked by pand
       DataFrame then lacks it); if it is there, its values follow every rule
       below (``required`` is about the values, ``optional`` about the
       column). A dictionary without an ``optional`` column makes every
-      column compulsory;
+      column compulsory. A required column that is empty in every row is
+      one problem (with the advice to leave an optional column out), not
+      one per row;
     * the value has the dictionary type: ``integer`` (whole number),
       ``number`` (digits 0-9 with an optional sign, decimal point and
       exponent: ``-1``, ``2.5``, ``3e4``; no decimal comma, no ``nan``),
@@ -851,9 +853,30 @@ def validate_table(text: pd.DataFrame, dictionary: pd.DataFrame, table: str, fil
         problems.append(_problem(file, message=f"{file} has a header line but no data rows "
                                                f"(the {table} table needs at least one)"))
         typed = None
+    problems = _one_problem_per_empty_column(problems, text, spec, file)
     position = {c: i for i, c in enumerate(expected)}
     problems.sort(key=lambda p: position.get(p["column"], -1))  # then _problem_frame sorts by row, stably
     return typed, _problem_frame(problems)
+
+
+MISSING_VALUE = "is missing (a value is required)"  # end of the message for a missing required value
+
+
+def _one_problem_per_empty_column(problems: list, text: pd.DataFrame, spec: pd.DataFrame, file: str) -> list:
+    """Replace the per-row "missing" problems of a required column that is empty in every row (of two
+    or more) by one problem that says so, with what to do (leave an optional column out, or fill it)."""
+    if len(text) < 2:
+        return problems
+    for column in [c for c in text.columns if c in spec.index]:
+        rows = {p["row"] for p in problems if p["column"] == column and str(p["message"]).endswith(MISSING_VALUE)}
+        if not set(text.index) <= rows:
+            continue
+        hint = ("it is optional: leave the column out of the file, or fill it in"
+                if spec.loc[column].get("optional", "no") == "yes" else "a value is required in every row")
+        problems = [p for p in problems if not (p["column"] == column and str(p["message"]).endswith(MISSING_VALUE))]
+        problems.append(_problem(file, None, column, None, f"{file}: {column} is empty in every row "
+                                                           f"(rows {min(text.index)}-{max(text.index)}); {hint}"))
+    return problems
 
 
 def _set_missing(series: pd.Series, row) -> pd.Series:
@@ -898,7 +921,7 @@ def _translate_failures(cases: pd.DataFrame, schema, spec, text, typed, file, un
         if check == "not_nullable":
             if row in unparsed.get(column, ()):
                 continue  # already reported as unreadable
-            problems.append(_problem(file, row, column, None, f"{where} is missing (a value is required)"))
+            problems.append(_problem(file, row, column, None, f"{where} {MISSING_VALUE}"))
             continue
         if check == "field_uniqueness":
             value = typed.at[row, column]

@@ -204,6 +204,18 @@ def test_missing_required_value(tmp_path, valid_tables):
     assert len(problems) == 1  # the Child-Pugh rule skips the incomplete row
 
 
+
+@pytest.mark.parametrize("column, says", [("etiology", "it is optional: leave the column out"),
+                                          ("sex", "a value is required in every row")])
+def test_a_column_empty_in_every_row_is_one_problem(tmp_path, valid_tables, column, says):
+    header, rows = valid_tables["patients"]
+    for row in range(2, len(rows) + 2):
+        set_cell(valid_tables, "patients", row, column, "")
+    problems = problems_of(write_tables(tmp_path, valid_tables))
+    assert_problem(problems, "patients.csv", None, column, f"{column} is empty in every row (rows 2-{len(rows) + 1})",
+                   says)
+    assert not problems["column"].eq(column).sum() > 1
+
 def test_duplicate_id(tmp_path, valid_tables):
     set_cell(valid_tables, "patients", 4, "patient_id", "P001")
     problems = problems_of(write_tables(tmp_path, valid_tables))
