@@ -3,7 +3,7 @@
 No outputs and no execution counts (executed copies are build products);
 exactly one cell tagged `parameters` (papermill injects after it); an H1
 markdown title first, whose cell says the bundled data are synthetic; the
-python3 kernelspec (papermill and nbval need it).
+python3 kernelspec (papermill and nbval need it); every cell has its own id.
 """
 from pathlib import Path
 
@@ -43,3 +43,11 @@ def test_starts_with_h1_that_mentions_synthetic(notebook):
 
 def test_kernelspec_is_python3(notebook):
     assert notebook.metadata.get("kernelspec", {}).get("name") == "python3"
+
+
+def test_every_cell_has_its_own_id(notebook):
+    # nbformat 4.5 cell ids: without them papermill and nbval add random ones (and nbformat warns)
+    assert (notebook.nbformat, notebook.nbformat_minor) >= (4, 5)
+    ids = [cell.get("id") for cell in notebook.cells]
+    assert all(ids) and len(set(ids)) == len(ids)
+    nbformat.validate(notebook)
