@@ -32,8 +32,9 @@ Layout of OUT after a successful run::
 In the executed copies, the temporary build path is replaced by OUT's final
 path, so that their ``OUTPUT_DIR`` parameter names where the files now are,
 and the clock times papermill and the kernel record (start, end, duration of
-each cell) are left out and the cells numbered, so that the same data and
-parameters give the same bytes (:func:`drop_run_times`).
+each cell) are left out, the cells numbered and split printed output joined,
+so that the same data and parameters give the same bytes
+(:func:`normalise_executed`).
 
 Use :func:`run_pipeline` from Python (it raises :class:`PipelineError`
 subclasses) and :func:`main` as the command-line entry point (it maps those
@@ -316,10 +317,11 @@ def _replace_path_in_file(path: Path, old: Path, new: Path) -> None:
 VOLATILE_PAPERMILL_KEYS = ("start_time", "end_time", "duration")  # clock times in papermill's metadata
 
 
-def drop_run_times(path: Path) -> None:
+def normalise_executed(path: Path) -> None:
     """Make an executed notebook depend only on what it computed: drop the kernel's per-cell
-    ``execution`` timestamps and papermill's start, end and duration (notebook and cells), and give
-    the cells the ids ``cell-1``, ``cell-2``, ... instead of the random ones papermill adds."""
+    ``execution`` timestamps and papermill's start, end and duration (notebook and cells), give the
+    cells the ids ``cell-1``, ``cell-2``, ... instead of the random ones papermill adds, and join
+    consecutive pieces of the same output stream (the kernel splits printed text at arbitrary points)."""
     nb = json.loads(path.read_text(encoding="utf-8"))
     for key in VOLATILE_PAPERMILL_KEYS:
         nb.get("metadata", {}).get("papermill", {}).pop(key, None)
@@ -330,7 +332,23 @@ def drop_run_times(path: Path) -> None:
         meta.pop("execution", None)
         for key in VOLATILE_PAPERMILL_KEYS:
             meta.get("papermill", {}).pop(key, None)
+        if "outputs" in cell:
+            cell["outputs"] = _join_streams(cell["outputs"])
     path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def _join_streams(outputs: list) -> list:
+    """`outputs` with each run of consecutive stream outputs of the same name (stdout, stderr) as one."""
+    joined: list = []
+    for out in outputs:
+        previous = joined[-1] if joined else {}
+        if out.get("output_type") == "stream" and previous.get("output_type") == "stream" \
+                and previous.get("name") == out.get("name"):
+            text = "".join(previous["text"]) + "".join(out["text"])
+            joined[-1] = {**previous, "text": text.splitlines(keepends=True)}
+        else:
+            joined.append(out)
+    return joined
 
 
 def execute_notebook(notebook: Path, data_dir: Path, build: Path, parameters: Mapping[str, object]) -> Path:
@@ -380,7 +398,7 @@ def execute_all(
             log(f"{prefix} FAILED ({time.monotonic() - started:.1f} s)")
             raise NotebookExecutionError(notebook.name, describe_failure(notebook, error)) from error
         _replace_path_in_file(path, build, out_dir)
-        drop_run_times(path)
+        normalise_executed(path)
         executed.append(path)
         log(f"{prefix} ok ({time.monotonic() - started:.1f} s)")
     return executed

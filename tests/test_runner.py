@@ -402,3 +402,24 @@ def test_executed_copies_carry_no_clock_times(good_run):
     assert [c["id"] for c in nb["cells"]] == [f"cell-{i}" for i in range(1, len(nb["cells"]) + 1)]
     assert nb["metadata"]["papermill"]["parameters"]["EXTRA"] == 3  # the rest of papermill's record is kept
     nbformat.validate(nbformat.reads(json.dumps(nb), as_version=4))
+
+
+def test_normalise_executed_joins_split_streams_and_drops_clock_times(tmp_path):
+    cell = {"cell_type": "code", "id": "a1b2", "execution_count": 1, "source": "print(...)",
+            "metadata": {"execution": {"iopub.execute_input": "2026-01-01T00:00:00Z"},
+                         "papermill": {"duration": 0.1, "start_time": "x", "end_time": "y", "status": "completed"}},
+            "outputs": [{"output_type": "stream", "name": "stdout", "text": ["one\n", "two"]},
+                        {"output_type": "stream", "name": "stdout", "text": ["\n"]},
+                        {"output_type": "stream", "name": "stderr", "text": ["warning\n"]},
+                        {"output_type": "stream", "name": "stdout", "text": ["three\n"]}]}
+    path = tmp_path / "nb.ipynb"
+    path.write_text(json.dumps({"cells": [cell], "metadata": {"papermill": {"duration": 1.0, "parameters": {}}},
+                                "nbformat": 4, "nbformat_minor": 5}))
+    runner.normalise_executed(path)
+    nb = json.loads(path.read_text())
+    (out,) = nb["cells"]
+    assert out["id"] == "cell-1"
+    assert out["metadata"] == {"papermill": {"status": "completed"}}
+    assert nb["metadata"]["papermill"] == {"parameters": {}}
+    assert [(o["name"], "".join(o["text"])) for o in out["outputs"]] == \
+        [("stdout", "one\ntwo\n"), ("stderr", "warning\n"), ("stdout", "three\n")]
