@@ -624,16 +624,22 @@ def merge_notebooks(executed: Sequence[Path], data_dir: Path, summary: str | Non
     return merged
 
 
+REPORT_TEMPLATE = Path(__file__).resolve().parent / "report_template" / "offline.html.j2"
+
+
 def render_report(executed: Sequence[Path], data_dir: Path, summary: str | None, target: Path) -> None:
     """Render the executed notebooks into one self-contained HTML page *target*.
 
-    Uses nbconvert's ``lab`` template without input prompts; code stays
-    visible and output images are already embedded as base64.
+    Uses nbconvert's ``lab`` template without input prompts and without the
+    scripts it would fetch from the internet (``report_template/offline.html.j2``);
+    code stays visible and output images are already embedded as base64.
     """
     from nbconvert import HTMLExporter
 
     merged = merge_notebooks(executed, data_dir, summary)
-    exporter = HTMLExporter(template_name="lab", exclude_input_prompt=True, embed_images=True)
+    exporter = HTMLExporter(template_name="lab", template_file=REPORT_TEMPLATE.name,
+                            extra_template_paths=[str(REPORT_TEMPLATE.parent)], exclude_input_prompt=True,
+                            embed_images=True)
     resources = {"metadata": {"name": REPORT_TITLE, "path": str(executed[0].parent)}}
     body, _ = exporter.from_notebook_node(merged, resources=resources)
     target.write_text(body, encoding="utf-8")

@@ -224,6 +224,8 @@ def test_report_contains_every_notebook(good_run):
     assert "order.log" in report  # code inputs stay visible
     assert "gamma done" in report
     assert report.index("Alpha notebook") < report.index("beta done") < report.index("gamma done")
+    # opens offline: nothing is fetched from the internet (nbconvert's lab template would load three scripts)
+    assert "<script src=" not in report and "cdnjs" not in report
 
 
 # --------------------------------------------------------------------------
