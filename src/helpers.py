@@ -300,6 +300,14 @@ def write_table(df: pd.DataFrame, name: str, paths: SimpleNamespace, index: bool
     return df
 
 
+def counter(paths: SimpleNamespace):
+    """The function notebooks use for counts in their text: `count(12)` -> "12", `count(12, of=67)`
+    -> "12 (17.9%)"; counts from 1 to `paths.min_cell - 1` read "<MIN_CELL" (`privacy.count_text`)."""
+    def count(n, of=None) -> str:
+        return privacy.count_text(n, paths.min_cell, of)
+    return count
+
+
 def show(df: pd.DataFrame, paths: SimpleNamespace) -> pd.DataFrame:
     """`df` as it may be displayed: counts below `paths.min_cell` suppressed."""
     return privacy.suppress_small_counts(df, paths.min_cell)

@@ -9,8 +9,10 @@ aggregates. Two tools here support that:
   It is *primary* suppression only: a suppressed cell can sometimes be recovered from a total
   printed elsewhere, so check the tables before sharing them if the cohort is small.
   :func:`suppress_counts_in_lines` does the same for the numbers at risk under Kaplan-Meier
-  plots (``survival.plot_km(..., min_cell=...)``); the curves themselves still show the size of
-  each step, and counts in running text are not suppressed.
+  plots (``survival.plot_km(..., min_cell=...)``) and :func:`count_text` for the counts the
+  notebooks quote in their text (``helpers.counter``); the curves themselves still show the
+  size of each step, and statistics computed from a small count (a percentage in a figure, a
+  confidence interval) can give it back.
 * :func:`find_leaks` searches every file of an output folder for every identifier and every date
   of the input tables; the runner calls it at the end of a private run and refuses to publish
   the results if anything is found.
@@ -43,6 +45,15 @@ def private_mode(private, data_dir, bundled_dir) -> bool:
 
 def _small(value: int, min_cell: int) -> bool:
     return 0 < value < min_cell
+
+
+def count_text(n, min_cell: int, of=None) -> str:
+    """A count for running text: "12", or "12 (17.9%)" with a denominator `of`; a count from 1 to
+    `min_cell - 1` reads "<min_cell" and loses its percentage, as in the tables."""
+    n = int(n)
+    if min_cell and min_cell > 1 and _small(n, min_cell):
+        return f"<{int(min_cell)}"
+    return f"{n} ({100 * n / of:.1f}%)" if of else f"{n}"
 
 
 def _cell_is_small(value, min_cell: int) -> bool:

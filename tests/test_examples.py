@@ -105,6 +105,19 @@ def test_small_counts_are_suppressed_in_every_table(results):
     assert suppressed > 0
 
 
+
+def test_counts_in_the_running_text_follow_min_cell(tmp_path):
+    # one notebook on the example with a MIN_CELL above every count: its printed counts all read "<1000"
+    import papermill
+
+    out = tmp_path / "nb.ipynb"
+    papermill.execute_notebook(str(ROOT / "notebooks" / "04_overall_survival.ipynb"), str(out), cwd=str(ROOT / "notebooks"),
+                               parameters={"DATA_DIR": str(EXAMPLE), "OUTPUT_DIR": str(tmp_path), "MIN_CELL": 1000},
+                               kernel_name="python3", progress_bar=False)
+    text = out.read_text()
+    assert "<1000 patients: <1000 deaths observed, <1000 censored" in text
+    assert "250 patients" not in text
+
 @pytest.mark.parametrize("fmt", ["xlsx", "sav"])
 def test_every_format_gives_the_same_tables(tmp_path, fmt):
     reference = load_and_validate(EXAMPLE)

@@ -1,11 +1,12 @@
 """Small counts are suppressed as documented, and leaks of identifiers and dates are found."""
 from pathlib import Path
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
 
 from src import privacy, runner
-from src.helpers import ROOT, resolve_paths, write_table
+from src.helpers import ROOT, counter, resolve_paths, write_table
 
 
 def test_integer_counts_below_min_cell_are_suppressed_with_their_percent():
@@ -30,6 +31,15 @@ def test_min_cell_off_changes_nothing():
     assert privacy.suppress_small_counts(df, 0).equals(df)
     assert privacy.suppress_small_counts(df, 1).equals(df)
 
+
+
+@pytest.mark.parametrize("n, of, text", [(3, None, "<5"), (3, 67, "<5"), (12, 67, "12 (17.9%)"), (0, 67, "0 (0.0%)"),
+                                         (5, None, "5")])
+def test_counts_in_running_text(n, of, text):
+    # by hand: 12 / 67 = 17.91%; a small count loses its percentage, 0 and counts from 5 up stay
+    assert privacy.count_text(n, 5, of) == text
+    assert counter(SimpleNamespace(min_cell=5))(n, of=of) == text  # what the notebooks call
+    assert privacy.count_text(n, 0) == str(n)  # MIN_CELL off
 
 def test_write_table_writes_the_suppressed_table(tmp_path):
     paths = resolve_paths(ROOT / "data", tmp_path, min_cell=3)
