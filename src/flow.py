@@ -7,6 +7,8 @@ parent over its children; `draw_flow` draws boxes and elbow arrows.
 `salvage_flow(counts)` turns the counts of this study's design (all patients ->
 response groups -> exclusion -> salvage groups -> eras) into such a tree.
 Nothing here knows a count: every box is built from the numbers passed in.
+With `min_cell` (the MIN_CELL parameter), counts from 1 to `min_cell - 1` read
+"<min_cell" (`src.privacy.count_text`), as in the tables.
 """
 from __future__ import annotations
 
@@ -14,6 +16,8 @@ import textwrap
 
 import matplotlib.pyplot as plt
 from matplotlib.patches import FancyBboxPatch
+
+from src import privacy
 
 STYLES = {
     "main": {"facecolor": "white", "edgecolor": "#333333", "linestyle": "-"},
@@ -27,24 +31,27 @@ WRAP = 22         # characters per line of box text
 NBSP = "\u00a0"    # keeps "(n = 6)" on one line
 
 
-def box(text: str, n: int | None = None, children=(), lines=(), kind: str = "main") -> dict:
+def box(text: str, n: int | None = None, children=(), lines=(), kind: str = "main", min_cell: int = 0) -> dict:
     """One box of the diagram: `text` (n = `n`), extra `lines` printed below, `children` boxes.
-    `kind` is "main", "group" (a compared group) or "exclude" (patients left out)."""
-    return {"text": text, "n": n, "children": list(children), "lines": list(lines), "kind": kind}
+    `kind` is "main", "group" (a compared group) or "exclude" (patients left out); `n` is shown
+    as "<min_cell" when it is from 1 to `min_cell - 1`."""
+    return {"text": text, "n": n, "children": list(children), "lines": list(lines), "kind": kind,
+            "min_cell": min_cell}
 
 
 def box_text(node: dict) -> str:
     """The wrapped text printed in a box."""
     head = textwrap.fill(node["text"], WRAP)
     if node["n"] is not None:
-        head += "\n" + count_label(node["n"])
+        head += "\n" + count_label(node["n"], node.get("min_cell", 0))
     body = [textwrap.fill(line, WRAP, subsequent_indent="  ") for line in node["lines"]]
     return "\n".join([head, *body]) if body else head
 
 
-def count_label(n: int) -> str:
-    """"(n = 12)" with non-breaking spaces, so that wrapping never splits it."""
-    return f"(n{NBSP}={NBSP}{n})"
+def count_label(n: int, min_cell: int = 0) -> str:
+    """"(n = 12)" with non-breaking spaces, so that wrapping never splits it ("(n = <5)" for a
+    count from 1 to `min_cell - 1`)."""
+    return f"(n{NBSP}={NBSP}{privacy.count_text(n, min_cell)})"
 
 
 def layout(root: dict) -> list[tuple[dict, float, int]]:
@@ -113,18 +120,20 @@ def _connect(ax, parent, children, child_top):
         ax.annotate("", xy=(cx, ctop), xytext=(cx, mid), arrowprops={"arrowstyle": "-|>", **line})
 
 
-def salvage_flow(counts: dict) -> dict:
+def salvage_flow(counts: dict, min_cell: int = 0) -> dict:
     """The tree of this study's design from `counts`:
 
     - `total`: all patients; `response`: {response group: n}, in display order;
-      `progressed`: the response group that continues down the diagram;
+      `progressed`: the response group that continues down the diagram, or None
+      when patients of other groups progressed too: then `progression`
+      (label, n) is a box of its own under the root that continues instead;
     - `excluded`: {reason: n} of progressed patients left out;
     - `analysed`: (label, n) of the analysed cohort;
     - `groups`: {group label: n} of the compared groups; `split`: the group
       whose patients are broken down further;
     - `breakdown`: {sub-box label: {option label: n}} of that group.
-    Empty groups and empty breakdown lines are left out, so a cohort without an
-    option shows none.
+    Empty groups, breakdown boxes and breakdown lines are left out, so a cohort
+    without an option (or an era) shows none. Counts from 1 to `min_cell - 1` read "<min_cell".
     """
     analysed_label, analysed_n = counts["analysed"]
     groups = []
@@ -134,11 +143,15 @@ def salvage_flow(counts: dict) -> dict:
         kids = []
         if label == counts.get("split"):
             for sub, options in counts["breakdown"].items():
-                lines = [f"{opt} {count_label(k)}" for opt, k in options.items() if k]
-                kids.append(box(sub, sum(options.values()), lines=lines))
-        groups.append(box(label, n, kids, kind="group"))
-    excluded = [box(reason, n, kind="exclude") for reason, n in counts["excluded"].items()]
-    analysed = box(analysed_label, analysed_n, groups)
-    response = [box(label, n, [*excluded, analysed] if label == counts["progressed"] else [])
+                lines = [f"{opt} {count_label(k, min_cell)}" for opt, k in options.items() if k]
+                if lines:
+                    kids.append(box(sub, sum(options.values()), lines=lines, min_cell=min_cell))
+        groups.append(box(label, n, kids, kind="group", min_cell=min_cell))
+    excluded = [box(reason, n, kind="exclude", min_cell=min_cell) for reason, n in counts["excluded"].items()]
+    analysed = box(analysed_label, analysed_n, groups, min_cell=min_cell)
+    response = [box(label, n, [*excluded, analysed] if label == counts["progressed"] else [], min_cell=min_cell)
                 for label, n in counts["response"].items()]
-    return box(counts["title"], counts["total"], response)
+    if counts["progressed"] is None:
+        label, n = counts["progression"]
+        response.append(box(label, n, [*excluded, analysed], min_cell=min_cell))
+    return box(counts["title"], counts["total"], response, min_cell=min_cell)

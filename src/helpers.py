@@ -237,15 +237,16 @@ def median_followup(durations, death) -> float:
 
 # --- plots ------------------------------------------------------------------
 
-def plot_counts(counts: pd.Series, ax=None, annotate: bool = True, **kwargs):
-    """Bar chart of counts (index on the x axis), each bar labelled with its count."""
+def plot_counts(counts: pd.Series, ax=None, annotate: bool = True, min_cell: int = 0, **kwargs):
+    """Bar chart of counts (index on the x axis), each bar labelled with its count ("<min_cell" for
+    one from 1 to `min_cell - 1`; the height of its bar still shows it)."""
     import matplotlib.pyplot as plt
 
     ax = ax or plt.gca()
     kwargs.setdefault("color", "#4C72B0")
     bars = ax.bar([str(i) for i in counts.index], counts.to_numpy(), **kwargs)
     if annotate:
-        ax.bar_label(bars, padding=2)
+        ax.bar_label(bars, labels=[privacy.count_text(n, min_cell) for n in counts], padding=2)
     ax.set_ylim(0, max(1, counts.max()) * 1.15)
     return ax
 

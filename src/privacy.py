@@ -10,9 +10,10 @@ aggregates. Two tools here support that:
   printed elsewhere, so check the tables before sharing them if the cohort is small.
   :func:`suppress_counts_in_lines` does the same for the numbers at risk under Kaplan-Meier
   plots (``survival.plot_km(..., min_cell=...)``) and :func:`count_text` for the counts the
-  notebooks quote in their text (``helpers.counter``); the curves themselves still show the
-  size of each step, and statistics computed from a small count (a percentage in a figure, a
-  confidence interval) can give it back.
+  notebooks quote in their text (``helpers.counter``), draw in the flow diagram
+  (``flow.salvage_flow``) and write on bar charts (``helpers.plot_counts``). The shapes of
+  figures (the size of each step of a curve, the height of a bar) and statistics computed from
+  a small count (a percentage in a figure, a confidence interval) can still give it back.
 * :func:`find_leaks` searches every file of an output folder for every identifier and every date
   of the input tables; the runner calls it at the end of a private run and refuses to publish
   the results if anything is found.

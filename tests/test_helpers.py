@@ -238,6 +238,9 @@ def test_salvage_flow_leaves_out_empty_groups():
     counts = {**counts_for_flow(), "groups": {"Sorafenib": 0, "Other": 4}}
     spp_box = flow.salvage_flow(counts)["children"][1]["children"][1]
     assert [c["text"] for c in spp_box["children"]] == ["Other"]
+    counts["breakdown"] = {"early": {"HAIC": 0, "BSC": 0}, "late": {"HAIC": 1, "BSC": 3}}  # an era nobody was in
+    other = flow.salvage_flow(counts)["children"][1]["children"][1]["children"][0]
+    assert [c["text"] for c in other["children"]] == ["late"]
 
 
 def test_salvage_flow_builds_tree_from_counts_and_drops_empty_options():
@@ -251,6 +254,31 @@ def test_salvage_flow_builds_tree_from_counts_and_drops_empty_options():
     assert (early["n"], late["n"]) == (3, 1)
     assert early["lines"] == ["HAIC (n\u00a0=\u00a01)", "BSC (n\u00a0=\u00a02)"]
 
+
+
+
+def test_salvage_flow_gives_progression_its_own_box_when_other_groups_progressed_too():
+    counts = {**counts_for_flow(), "progressed": None, "progression": ("Progressed (any)", 7)}
+    tree = flow.salvage_flow(counts)
+    assert [(c["text"], c["n"]) for c in tree["children"]] == [("DC", 3), ("PD", 7), ("Progressed (any)", 7)]
+    assert tree["children"][1]["children"] == []
+    assert [c["text"] for c in tree["children"][2]["children"]] == ["CP > 8", "SPP"]
+
+def test_salvage_flow_shows_small_counts_as_below_min_cell():
+    tree = flow.salvage_flow(counts_for_flow(), min_cell=3)
+    text = "\n".join(flow.box_text(node) for node, _, _ in flow.layout(tree))
+    # by hand: 1 and 2 are below 3 (CP > 8: 1, Sorafenib: 2, early HAIC 1 and BSC 2, late BSC 1 and its box 1)
+    assert "(n\u00a0=\u00a0<3)" in text and "(n\u00a0=\u00a010)" in text and "(n\u00a0=\u00a03)" in text
+    assert not any(f"(n\u00a0=\u00a0{k})" in text for k in (1, 2))
+    assert tree["n"] == 10  # the counts themselves are kept
+
+
+def test_plot_counts_labels_small_bars_as_below_min_cell():
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots()
+    helpers.plot_counts(pd.Series([12, 3, 0], index=[2005, 2006, 2007]), ax=ax, min_cell=5)
+    assert [t.get_text() for t in ax.texts] == ["12", "<5", "0"]
+    plt.close(fig)
 
 def test_draw_flow_draws_one_box_per_node_and_one_arrow_per_edge():
     ax = flow.draw_flow(flow.salvage_flow(counts_for_flow()))
