@@ -7,6 +7,8 @@
 2. executes ``notebooks/NN_*.ipynb`` in numeric order, each with
    ``DATA_DIR`` and ``OUTPUT_DIR`` injected as parameters, into a fresh
    temporary folder next to OUT (``OUT.parent/.<OUT.name>.build-<random>``);
+   the kernels talk to papermill over Unix sockets in a private temporary
+   folder, not over TCP ports on localhost (:func:`ipc_kernel_manager`);
 3. collects the notebooks' ``tables/paper_vs_run_<notebook>.csv`` files into
    one ``scorecard.csv`` (one row per published number, in the order of
    ``published_results.csv``) and renders every executed notebook into one
@@ -54,6 +56,7 @@ import re
 import secrets
 import shutil
 import sys
+import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -361,17 +364,34 @@ def execute_notebook(notebook: Path, data_dir: Path, build: Path, parameters: Ma
 
     executed = build / "notebooks" / notebook.name
     executed.parent.mkdir(parents=True, exist_ok=True)
-    papermill.execute_notebook(
-        str(notebook),
-        str(executed),
-        parameters={"DATA_DIR": str(data_dir), "OUTPUT_DIR": str(build), **parameters},
-        kernel_name=KERNEL_NAME,
-        language="python",
-        cwd=str(notebook.parent),
-        progress_bar=False,
-        log_output=False,
-    )
+    with tempfile.TemporaryDirectory(prefix="haic-kernel-") as sockets:
+        papermill.execute_notebook(
+            str(notebook),
+            str(executed),
+            parameters={"DATA_DIR": str(data_dir), "OUTPUT_DIR": str(build), **parameters},
+            kernel_name=KERNEL_NAME,
+            language="python",
+            cwd=str(notebook.parent),
+            progress_bar=False,
+            log_output=False,
+            kernel_manager_class=ipc_kernel_manager(Path(sockets)),
+        )
     return executed
+
+
+def ipc_kernel_manager(folder: Path):
+    """A kernel-manager class whose kernels talk to papermill over Unix sockets in *folder* (a
+    temporary folder only this user can open) instead of unencrypted TCP ports on localhost, which
+    other users of the machine could listen to (ipykernel warns about them)."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class IpcKernelManager(AsyncKernelManager):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.transport = "ipc"
+            self.ip = str(folder / "kernel")
+
+    return IpcKernelManager
 
 
 def execute_all(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import sys
+import tempfile
 import types
 from pathlib import Path
 
@@ -425,3 +426,17 @@ def test_normalise_executed_joins_split_streams_and_drops_clock_times(tmp_path):
     assert nb["metadata"]["papermill"] == {"parameters": {}}
     assert [(o["name"], "".join(o["text"])) for o in out["outputs"]] == \
         [("stdout", "one\ntwo\n"), ("stderr", "warning\n"), ("stdout", "three\n")]
+
+
+def test_kernels_talk_over_private_unix_sockets(tmp_path, capfd):
+    # no TCP ports on localhost (ipykernel warns that other users could listen); the socket folder goes afterwards
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    write_notebook(notebooks, "01_alpha", "print('alpha done')")
+    before = set(Path(tempfile.gettempdir()).glob("haic-kernel-*"))
+    executed = runner.execute_notebook(notebooks / "01_alpha.ipynb", tmp_path, tmp_path / "build", {})
+    assert "alpha done" in executed.read_text()
+    assert "without encryption" not in capfd.readouterr().err
+    assert set(Path(tempfile.gettempdir()).glob("haic-kernel-*")) == before
+    manager = runner.ipc_kernel_manager(tmp_path)()
+    assert (manager.transport, manager.ip) == ("ipc", str(tmp_path / "kernel"))
