@@ -52,7 +52,7 @@ def count_text(n, min_cell: int, of=None) -> str:
     """A count for running text: "12", or "12 (17.9%)" with a denominator `of`; a count from 1 to
     `min_cell - 1` reads "<min_cell" and loses its percentage, as in the tables."""
     n = int(n)
-    if min_cell and min_cell > 1 and _small(n, min_cell):
+    if _small(n, min_cell or 0):
         return f"<{int(min_cell)}"
     return f"{n} ({100 * n / of:.1f}%)" if of else f"{n}"
 
@@ -108,12 +108,10 @@ def suppress_small_counts(df: pd.DataFrame, min_cell: int) -> pd.DataFrame:
 def suppress_counts_in_lines(text: str, min_cell: int) -> str:
     """`text` with the last word of each line read as "<min_cell" when it is a count from 1 to
     `min_cell - 1` (the numbers-at-risk labels under a Kaplan-Meier plot: "12", "Sorafenib   3")."""
-    if not min_cell or min_cell <= 1:
-        return text
     def line(s: str) -> str:
         words = s.rsplit(None, 1)
-        if words and words[-1].isdigit() and 1 <= int(words[-1]) < min_cell:
-            return s[:len(s) - len(words[-1])] + f"<{int(min_cell)}"
+        if words and words[-1].isdigit():
+            return s[:len(s) - len(words[-1])] + count_text(words[-1], min_cell)
         return s
     return "\n".join(line(s) for s in text.split("\n"))
 
