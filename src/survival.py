@@ -82,17 +82,29 @@ def km_summary(kmf, digits=1) -> dict:
     (NaN when not reached: the curve, or the band, never falls to 0.5) and
     `text` such as "7.8 (95% CI 5.1-10.2)", where NR means not reached.
     The median is the first time S(t) <= 0.5; its CI is read off the
-    log(-log) band (lifelines `median_survival_times(kmf.confidence_interval_)`).
+    log(-log) band (lifelines `median_survival_times(kmf.confidence_interval_)`);
+    a limit the band reaches only where S(t) = 0 (after a last death) is not
+    reached, as in R's survfit.
     """
     from lifelines.utils import median_survival_times
 
     ci = median_survival_times(kmf.confidence_interval_)
-    median, low, high = float(kmf.median_survival_time_), float(ci.iloc[0, 0]), float(ci.iloc[0, 1])
+    median, low, high = float(kmf.median_survival_time_), _reached(kmf, ci.iloc[0, 0]), _reached(kmf, ci.iloc[0, 1])
     level = round(100 * (1 - kmf.alpha))
     text = f"{_fmt(median, digits)} ({level}% CI {_fmt(low, digits)}-{_fmt(high, digits)})"
     return {"label": kmf.label, "n": int(kmf.event_table["entrance"].sum()),
             "events": int(kmf.event_table["observed"].sum()), "median": _finite(median),
             "ci_low": _finite(low), "ci_high": _finite(high), "text": text}
+
+
+def _reached(kmf, limit) -> float:
+    """A confidence limit of the median, or inf (not reached) when the band only crosses 0.5
+    where the curve itself has dropped to 0: lifelines sets both limits to 0 there (after a
+    last death), where R's survfit has no band and reports NA."""
+    limit = float(limit)
+    if np.isfinite(limit) and float(kmf.survival_function_at_times(limit).iloc[0]) == 0:
+        return np.inf
+    return limit
 
 
 KM_SUMMARY_COLUMNS = ["label", "n", "events", "median", "ci_low", "ci_high", "text"]
