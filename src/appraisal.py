@@ -70,7 +70,7 @@ def reverse_km(durations, event_observed, label=None, alpha=0.05):
 
 
 def followup_table(df, duration_col, event_col, group_col, order, alpha=0.05) -> pd.DataFrame:
-    """Per group: patients, deaths, censored (and percent), median follow-up by reverse
+    """Per group: patients, deaths, censored (and `percent` censored), median follow-up by reverse
     Kaplan-Meier with its CI (NaN, "NR" in `text`, when not reached), and the median time
     of the censored patients. Groups absent from `df` are left out."""
     rows = []
@@ -85,10 +85,10 @@ def followup_table(df, duration_col, event_col, group_col, order, alpha=0.05) ->
         else:
             s = {"median": np.nan, "ci_low": np.nan, "ci_high": np.nan, "text": "not estimable (nobody censored)"}
         rows.append({"group": g, "n": len(d), "deaths": deaths, "censored": censored,
-                     "percent censored": 100 * censored / len(d), "median follow-up": s["median"],
+                     "percent": 100 * censored / len(d), "median follow-up": s["median"],
                      "ci_low": s["ci_low"], "ci_high": s["ci_high"], "follow-up (CI)": s["text"],
                      "median time of the censored": d.loc[d[event_col] == 0, duration_col].median()})
-    return pd.DataFrame(rows, columns=["group", "n", "deaths", "censored", "percent censored", "median follow-up",
+    return pd.DataFrame(rows, columns=["group", "n", "deaths", "censored", "percent", "median follow-up",
                                        "ci_low", "ci_high", "follow-up (CI)", "median time of the censored"])
 
 
@@ -200,7 +200,7 @@ def logrank_subset(df, duration_col, event_col, group_col) -> dict:
     """Log-rank test on `df` (already restricted): `n`, `events`, `groups` (sizes, "19 / 12"),
     `p`, and a `note` when it cannot run (fewer than two groups, or no death)."""
     d = df.dropna(subset=[duration_col, event_col, group_col])
-    levels = d[group_col].value_counts()
+    levels = d[group_col].value_counts().loc[lambda k: k > 0]  # a categorical column lists empty levels too
     out = {"n": len(d), "events": int(d[event_col].sum()), "p": np.nan, "note": "",
            "groups": " / ".join(f"{g} {k}" for g, k in levels.items())}
     if len(levels) < 2:
@@ -420,6 +420,8 @@ def smd_table(df, group_col, groups, categorical: dict, continuous: dict) -> pd.
         else:
             usable[name] = (column, is_cat)
             row["n"] = int(d[column].notna().sum())
+            if d[column].nunique() < 2:
+                row["note"] = "one value only in these data: no difference possible"
         rows.append(row)
     out = pd.DataFrame(rows)
     if usable:

@@ -1,4 +1,4 @@
-"""Survival-analysis helpers for notebooks 04-07, the lifelines way.
+"""Survival-analysis helpers for notebooks 04-08, the lifelines way.
 
 - Kaplan-Meier: `km_fit`, `km_by_group`, `km_summary` (median and its CI),
   `km_table`, `survival_at` (S(t) at landmarks).
