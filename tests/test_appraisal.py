@@ -1,0 +1,289 @@
+"""Tests of src/appraisal.py (notebook 07) against independent reference values.
+
+Survival references come from R 4.2.2 with survival 3.5.3, run once on the small data sets below
+(the R code is in the comments; the values printed by R are typed in). E-values and adjusted
+p-values are checked against hand calculations. `test_bundled_data_agree_with_r` compares the key
+numbers of `appraisal.csv` on the bundled cohort with R (script: tests/r/appraisal_bundled.R).
+One test runs the notebook on the example cohort in private mode.
+"""
+import numpy as np
+import pandas as pd
+import pytest
+
+from src import appraisal, helpers, survival
+
+# --- a small data set, the same in R --------------------------------------------------
+# t <- c(2,3,4,5,6,7,8,9,10,11, 1,1.5,2,2.5,3,4,5,6,8,12)
+# e <- c(1,1,0,1,1,0,1,1,0,1, 1,1,1,0,1,1,1,0,1,0)
+# g <- rep(c(1,0), each=10)
+# x <- c(0,1,0,1,0,1,0,1,1,0, 1,0,1,1,0,1,0,0,1,1)
+# delay <- c(0.5,0,1,0.5,2,0.5,7,0.5,1,3, rep(NA,10))
+# d <- data.frame(id=1:20, t, e, g, x, delay)
+SMALL = pd.DataFrame({
+    "t": [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 12],
+    "e": [1, 1, 0, 1, 1, 0, 1, 1, 0, 1, 1, 1, 1, 0, 1, 1, 1, 0, 1, 0],
+    "g": ["a"] * 10 + ["b"] * 10,
+    "x": [0, 1, 0, 1, 0, 1, 0, 1, 1, 0, 1, 0, 1, 1, 0, 1, 0, 0, 1, 1],
+    "delay": [0.5, 0, 1, 0.5, 2, 0.5, 7, 0.5, 1, 3] + [np.nan] * 10,
+})
+SMALL["treated"] = SMALL["g"].eq("a")
+SMALL["x_group"] = np.where(SMALL["x"] == 1, "x1", "x0")
+
+
+def test_reverse_km_median_followup_matches_r():
+    # print(survfit(Surv(t, 1-e) ~ g, data=d, conf.type="log-log"))
+    #      n events median 0.95LCL 0.95UCL
+    # g=0 10      3     12     2.5      NA
+    # g=1 10      3     10     4.0      NA
+    table = appraisal.followup_table(SMALL, "t", "e", "g", ["a", "b"]).set_index("group")
+    assert table.loc["a", "median follow-up"] == 10 and table.loc["b", "median follow-up"] == 12
+    assert table.loc["a", "ci_low"] == 4 and table.loc["b", "ci_low"] == 2.5
+    assert table["ci_high"].isna().all()  # R: NA (the band's limit falls to 0.5 only where S(t) = 0)
+    assert table.loc["a", "follow-up (CI)"] == "10.0 (95% CI 4.0-NR)"
+    assert table["censored"].tolist() == [3, 3] and table["deaths"].tolist() == [7, 7]
+
+
+def test_median_ci_limit_reached_only_where_the_curve_is_zero_is_nr():
+    # PITFALLS.md: t <- 1:10; e <- c(1,0,1,0,1,0,0,1,0,1)
+    # print(survfit(Surv(t,e)~1, conf.type="log-log")):  median 8, 0.95LCL 1, 0.95UCL NA
+    kmf = survival.km_fit(np.arange(1, 11), [1, 0, 1, 0, 1, 0, 0, 1, 0, 1])
+    s = survival.km_summary(kmf)
+    assert (s["median"], s["ci_low"]) == (8, 1)
+    assert np.isnan(s["ci_high"]) and s["text"] == "8.0 (95% CI 1.0-NR)"
+
+
+def test_time_varying_cox_matches_r_tmerge():
+    # b <- tmerge(d[, c("id","x")], d, id=id, tstop=t); b <- tmerge(b, d, id=id, ev=event(t, e))
+    # b <- tmerge(b, d[d$g==1,], id=id, on=tdc(delay)); b$on[is.na(b$on)] <- 0;  nrow(b) = 29
+    # coxph(Surv(tstart,tstop,ev) ~ on, data=b):      exp(coef) 0.9617819911, lower .95 0.324442581,
+    #                                                 upper .95 2.85111959, Pr(>|z|) 0.9439685814
+    # coxph(Surv(tstart,tstop,ev) ~ on + x, data=b):  on: 0.9669983104, 0.3221876813, 2.902301319, 0.9522790011
+    long = appraisal.td_cox_data(SMALL, "t", "e", "delay", "treated", {"x": ("x_group", "x0", "x1")})
+    assert len(long) == 29 and long["event"].sum() == SMALL["e"].sum()
+    alone = appraisal.td_cox(long)
+    assert [alone[k] for k in ("hr", "ci_low", "ci_high", "p")] == pytest.approx(
+        [0.9617819911, 0.324442581, 2.85111959, 0.9439685814], rel=1e-5)
+    adjusted = appraisal.td_cox(long, ["x"])
+    assert [adjusted[k] for k in ("hr", "ci_low", "ci_high", "p")] == pytest.approx(
+        [0.9669983104, 0.3221876813, 2.902301319, 0.9522790011], rel=1e-5)
+    assert alone["n"] == 20 and alone["note"] == ""
+
+
+def test_time_varying_cox_without_treated_patients_says_why():
+    long = appraisal.td_cox_data(SMALL.assign(treated=False), "t", "e", "delay", "treated")
+    res = appraisal.td_cox(long)
+    assert np.isnan(res["hr"]) and "not estimable" in res["note"]
+
+
+def test_landmark_matches_r():
+    # lm <- d[d$t > 2.5,]; lm$lt <- lm$t - 2.5; lm$lg <- as.integer(lm$g==1 & lm$delay <= 2.5)
+    # nrow(lm) = 15; table(lm$lg): 0 -> 8, 1 -> 7
+    # survdiff(Surv(lt, e) ~ lg, data=lm): p = 0.9522274208
+    lm, reclassified = appraisal.landmark_frame(SMALL, "t", 2.5, "delay", "treated", labels=("on", "off"))
+    assert len(lm) == 15 and reclassified == 2
+    assert lm["lm_group"].value_counts().to_dict() == {"off": 8, "on": 7}
+    res = appraisal.logrank_subset(lm, "lm_time", "e", "lm_group")
+    assert res["p"] == pytest.approx(0.9522274208, rel=1e-6) and res["n"] == 15
+
+
+def test_logrank_subset_with_one_group_says_why():
+    res = appraisal.logrank_subset(SMALL[SMALL["g"] == "a"], "t", "e", "g")
+    assert np.isnan(res["p"]) and "fewer than two groups" in res["note"]
+    # a categorical column lists its empty levels: still one group
+    one = SMALL.assign(c=pd.Categorical(["u"] * 20, categories=["u", "v"]))
+    assert "fewer than two groups" in appraisal.logrank_subset(one, "t", "e", "c")["note"]
+
+
+def test_rmst_and_its_greenwood_variance_match_r():
+    # print(summary(survfit(Surv(t,e)~g, data=d), rmean=9)$table[, c("rmean","se(rmean)")])
+    #           rmean    se(rmean)
+    # g=0 4.825000000 0.9668426564
+    # g=1 6.757142857 0.8228018689
+    a = appraisal.rmst(SMALL.loc[SMALL.g == "a", "t"], SMALL.loc[SMALL.g == "a", "e"], 9)
+    b = appraisal.rmst(SMALL.loc[SMALL.g == "b", "t"], SMALL.loc[SMALL.g == "b", "e"], 9)
+    assert (a["rmst"], a["se"]) == pytest.approx((6.757142857, 0.8228018689), rel=1e-8)
+    assert (b["rmst"], b["se"]) == pytest.approx((4.825, 0.9668426564), rel=1e-8)
+    # difference by hand from R's numbers: 6.757142857 - 4.825 = 1.932142857,
+    # se = sqrt(0.8228018689^2 + 0.9668426564^2) = 1.269578..., z = 1.521887, p = 2 * (1 - pnorm(z)) = 0.128036
+    per_group, diff = appraisal.rmst_comparison(SMALL, "t", "e", "g", ["a", "b"], 9)
+    se = np.hypot(0.8228018689, 0.9668426564)
+    assert diff["estimate"] == pytest.approx(1.932142857, rel=1e-8)
+    assert (diff["ci_low"], diff["ci_high"]) == pytest.approx((1.932142857 - 1.959964 * se, 1.932142857 + 1.959964 * se), rel=1e-6)
+    assert diff["p"] == pytest.approx(0.128036, rel=1e-4)
+    assert per_group["a"]["n"] == 10 and diff["note"] == ""
+    # second case, PITFALLS example: t <- 1:10; e <- c(1,0,1,0,1,0,0,1,0,1)
+    # print(survfit(Surv(t,e)~1), rmean=8): rmean* 6.34375, se(rmean) 0.8189855
+    r = appraisal.rmst(np.arange(1, 11), [1, 0, 1, 0, 1, 0, 0, 1, 0, 1], 8)
+    assert (r["rmst"], r["se"]) == pytest.approx((6.34375, 0.8189855), rel=1e-6)
+
+
+def test_rmst_tau_beyond_a_group_is_lowered():
+    per_group, diff = appraisal.rmst_comparison(SMALL, "t", "e", "g", ["a", "b"], 20)
+    assert diff["tau"] == 11 and "tau lowered" in diff["note"]  # group a's longest time is 11
+
+
+def test_likelihood_ratio_test_matches_r():
+    # anova(coxph(Surv(t,e) ~ x), coxph(Surv(t,e) ~ x + g)): Chisq 0.956, Pr(>|Chi|) 0.3282
+    #   (logliks -31.786372 and -31.308374: 2 * 0.477998 = 0.955996); Wald p of g 0.3266774511
+    # alone: summary(coxph(Surv(t,e) ~ g))$logtest: test 0.7039582894, pvalue 0.4014568395
+    covariates = {"x": ("x_group", "x0", "x1"), "g": ("g", "a", "b")}
+    res = appraisal.lr_test(SMALL, "t", "e", covariates, "g")
+    assert res["statistic"] == pytest.approx(0.955996, rel=1e-5)
+    assert res["wald_p"] == pytest.approx(0.3266774511, rel=1e-5)
+    alone = appraisal.lr_test(SMALL, "t", "e", {"g": ("g", "a", "b")}, "g")
+    assert (alone["statistic"], alone["p"]) == pytest.approx((0.7039582894, 0.4014568395), rel=1e-5)
+
+
+def test_evalues_by_hand():
+    # RR = 2: 2 + sqrt(2 * 1) = 3.414214; RR = 0.5 is read as 1/0.5 = 2: the same; RR = 1: 1
+    assert appraisal.evalue(2) == pytest.approx(3.414214, abs=1e-6)
+    assert appraisal.evalue(0.5) == pytest.approx(3.414214, abs=1e-6)
+    assert appraisal.evalue(1) == 1
+    # common outcome, HR = 4: (1 - 0.5^2) / (1 - 0.5^0.5) = 0.75 / 0.292893 = 2.560660;
+    # E = 2.560660 + sqrt(2.560660 * 1.560660) = 2.560660 + sqrt(3.996320) = 2.560660 + 1.999080 = 4.559740
+    assert appraisal.hr_to_rr_common(4) == pytest.approx(2.560660, abs=1e-6)
+    # HR 4 (CI 2-8): limit nearer 1 is 2: rare 3.414214; common: (1 - 0.5^1.414214) / (1 - 0.5^0.707107)
+    #   = (1 - 0.375214) / (1 - 0.612547) = 0.624786 / 0.387453 = 1.612547;
+    #   E = 1.612547 + sqrt(1.612547 * 0.612547) = 1.612547 + sqrt(0.987762) = 1.612547 + 0.993862 = 2.606409
+    e_hr, e_ci = appraisal.evalues(4, 2, 8)
+    assert (e_hr, e_ci) == pytest.approx((4 + np.sqrt(12), 3.414214), abs=1e-6)  # 4 + sqrt(4 * 3) = 7.464102
+    assert appraisal.evalues(4, 2, 8, common=True) == pytest.approx((4.559740, 2.606409), abs=1e-5)
+    # protective HR 0.5 (CI 0.2-1.25) contains 1: the limit's E-value is 1
+    assert appraisal.evalues(0.5, 0.2, 1.25) == pytest.approx((3.414214, 1.0), abs=1e-6)
+    # protective HR 0.25 (CI 0.1-0.5): limit nearer 1 is 0.5 -> 1/0.5 = 2 -> 3.414214
+    assert appraisal.evalues(0.25, 0.1, 0.5)[1] == pytest.approx(3.414214, abs=1e-6)
+    assert np.isnan(appraisal.evalues(np.nan, np.nan, np.nan)[0])
+
+
+def test_holm_and_benjamini_hochberg_by_hand():
+    # p = 0.01, 0.04, 0.03, 0.005 (m = 4); sorted 0.005, 0.01, 0.03, 0.04
+    # Holm: 4 x 0.005 = 0.02; 3 x 0.01 = 0.03; 2 x 0.03 = 0.06; 1 x 0.04 = 0.04 -> running max 0.06
+    # BH:   0.005 x 4/1 = 0.02; 0.01 x 4/2 = 0.02; 0.03 x 4/3 = 0.04; 0.04 x 4/4 = 0.04 (running min from the top)
+    p = [0.01, 0.04, 0.03, 0.005, np.nan]
+    holm, bh = appraisal.holm(p), appraisal.benjamini_hochberg(p)
+    assert holm[:4] == pytest.approx([0.03, 0.06, 0.06, 0.02]) and np.isnan(holm[4])
+    assert bh[:4] == pytest.approx([0.02, 0.04, 0.04, 0.02]) and np.isnan(bh[4])
+    # against statsmodels (an independent implementation) on 14 p-values
+    from statsmodels.stats.multitest import multipletests
+    rng = np.random.default_rng(1)
+    q = rng.uniform(0, 0.3, 14)
+    assert appraisal.holm(q) == pytest.approx(multipletests(q, method="holm")[1])
+    assert appraisal.benjamini_hochberg(q) == pytest.approx(multipletests(q, method="fdr_bh")[1])
+    assert appraisal.events_per_variable(28, 14) == 2 and np.isnan(appraisal.events_per_variable(3, 0))
+
+
+def test_standardised_mean_differences_by_hand():
+    # continuous: a = 1..5 (mean 3, var 2.5), b = 2,4,6,8,10 (mean 6, var 10): |3 - 6| / sqrt((2.5 + 10) / 2) = 1.2
+    # binary: p1 = 3/5, p2 = 1/5: 0.4 / sqrt((0.24 + 0.16) / 2) = 0.4 / 0.447214 = 0.894427
+    df = pd.DataFrame({"grp": ["a"] * 5 + ["b"] * 5, "v": [1, 2, 3, 4, 5, 2, 4, 6, 8, 10],
+                       "c": ["y", "n", "y", "y", "n", "n", "n", "y", "n", "n"]})
+    out = appraisal.smd_table(df, "grp", ["a", "b"], {"c": "c", "absent": "nope"}, {"v": "v"}).set_index("variable")
+    assert out.loc["v", "smd"] == pytest.approx(1.2)
+    assert out.loc["c", "smd"] == pytest.approx(0.894427, abs=1e-6)
+    assert np.isnan(out.loc["absent", "smd"]) and out.loc["absent", "note"] == "not in these data"
+    one_group = appraisal.smd_table(df[df.grp == "a"], "grp", ["a", "b"], {"c": "c"}, {})
+    assert "fewer than two groups" in one_group["note"].iloc[0]
+
+
+# --- the bundled cohort against R (tests/r/appraisal_bundled.R) ---------------------------------
+
+def _bundled():
+    cut = {"age": 70, "platelets": 12.5, "albumin": 3.8, "total_bilirubin": 1.0, "prothrombin_activity": 94,
+           "alt": 50, "ast": 84, "afp": 2000, "dcp": 1800, "tumor_count": 4, "max_tumor_size_mm": 50}
+    tables = helpers.load_cohort(helpers.ROOT / "data")
+    spp = survival.add_factors(helpers.spp_frame(tables, 8, "months"), cut)
+    spp["delay"] = helpers.time_between(spp["progression_date"], spp["salvage_start_date"], "months")
+    spp["era"] = helpers.treatment_era(spp["salvage_start_date"], "2009-01-01", 2005)
+    return spp, survival.table3_factors(cut)
+
+
+def test_bundled_data_agree_with_r():
+    # Values printed by `Rscript tests/r/appraisal_bundled.R` (R 4.2.2, survival 3.5.3); agreement to 3 significant digits.
+    spp, factors = _bundled()
+    groups = ["sorafenib", "other salvage"]
+    close = {"rel": 1e-3}
+    # follow-up: sor=1 median 12.6817 (LCL 3.87680, UCL NA); sor=0 median NA (LCL 4.40246)
+    fu = appraisal.followup_table(spp, "spp_time", "death", "salvage_group", groups).set_index("group")
+    assert fu.loc["sorafenib", ["median follow-up", "ci_low"]].tolist() == pytest.approx([12.6817, 3.87680], **close)
+    assert np.isnan(fu.loc["other salvage", "median follow-up"]) and fu["ci_high"].isna().all()
+    assert fu.loc["other salvage", "ci_low"] == pytest.approx(4.40246, **close)
+    # time-varying: on_sor 0.4304135537 (0.1887530635-0.9814718964) p 0.04502383582;
+    # adjusted for tbil_hi + no_ascites: 0.3820823349 (0.1653181274-0.8830665634) p 0.02439225924
+    adjust = {k: factors[k] for k in ("tbil", "ascites")}
+    long = appraisal.td_cox_data(spp, "spp_time", "death", "delay", "sorafenib", adjust)
+    alone, adjusted = appraisal.td_cox(long), appraisal.td_cox(long, list(adjust))
+    assert [alone[k] for k in ("hr", "ci_low", "ci_high", "p")] == pytest.approx(
+        [0.4304135537, 0.1887530635, 0.9814718964, 0.04502383582], **close)
+    assert [adjusted[k] for k in ("hr", "ci_low", "ci_high", "p")] == pytest.approx(
+        [0.3820823349, 0.1653181274, 0.8830665634, 0.02439225924], **close)
+    # landmark 30 days: n 33, p 0.05051514308; era: n 27, p 0.006794413881;
+    # vs BSC: n 31, p 0.02031118728; vs active: n 26, p 0.3604870151
+    lm, _ = appraisal.landmark_frame(spp, "spp_time", 30 / helpers.DAYS_PER_MONTH, "delay", "sorafenib")
+    res = appraisal.logrank_subset(lm, "lm_time", "death", "lm_group")
+    assert (res["n"], res["p"]) == (33, pytest.approx(0.05051514308, **close))
+    era = appraisal.logrank_subset(spp[spp["salvage_start_date"] >= "2009-01-01"], "spp_time", "death", "salvage_group")
+    assert (era["n"], era["p"]) == (27, pytest.approx(0.006794413881, **close))
+    for codes, n, p in [(["bsc"], 31, 0.02031118728), (["haic", "uft"], 26, 0.3604870151)]:
+        res = appraisal.logrank_subset(spp[spp["sorafenib"] | spp["salvage_treatment"].isin(codes)], "spp_time", "death",
+                                       "salvage_group")
+        assert (res["n"], res["p"]) == (n, pytest.approx(p, **close))
+    # RMST up to 12 months: rmean sor=1 7.067070139 (se 1.117868077), sor=0 4.444840232 (se 0.848869524);
+    # difference 2.62222990742 (-0.12885621376 to 5.37331602859), p 0.06173941127
+    per_group, diff = appraisal.rmst_comparison(spp, "spp_time", "death", "salvage_group", groups, 12)
+    assert [per_group["sorafenib"]["rmst"], per_group["sorafenib"]["se"]] == pytest.approx([7.067070139, 1.117868077], **close)
+    assert [per_group["other salvage"]["rmst"], per_group["other salvage"]["se"]] == pytest.approx([4.444840232, 0.848869524], **close)
+    assert [diff[k] for k in ("estimate", "ci_low", "ci_high", "p")] == pytest.approx(
+        [2.62222990742, -0.12885621376, 5.37331602859, 0.06173941127], **close)
+    # paper's model: Wald p of no_sor 0.02687995191; LR: Chisq 5.12269, p 0.023615
+    paper = {k: factors[k] for k in ("tbil", "ascites", "sorafenib")}
+    lr = appraisal.lr_test(spp, "spp_time", "death", paper, "sorafenib")
+    assert [lr["statistic"], lr["p"], lr["wald_p"]] == pytest.approx([5.12269, 0.023615, 0.02687995191], **close)
+    # E-values: hr 4.373456767, ci 1.456608531, hr_common 3.125061068, ci_common 1.356883492
+    row = survival.cox_table(spp, "spp_time", "death", paper).set_index("key").loc["sorafenib"]
+    assert appraisal.evalues(row.hr, row.ci_low, row.ci_high) == pytest.approx((4.373456767, 1.456608531), **close)
+    assert appraisal.evalues(row.hr, row.ci_low, row.ci_high, common=True) == pytest.approx((3.125061068, 1.356883492), **close)
+    # univariate p of the 14 factors, p.adjust(p, "holm") and p.adjust(p, "BH")
+    r_holm = {"tbil": 0.402880827985, "ascites": 0.009182696295, "sorafenib": 0.495204064967, "alt": 1.0, "age": 1.0}
+    r_bh = {"age": 0.413939619305, "plt": 0.957215703746, "alb": 0.374260297993, "tbil": 0.192579358598,
+            "alt": 0.976898581410, "afp": 0.421251709096, "ascites": 0.009182696295, "sorafenib": 0.192579358598}
+    uni = survival.univariate_logrank_table(spp, factors, "spp_time", "death").set_index("key")
+    holm = pd.Series(appraisal.holm(uni["p"]), index=uni.index)
+    bh = pd.Series(appraisal.benjamini_hochberg(uni["p"]), index=uni.index)
+    assert holm[list(r_holm)].tolist() == pytest.approx(list(r_holm.values()), **close)
+    assert bh[list(r_bh)].tolist() == pytest.approx(list(r_bh.values()), **close)
+    # SMDs by formula in R
+    r_smd = {"age": 0.274518375384, "alt": 0.470238158256, "ast": 0.393575252431, "tbil": 0.255654353860,
+             "alb": 0.361189330737, "pt": 0.100394347128, "plt": 0.274649023777, "afp": 0.295216550697,
+             "dcp": 0.004882554673, "sex": 0.0, "ps": 0.1054092553, "ascites": 0.2195285200, "pvtt": 0.4923659639,
+             "distribution": 0.2407717062, "tumor_count": 0.2917299830, "tumor_size": 0.3216337605, "era": 1.6583123952}
+    smd = appraisal.smd_table(spp, "salvage_group", groups, {**survival.TABLE2_CATEGORICAL, "era": "era"},
+                              survival.TABLE2_CONTINUOUS).set_index("variable")["smd"]
+    assert smd[list(r_smd)].tolist() == pytest.approx(list(r_smd.values()), rel=1e-3, abs=1e-9)
+
+
+# --- the notebook on the example cohort, private mode --------------------------------------------
+
+KEYS = (["followup_sorafenib", "followup_other", "td_cox_sorafenib", "td_cox_adj_sorafenib", "landmark", "era_from2009",
+         "sorafenib_vs_bsc", "sorafenib_vs_active", "rmst_sorafenib", "rmst_other", "rmst_diff", "lr_sorafenib",
+         "evalue_hr", "evalue_ci", "evalue_hr_common", "evalue_ci_common"]
+        + [f"{how}_{k}" for k in survival.TABLE3_NAMES for how in ("holm", "bh")]
+        + [f"smd_{k}" for k in [*survival.TABLE2_CATEGORICAL, *survival.TABLE2_CONTINUOUS, "era"]])
+
+
+def test_the_notebook_runs_on_the_example_cohort_in_private_mode(tmp_path):
+    import papermill
+
+    example = helpers.ROOT / "data" / "examples" / "cohort250"
+    out = tmp_path / "nb.ipynb"
+    papermill.execute_notebook(str(helpers.ROOT / "notebooks" / "07_appraisal_sorafenib_effect.ipynb"), str(out),
+                               cwd=str(helpers.ROOT / "notebooks"), kernel_name="python3", progress_bar=False,
+                               parameters={"DATA_DIR": str(example), "OUTPUT_DIR": str(tmp_path), "MIN_CELL": 5})
+    table = pd.read_csv(tmp_path / "tables" / "appraisal.csv", dtype=str, keep_default_na=False)
+    assert list(table.columns) == appraisal.APPRAISAL_COLUMNS
+    assert sorted(table["analysis"]) == sorted(KEYS)
+    assert all(n == "" or n == "<5" or int(n) >= 5 for n in table["n"])
+    text = out.read_text()
+    ids = pd.read_csv(example / "patients.csv", dtype=str)["patient_id"]
+    assert not [i for i in ids if f'"{i}' in text or f" {i} " in text]  # no identifier in the executed notebook
+    # no sorafenib era split on this cohort (every salvage started after ERA_START): said, not crashed
+    assert "fewer than two groups" in table.set_index("analysis").at["era_from2009", "note"]
