@@ -127,6 +127,14 @@ ROW_CONVENTION = (
 
 _DICTIONARY_COLUMNS = ["table", "column", "type", "unit", "allowed", "required", "unique"]
 _YES_NO_FIELDS = ("required", "unique", "optional")
+#: Plausibility fields of the dictionary (blank = no check; absent from an older dictionary = blank).
+#: The severity is part of the name: a ``warn_*`` finding is a warning the user must acknowledge,
+#: an ``error_*`` finding an error (like a value outside ``allowed``).
+PLAUSIBILITY_FIELDS = ("warn_range", "warn_values", "error_after", "warn_after")
+#: File of declared synonyms, looked for beside the data dictionary in use.
+SYNONYMS_NAME = "synonyms.csv"
+_SYNONYM_COLUMNS = ["table", "column", "value", "means"]
+_AFTER_RE = re.compile(r"^(today|others\+(\d+))$")
 #: Tables that may have a header and no data rows (every other table needs a row).
 MAY_BE_EMPTY = ("progression", "adverse_events")
 _TYPES = ("string", "category", "integer", "number", "date")
@@ -153,16 +161,46 @@ class DataValidationError(ValueError):
     """The data do not satisfy the dictionary or the plausibility rules.
 
     ``.problems`` is a DataFrame with columns ``file, row, column, value,
-    message`` (one row per problem, grouped by file, then by row);
-    ``str(error)`` is the full report listing every problem.
+    message`` (one row per error, grouped by file, then by row);
+    ``.warnings`` the same for the warnings found besides (possibly no
+    rows); ``str(error)`` is the full report listing every error, then every
+    warning.
     """
 
-    def __init__(self, problems):
+    def __init__(self, problems, warnings=None):
         self.problems = _problem_frame(problems)
-        super().__init__(format_report(self.problems))
+        self.warnings = _problem_frame(warnings if warnings is not None else [])
+        super().__init__(str(self))
 
     def __str__(self) -> str:
-        return format_report(self.problems)
+        report = format_report(self.problems)
+        if len(self.warnings):
+            report += "\n\n" + format_warnings(self.warnings, after_errors=True)
+        return report
+
+
+#: How to acknowledge warnings, in every message that asks for it.
+ACKNOWLEDGE = (
+    "Check each value in its file. Correct the ones that are wrong; if they are all right, acknowledge them: "
+    "python -m src.validate DATA_DIR --accept-warnings, python -m src.runner ... --accept-warnings, "
+    "or ACCEPT_WARNINGS=1 with make (make check / make run)."
+)
+
+
+class UnacknowledgedWarnings(DataValidationError):
+    """The data have no error but have warnings that were not acknowledged.
+
+    ``.problems`` and ``.warnings`` are both the warnings (columns ``file,
+    row, column, value, message``); ``str(error)`` lists every warning and
+    says how to acknowledge them (``accept_warnings=True``,
+    ``--accept-warnings``, ``ACCEPT_WARNINGS=1``).
+    """
+
+    def __init__(self, warnings):
+        super().__init__(warnings, warnings)
+
+    def __str__(self) -> str:
+        return format_warnings(self.warnings)
 
 
 # ---------------------------------------------------------------- problems
@@ -221,6 +259,34 @@ def format_report(problems) -> str:
         lines.append("")
         lines.append(f"{file}: {_plural(len(part), 'problem')}")
         lines.extend(f"  - {m}" for m in part["message"])
+    return "\n".join(lines)
+
+
+def format_warnings(warnings, *, accepted: bool = False, after_errors: bool = False) -> str:
+    """The report of a warning table: a count header, every warning grouped by file, and what to do
+    (acknowledge them; or, ``accepted``, that they were acknowledged)."""
+    frame = warnings if isinstance(warnings, pd.DataFrame) else _problem_frame(warnings)
+    n = len(frame)
+    if n == 0:
+        return "No warnings."
+    files = list(pd.unique(frame["file"]))
+    where = f"{_plural(n, 'warning')} in {_plural(len(files), 'file')}"
+    if accepted:
+        lines = [f"Accepted {where} (acknowledged with --accept-warnings):"]
+    elif after_errors:
+        lines = [f"Also {where} (values that are possible but suspicious; once the errors are corrected they "
+                 f"must be checked and acknowledged):"]
+    else:
+        lines = [f"Data validation found {where} to acknowledge before the analysis runs: values that are "
+                 f"possible but suspicious.", ROW_CONVENTION]
+    for file in files:
+        part = frame[frame["file"] == file]
+        lines.append("")
+        lines.append(f"{file}: {_plural(len(part), 'warning')}")
+        lines.extend(f"  - {m}" for m in part["message"])
+    if not accepted:
+        lines.append("")
+        lines.append(ACKNOWLEDGE)
     return "\n".join(lines)
 
 
@@ -284,6 +350,11 @@ def read_dictionary(path) -> pd.DataFrame:
         )
     if "optional" not in dictionary.columns:  # a dictionary from before optional columns
         dictionary.insert(dictionary.columns.get_loc("unique") + 1, "optional", "no")
+    position = dictionary.columns.get_loc("optional") + 1
+    for field in PLAUSIBILITY_FIELDS:  # a dictionary from before plausibility checks
+        if field not in dictionary.columns:
+            dictionary.insert(position, field, "")
+        position = dictionary.columns.get_loc(field) + 1
     dictionary = dictionary.apply(lambda s: s.str.strip())
     dictionary.index = pd.RangeIndex(2, len(dictionary) + 2)
     problems = []
@@ -304,6 +375,11 @@ def read_dictionary(path) -> pd.DataFrame:
             _parse_allowed(spec)
         except ValueError as exc:
             problems.append(_problem(name, row, "allowed", spec["allowed"], f"{where}, {exc}"))
+        for field in PLAUSIBILITY_FIELDS:
+            try:
+                _parse_plausibility(spec, field)
+            except ValueError as exc:
+                problems.append(_problem(name, row, field, spec[field], f"{where}, {exc}"))
     dup = dictionary.duplicated(["table", "column"], keep=False)
     for (table, column), part in dictionary[dup].groupby(["table", "column"], sort=False):
         rows = ", ".join(str(r) for r in part.index)
@@ -324,8 +400,71 @@ def _parse_allowed(spec):
         return None
     if kind in ("string", "category"):
         return allowed.split("|")
+    return _parse_range(allowed, kind, "allowed")
+
+
+def _parse_value(text: str, kind: str, field: str):
+    """One value of a dictionary field in the column's type (number, integer or date)."""
+    if kind == "date":
+        if not _DATE_RE.match(text):
+            raise ValueError(f"{field}: '{text}' is not a date written YYYY-MM-DD")
+        try:
+            return pd.Timestamp(dt.date.fromisoformat(text))
+        except (ValueError, pd.errors.OutOfBoundsDatetime):
+            raise ValueError(f"{field}: '{text}' is not a usable date") from None
+    if not _NUMBER_RE.match(text):
+        raise ValueError(f"{field}: '{text}' is not a number")
+    number = float(text)
+    return int(number) if kind == "integer" and number.is_integer() else number
+
+
+def _parse_plausibility(spec, field):
+    """A plausibility field of a dictionary row (:data:`PLAUSIBILITY_FIELDS`), parsed:
+
+    * ``warn_range``: ``lo..hi`` (either end may be blank), or None;
+    * ``warn_values``: a list of values in the column's type (``999|9999|-1``);
+    * ``error_after`` / ``warn_after`` (date columns): a list of limits, each
+      ``("today", 0)`` or ``("others", DAYS)``, from ``today|others+1826``.
+
+    Raises ValueError naming the field when it does not fit the column's type.
+    """
+    text, kind = spec.get(field, ""), spec["type"]
+    if text == "":
+        return [] if field != "warn_range" else None
+    if field in ("warn_range", "warn_values") and kind not in ("integer", "number", "date"):
+        raise ValueError(f"{field} '{text}' is only for integer, number and date columns, not {kind}")
+    if field == "warn_range":
+        if ".." not in text:
+            raise ValueError(f"{field} '{text}' is not a range written lo..hi")
+        return _parse_range(text, kind, field)
+    if field == "warn_values":
+        values = []
+        for part in (p.strip() for p in text.split("|")):
+            if kind == "date":  # compared as text: a code may lie outside the dates pandas handles (9999-12-31)
+                try:
+                    values.append(dt.date.fromisoformat(part) if _DATE_RE.match(part) else None)
+                except ValueError:
+                    values.append(None)
+                if values[-1] is None:
+                    raise ValueError(f"{field} '{text}': '{part}' is not a date written YYYY-MM-DD")
+            else:
+                values.append(_parse_value(part, kind, f"{field} '{text}'"))
+        return values
+    if kind != "date":
+        raise ValueError(f"{field} '{text}' is only for date columns, not {kind}")
+    limits = []
+    for part in text.split("|"):
+        match = _AFTER_RE.match(part.strip())
+        if not match:
+            raise ValueError(f"{field} '{text}': '{part.strip()}' is not 'today' or 'others+DAYS' (e.g. others+1826)")
+        limits.append(("today", 0) if match.group(1) == "today" else ("others", int(match.group(2))))
+    return limits
+
+
+def _parse_range(allowed: str, kind: str, field: str):
+    """A ``lo..hi`` range (either end may be blank) in the column's type, as (lo, hi)."""
     if ".." not in allowed:
-        raise ValueError(f"allowed '{allowed}' is not a range written lo..hi")
+        raise ValueError(f"{field} '{allowed}' is not a range written lo..hi")
     lo_text, hi_text = (part.strip() for part in allowed.split("..", 1))
     bounds = []
     for text in (lo_text, hi_text):
@@ -333,19 +472,182 @@ def _parse_allowed(spec):
             bounds.append(None)
         elif kind == "date":
             if not _DATE_RE.match(text):
-                raise ValueError(f"allowed '{allowed}': '{text}' is not a date written YYYY-MM-DD")
+                raise ValueError(f"{field} '{allowed}': '{text}' is not a date written YYYY-MM-DD")
             try:
                 bounds.append(pd.Timestamp(dt.date.fromisoformat(text)))
             except (ValueError, pd.errors.OutOfBoundsDatetime):
-                raise ValueError(f"allowed '{allowed}': '{text}' is not a usable date") from None
+                raise ValueError(f"{field} '{allowed}': '{text}' is not a usable date") from None
         else:
             if not _NUMBER_RE.match(text):
-                raise ValueError(f"allowed '{allowed}': '{text}' is not a number")
+                raise ValueError(f"{field} '{allowed}': '{text}' is not a number")
             number = float(text)
             bounds.append(int(number) if kind == "integer" and number.is_integer() else number)
     if bounds[0] is not None and bounds[1] is not None and bounds[0] > bounds[1]:
-        raise ValueError(f"allowed '{allowed}': the lower end is above the upper end")
+        raise ValueError(f"{field} '{allowed}': the lower end is above the upper end")
     return tuple(bounds)
+
+
+def default_synonyms(dictionary_path) -> Path:
+    """The synonyms file of a dictionary: ``synonyms.csv`` in the same folder."""
+    return Path(dictionary_path).with_name(SYNONYMS_NAME)
+
+
+def read_synonyms(path, dictionary: pd.DataFrame) -> dict[tuple[str, str], dict[str, str]] | None:
+    """Read a synonyms CSV (``table,column,value,means[,note]``) and check it against the dictionary.
+
+    One row declares that the ``value`` (one text, or several separated by
+    ``|``) written in ``column`` of ``table`` is read as the dictionary value
+    ``means``. ``table`` may be ``*`` (every table that has the column) and
+    ``column`` several names separated by ``|``. Values are matched ignoring
+    case and surrounding spaces. Only ``category`` columns (``means`` one of
+    their allowed values) and ``integer``/``number`` columns (``means`` a
+    number in their allowed range) take synonyms.
+
+    Returns ``{(table, column): {value casefolded: means}}``; None when
+    ``path`` is None or does not exist (then values are read exactly as
+    written: no other case, no synonym). Raises
+    :class:`DataValidationError` naming the row of a declaration that does
+    not fit the dictionary (unknown table or column, ``means`` not allowed,
+    one value declared with two meanings, a synonym that is itself another
+    allowed value).
+    """
+    if path is None or not Path(path).is_file():
+        return None
+    path = Path(path)
+    name = path.name
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise _fatal(name, f"synonyms file {path} cannot be read as a UTF-8 CSV table ({exc})") from None
+    frame.columns = [str(c).strip() for c in frame.columns]
+    missing = [c for c in _SYNONYM_COLUMNS if c not in frame.columns]
+    if missing:
+        raise DataValidationError([_problem(name, column=c, message=f"{name}: column '{c}' is missing") for c in missing])
+    frame = frame.apply(lambda col: col.str.strip())
+    frame.index = pd.RangeIndex(2, len(frame) + 2)
+    specs = dictionary.set_index(["table", "column"], drop=False)
+    tables = list(pd.unique(dictionary["table"]))
+    result: dict[tuple[str, str], dict[str, str]] = {}
+    problems = []
+    for row, decl in frame.iterrows():
+        where = f"{name} row {row}"
+
+        def bad(column, text, decl=decl, row=row, where=where):
+            problems.append(_problem(name, row, column, decl[column], f"{where}, {text}"))
+
+        if decl["table"] != "*" and decl["table"] not in tables:
+            bad("table", f"table '{decl['table']}' is not in the data dictionary (it has: {', '.join(tables)}, or *)")
+            continue
+        values = [v for v in (part.strip() for part in decl["value"].split("|")) if v]
+        if not values:
+            bad("value", "value is empty")
+            continue
+        for column in (part.strip() for part in decl["column"].split("|")):
+            targets = [(t, column) for t in (tables if decl["table"] == "*" else [decl["table"]])
+                       if (t, column) in specs.index]
+            if not targets:
+                bad("column", f"column '{column}' is not in the data dictionary"
+                              + ("" if decl["table"] == "*" else f" for table '{decl['table']}'"))
+                continue
+            for target in targets:
+                spec = specs.loc[target]
+                means = decl["means"]
+                allowed = _parse_allowed(spec)
+                if spec["type"] == "category":
+                    if allowed is not None and means not in allowed:
+                        bad("means", f"'{means}' is not an allowed value of {target[0]}.{target[1]} "
+                                     f"({', '.join(allowed)})")
+                        continue
+                    folded_allowed = {a.casefold(): a for a in (allowed or [])}
+                elif spec["type"] in ("integer", "number"):
+                    try:
+                        number = _parse_value(means, spec["type"], "means")
+                        if spec["type"] == "integer" and not float(number).is_integer():
+                            raise ValueError
+                    except ValueError:
+                        bad("means", f"'{means}' is not {'an integer' if spec['type'] == 'integer' else 'a number'} "
+                                     f"for {target[0]}.{target[1]}")
+                        continue
+                    lo, hi = allowed if isinstance(allowed, tuple) else (None, None)
+                    if (lo is not None and number < lo) or (hi is not None and number > hi):
+                        bad("means", f"'{means}' is outside the allowed range of {target[0]}.{target[1]} "
+                                     f"({_describe_range(allowed, spec)})")
+                        continue
+                    folded_allowed = {}
+                else:
+                    bad("column", f"{target[0]}.{target[1]} is a {spec['type']} column; only category, integer "
+                                  f"and number columns take synonyms")
+                    continue
+                mapping = result.setdefault(target, {})
+                for value in values:
+                    key = value.casefold()
+                    if key in folded_allowed and folded_allowed[key] != means:
+                        bad("value", f"'{value}' is itself the allowed value '{folded_allowed[key]}' of "
+                                     f"{target[0]}.{target[1]}; it cannot also mean '{means}'")
+                    elif mapping.get(key, means) != means:
+                        bad("value", f"'{value}' of {target[0]}.{target[1]} is declared twice, as '{mapping[key]}' "
+                                     f"and as '{means}'")
+                    else:
+                        mapping[key] = means
+    if problems:
+        raise DataValidationError(problems)
+    return result
+
+
+def _recode(text: pd.Series, spec, synonyms: dict[str, str] | None, labels: dict | None = None):
+    """Read a text column as the dictionary's values: another case of an allowed category, a declared
+    synonym (both only when ``synonyms`` is not None: the dictionary has a synonyms file), or (SPSS) the
+    value label of a code when every label of the column is so read.
+
+    Returns (recoded series, notes): notes are (written, read as, how, number of cells).
+    """
+    kind = spec["type"]
+    if kind not in ("category", "integer", "number"):
+        return text, []
+    allowed = _parse_allowed(spec) if kind == "category" else None
+    exact = set(allowed or [])
+    folded: dict[str, str] = {}
+    if synonyms is not None:
+        for value in allowed or []:
+            folded[value.casefold()] = value if value.casefold() not in folded else None  # None: ambiguous
+    synonyms = synonyms or {}
+
+    def read(value):
+        """(value read, how) or (value, None) when nothing applies."""
+        if value in exact:
+            return value, None
+        key = value.casefold()
+        if folded.get(key):
+            return folded[key], "other case"
+        if key in synonyms:
+            return synonyms[key], f"synonym in {SYNONYMS_NAME}"
+        return value, None
+
+    def fits(value):
+        new, how = read(value)
+        if kind == "category":
+            return new in exact
+        return how is not None or bool(_NUMBER_RE.match(new))
+
+    notes: dict = {}
+    values = list(text)
+    if labels:
+        coded = [(i, labels[v]) for i, v in enumerate(values) if v is not None and v in labels]
+        if coded and all(fits(label) for _, label in coded):
+            for i, label in coded:
+                notes[(values[i], label, "SPSS value label")] = notes.get((values[i], label, "SPSS value label"), 0) + 1
+                values[i] = label
+    out = []
+    for value in values:
+        if value is None:
+            out.append(None)
+            continue
+        new, how = read(value)
+        if how is not None:
+            notes[(value, new, how)] = notes.get((value, new, how), 0) + 1
+        out.append(new)
+    recoded = pd.Series(out, index=text.index, name=text.name, dtype=object)
+    return recoded, [(a, b, how, n) for (a, b, how), n in notes.items()]
 
 
 def _table_spec(dictionary: pd.DataFrame, table: str) -> pd.DataFrame:
@@ -431,7 +733,10 @@ def read_table(data_dir, name: str) -> tuple[pd.DataFrame, pd.DataFrame]:
         records = reader(path)  # raises DataValidationError for unreadable files
     except OSError as exc:
         raise _fatal(path.name, f"{path.name} cannot be opened ({type(exc).__name__}: {exc.strerror or exc})") from None
-    return _frame_from_records(records, path.name)
+    records, attrs = records if isinstance(records, tuple) else (records, {})
+    text, problems = _frame_from_records(records, path.name)
+    text.attrs.update(attrs)
+    return text, problems
 
 
 def _fatal(file: str, message: str, row=None, column=None, value=None):
@@ -585,7 +890,8 @@ def _check_signature(path: Path, data: bytes, expected: tuple, format_name: str)
 
 
 def _read_xlsx_records(path: Path) -> list[tuple[int, list]]:
-    """(row number, cell texts) for every row of the first (or NAME) worksheet."""
+    """(row number, cell texts) for every row of the table's worksheet: the sheet named after the
+    table (the file name without .xlsx, in any case), else the only sheet that is not empty."""
     file = path.name
     _check_signature(path, path.read_bytes(), (b"PK\x03\x04",), "an Excel workbook (.xlsx)")
     try:
@@ -594,29 +900,49 @@ def _read_xlsx_records(path: Path) -> list[tuple[int, list]]:
         with warnings.catch_warnings():  # e.g. "Workbook contains no default style": not the user's concern
             warnings.simplefilter("ignore", UserWarning)
             book = openpyxl.load_workbook(path, read_only=False, data_only=True)
-        sheet = book[path.stem] if path.stem in book.sheetnames else book.worksheets[0]
-        rows = list(sheet.iter_rows(values_only=True))
+        sheets = {sheet.title: list(sheet.iter_rows(values_only=True)) for sheet in book.worksheets}
     except Exception as exc:  # openpyxl raises many types for a bad file
         raise _fatal(file, f"{file} cannot be opened as an Excel workbook; it may be damaged "
                            f"({type(exc).__name__}: {exc})") from None
-    return [(i + 1, [_cell_text(v) for v in row]) for i, row in enumerate(rows)]
+    named = [title for title in sheets if title.strip().casefold() == path.stem.casefold()]
+    filled = [title for title, rows in sheets.items()
+              if any(v is not None and str(v).strip() for row in rows for v in row)]
+    if named:
+        title = named[0]
+    elif len(filled) == 1 or not filled:
+        title = filled[0] if filled else next(iter(sheets))
+    else:
+        listed = ", ".join(f"'{t}'" for t in sheets)
+        empty = [t for t in sheets if t not in filled]
+        raise _fatal(file, f"{file} has {len(sheets)} worksheets ({listed}), {len(filled)} of them with data "
+                           + (f"({', '.join(repr(t) for t in filled)}) " if empty else "")
+                           + f"and none is named '{path.stem}'; name the worksheet that holds the table "
+                           f"'{path.stem}', or delete the others")
+    return [(i + 1, [_cell_text(v) for v in row]) for i, row in enumerate(sheets[title])]
 
 
-def _read_sav_records(path: Path) -> list[tuple[int, list]]:
-    """(row number, cell texts) for an SPSS file: the variable names are row 1."""
+def _read_sav_records(path: Path):
+    """(row number, cell texts) for an SPSS file: the variable names are row 1. The cells hold the
+    values as stored (codes); the value labels come with them as ``{"value_labels": {variable:
+    {code text: label}}}``, used by :func:`validate_table` when they name allowed values."""
     file = path.name
     _check_signature(path, path.read_bytes(), (b"$FL2", b"$FL3"), "an SPSS .sav file")
     try:
         import pyreadstat
 
-        frame, _meta = pyreadstat.read_sav(str(path), apply_value_formats=True)
+        frame, meta = pyreadstat.read_sav(str(path), apply_value_formats=False)
     except Exception as exc:  # pyreadstat raises its own error types
         raise _fatal(file, f"{file} cannot be read as an SPSS .sav file; it may be damaged "
                            f"({type(exc).__name__}: {exc})") from None
     records = [(1, [str(c) for c in frame.columns])]
     for i, row in enumerate(frame.itertuples(index=False, name=None)):
         records.append((i + 2, [_cell_text(v) for v in row]))
-    return records
+    labels = {}
+    for variable, mapping in (getattr(meta, "variable_value_labels", None) or {}).items():
+        texts = {_cell_text(code): _cell_text(label) for code, label in mapping.items()}
+        labels[str(variable).strip()] = {str(k).strip(): str(v).strip() for k, v in texts.items()
+                                         if k is not None and v is not None and str(v).strip()}
+    return records, {"value_labels": labels}
 
 
 def _cell_text(value):
@@ -679,7 +1005,10 @@ def _frame_from_records(records, file: str) -> tuple[pd.DataFrame, pd.DataFrame]
         seen[name] = pos
         keep.append(pos)
     rows, data = [], []
+    short = {}  # row -> number of values, for rows that end before the last column of the header
     for row, cells in body:
+        if len(cells) < width and any(pos >= len(cells) for pos in keep):
+            short[row] = len(cells)
         extra = [c for c in cells[width:] if c is not None]
         if extra:
             n_values = width + len(cells[width:])
@@ -692,6 +1021,9 @@ def _frame_from_records(records, file: str) -> tuple[pd.DataFrame, pd.DataFrame]
     frame = pd.DataFrame(data, index=pd.Index(rows, name="row", dtype="int64"), columns=[header[p] for p in keep],
                          dtype=object)
     frame.attrs["source"] = file
+    frame.attrs["short_rows"] = short
+    frame.attrs["positions"] = {header[p]: p for p in keep}
+    frame.attrs["width"] = width
     return frame, _problem_frame(problems)
 
 
@@ -715,7 +1047,8 @@ def _parse_column(text: pd.Series, spec, file: str):
         return None
 
     def out_of_range(row, value):
-        return fail(row, value, f"{value} is outside the allowed range {_describe_range(allowed, spec)}")
+        return fail(row, value, f"{value} is outside the allowed range {_describe_range(allowed, spec)}"
+                                f"{_code_hint(spec, value)}")
 
     values = []
     for row, value in text.items():
@@ -724,7 +1057,7 @@ def _parse_column(text: pd.Series, spec, file: str):
             continue
         if kind in ("integer", "number"):
             if not _NUMBER_RE.match(value):
-                hint = " (use a decimal point, not a comma)" if _DECIMAL_COMMA_RE.match(value) else _digit_hint(value)
+                hint = _number_hint(value)
                 noun = "an integer" if kind == "integer" else "a number"
                 values.append(fail(row, value, f"'{value}' is not {noun}{hint}"))
                 continue
@@ -750,7 +1083,8 @@ def _parse_column(text: pd.Series, spec, file: str):
                     values.append(number)
         else:  # date
             if not _DATE_RE.match(value):
-                values.append(fail(row, value, f"'{value}' is not a date written as YYYY-MM-DD{_digit_hint(value)}"))
+                hint = _excel_day_hint(value) or _digit_hint(value)
+                values.append(fail(row, value, f"'{value}' is not a date written as YYYY-MM-DD{hint}"))
                 continue
             try:
                 day = dt.date.fromisoformat(value)
@@ -772,6 +1106,60 @@ def _parse_column(text: pd.Series, spec, file: str):
     else:
         typed = pd.Series(values, index=text.index, name=column, dtype=dtype)
     return typed, problems, bad
+
+
+_THOUSANDS_RE = re.compile(r"^[+-]?[1-9]\d{0,2}(,\d{3})+(\.\d+)?$", re.ASCII)  # 2,833  12,500  1,234,567.5
+_EUROPEAN_RE = re.compile(r"^[+-]?[1-9]\d{0,2}(\.\d{3})+,\d+$", re.ASCII)  # 1.234,5
+_EXCEL_EPOCH = dt.date(1899, 12, 30)  # Excel day 1 is 1900-01-01 (day 60 is its phantom 1900-02-29)
+_EXCEL_DAY_RE = re.compile(r"^\d{4,5}(\.0+)?$", re.ASCII)
+
+
+def _number_hint(value: str) -> str:
+    """Why a text is not a number, when the reason is a separator: thousands, decimal comma."""
+    if _THOUSANDS_RE.match(value):
+        plain = value.replace(",", "")
+        return (f" (the comma looks like a thousands separator: write {plain}, digits only without separators; "
+                f"a decimal is written with a point)")
+    if _EUROPEAN_RE.match(value):
+        return f" (write {value.replace('.', '').replace(',', '.')}: no thousands separator, a decimal point)"
+    if _DECIMAL_COMMA_RE.match(value):
+        return " (use a decimal point, not a comma)"
+    return _digit_hint(value)
+
+
+def _excel_day_hint(value: str) -> str:
+    """A hint for an Excel day number in a date column (40909 is 2012-01-01), else ""."""
+    if not _EXCEL_DAY_RE.match(value):
+        return ""
+    day = _EXCEL_EPOCH + dt.timedelta(days=int(float(value)))
+    if not (dt.date(1950, 1, 1) <= day <= dt.date(2100, 12, 31)):
+        return ""
+    return (f" ({value} looks like an Excel day number: it is the date {day.isoformat()}; format the column "
+            f"as a date, or write the date as YYYY-MM-DD)")
+
+
+def _is_code(spec, value) -> bool:
+    """True if ``value`` (text as written, or a typed value) is one of the row's ``warn_values``."""
+    codes = [part.strip() for part in str(spec.get("warn_values", "") or "").split("|") if part.strip()]
+    if not codes or value is None:
+        return False
+    if spec["type"] == "date":
+        text = _show(value)
+        return text in codes
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return False
+    return any(_NUMBER_RE.match(code) and float(code) == number for code in codes)
+
+
+def _code_hint(spec, value) -> str:
+    """A hint that a value outside the allowed range is a common code for "unknown"."""
+    if not _is_code(spec, value):
+        return ""
+    return (f" ({_show(value) if not isinstance(value, str) else value} is a common code for an unknown value "
+            f"(warn_values in the data dictionary), not a measurement: leave the cell empty if the value is not "
+            f"known)")
 
 
 def _digit_hint(value: str) -> str:
@@ -803,7 +1191,8 @@ def _cached_schema(dictionary: pd.DataFrame, table: str) -> pa.DataFrameSchema:
     return _SCHEMAS[key]
 
 
-def validate_table(text: pd.DataFrame, dictionary: pd.DataFrame, table: str, file: str | None = None):
+def validate_table(text: pd.DataFrame, dictionary: pd.DataFrame, table: str, file: str | None = None,
+                   synonyms: dict | None = None):
     """Check one text table (as :func:`read_table` returns it) against the dictionary.
 
     Returns ``(typed, problems)``. ``typed`` has the dictionary's columns
@@ -813,7 +1202,16 @@ def validate_table(text: pd.DataFrame, dictionary: pd.DataFrame, table: str, fil
     all (none of its column names match), which is then the only problem,
     and when it has a header but no data rows while ``table`` is not in
     :data:`MAY_BE_EMPTY` (problems of the header are reported too).
+    ``synonyms`` is :func:`read_synonyms`'s result (default None: values are
+    read exactly as written).
     """
+    typed, problems, _notes = _validate_table(text, dictionary, table, file, synonyms)
+    return typed, problems
+
+
+def _validate_table(text: pd.DataFrame, dictionary: pd.DataFrame, table: str, file: str | None,
+                    synonyms: dict | None):
+    """validate_table, also returning the notes on how cells were read (list of strings)."""
     file = file or text.attrs.get("source") or f"{table}.csv"
     spec = _table_spec(dictionary, table)
     expected = list(spec.index)
@@ -821,15 +1219,40 @@ def validate_table(text: pd.DataFrame, dictionary: pd.DataFrame, table: str, fil
         shown = ", ".join(expected[:6]) + (", ..." if len(expected) > 6 else "")
         return None, _problem_frame([_problem(
             file, message=f"{file} does not look like the {table} table: its header has none of the "
-                          f"expected column names ({shown})")])
+                          f"expected column names ({shown})")]), []
     problems: list = []
+    notes: list[str] = []
+    # an optional column that is present but empty in every row is read as left out
+    if len(text):
+        for column in [c for c in text.columns if c in spec.index]:
+            info = spec.loc[column]
+            if info.get("optional", "no") == "yes" and info["required"] != "yes" and text[column].isna().all():
+                text = text.drop(columns=column)
+                notes.append(f"{file}: {column} is empty in every row; it is optional and read as left out")
+    short = text.attrs.get("short_rows", {})
+    labels = text.attrs.get("value_labels", {})
     converted = {}
     unparsed: dict[str, list] = {}
     for column in text.columns:
         if column in spec.index:
-            converted[column], parse_problems, bad = _parse_column(text[column], spec.loc[column], file)
+            info = spec.loc[column]
+            recoded, recodings = _recode(text[column], info,
+                                         None if synonyms is None else synonyms.get((table, column), {}),
+                                         labels.get(column))
+            for written, read_as, how, n in recodings:
+                notes.append(f"{file}: {column} '{written}' read as '{read_as}' ({how}; {_plural(n, 'cell')})")
+            converted[column], parse_problems, bad = _parse_column(recoded, info, file)
             problems.extend(parse_problems)
             unparsed[column] = bad
+            if info["required"] != "yes":  # a row that ends before a column: missing, but not by choice
+                for row, n_values in short.items():
+                    if text.attrs.get("positions", {}).get(column, -1) >= n_values:
+                        problems.append(_problem(
+                            file, row, column, None,
+                            f"{file} row {row}, {column} is missing: the row ends after {n_values} "
+                            f"{'value' if n_values == 1 else 'values'} (the header has {text.attrs.get('width')} "
+                            f"columns); leave a cell empty with a comma (,,) if the value is not known"))
+                        bad.append(row)
         else:
             converted[column] = text[column]
     typed = pd.DataFrame(converted, index=text.index)
@@ -856,7 +1279,7 @@ def validate_table(text: pd.DataFrame, dictionary: pd.DataFrame, table: str, fil
     problems = _one_problem_per_empty_column(problems, text, spec, file)
     position = {c: i for i, c in enumerate(expected)}
     problems.sort(key=lambda p: position.get(p["column"], -1))  # then _problem_frame sorts by row, stably
-    return typed, _problem_frame(problems)
+    return typed, _problem_frame(problems), notes
 
 
 MISSING_VALUE = "is missing (a value is required)"  # end of the message for a missing required value
@@ -940,8 +1363,12 @@ def _translate_failures(cases: pd.DataFrame, schema, spec, text, typed, file, un
         allowed = _parse_allowed(info)
         if name == "isin":
             message = f"{where} '{raw}' is not one of {', '.join(allowed)}"
+            same = [a for a in allowed if str(raw).casefold() == a.casefold()]
+            if same:  # only without a synonyms file: with one, another case is read as the allowed value
+                message += (f" (written in another case than '{same[0]}'; values are read exactly as written "
+                            f"because the data dictionary in use has no {SYNONYMS_NAME} beside it)")
         elif name in ("in_range", "greater_than_or_equal_to", "less_than_or_equal_to"):
-            message = f"{where} {raw} is outside the allowed range {_describe_range(allowed, info)}"
+            message = f"{where} {raw} is outside the allowed range {_describe_range(allowed, info)}{_code_hint(info, raw)}"
         else:
             message = f"{where} '{raw}' fails the check {check}"
         problems.append(_problem(file, row, column, raw, message))
@@ -1157,6 +1584,104 @@ def _check_child_pugh(frame: pd.DataFrame, report) -> None:
         )
 
 
+# ----------------------------------------------------------- plausibility
+
+
+def check_plausibility(tables: dict, dictionary: pd.DataFrame, *, files: dict | None = None,
+                       today=None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Apply the plausibility fields of the dictionary (:data:`PLAUSIBILITY_FIELDS`) to typed tables.
+
+    ``tables`` as for :func:`check_rules` (cells that broke a rule are
+    missing and are skipped). ``today`` (a date, default the system date) is
+    the day a recorded date may not pass. Returns ``(errors, warnings)``, two
+    problem DataFrames; each cell gets at most one finding, in this order:
+
+    * ``error_after``/``warn_after`` ``today``: a date after ``today``;
+    * ``warn_values``: the value is one of the listed codes (999, -1, ...);
+    * ``warn_range``: the value is outside the physiological limits ``lo..hi``;
+    * ``error_after``/``warn_after`` ``others+DAYS``: a date more than DAYS
+      days after the latest *other* date of the data (every date column of
+      every table, this cell left out), which is taken to be the data's own
+      last recorded date: a typing error in a year stretches every survival
+      curve.
+    """
+    files = {name: f"{name}.csv" for name in tables} | (files or {})
+    today = pd.Timestamp(today if today is not None else dt.date.today()).normalize()
+    errors: list = []
+    warnings_: list = []
+
+    # every recorded date, to find the latest other date of each cell
+    cells = [(value, name, row, column)
+             for name, frame in tables.items() if frame is not None
+             for column in frame.columns if frame[column].dtype.kind == "M"
+             for row, value in frame[column].dropna().items()]
+    cells.sort(key=lambda c: c[0], reverse=True)
+
+    def latest_other(name, row, column):
+        for cell in cells[:2]:
+            if (cell[1], cell[2], cell[3]) != (name, row, column):
+                return cell
+        return None
+
+    for name, frame in tables.items():
+        if frame is None or name not in set(dictionary["table"]):
+            continue
+        spec = _table_spec(dictionary, name)
+        file = files[name]
+        for column in [c for c in frame.columns if c in spec.index]:
+            info = spec.loc[column]
+            parsed = {field: _parse_plausibility(info, field) for field in PLAUSIBILITY_FIELDS}
+            if not any(parsed[f] for f in PLAUSIBILITY_FIELDS):
+                continue
+            unit = f" {info['unit']}" if info.get("unit") else ""
+            for row, value in frame[column].dropna().items():
+                where = f"{file} row {row}, {column} {_show(value)}"
+
+                def add(severity, message, row=row, value=value, column=column):
+                    target = errors if severity == "error" else warnings_
+                    target.append(_problem(file, int(row), column, _show(value), message))
+
+                found = False
+                for field in ("error_after", "warn_after"):
+                    if ("today", 0) in parsed[field] and value > today and not found:
+                        add("error" if field == "error_after" else "warning",
+                            f"{where} is after today ({_show(today)}): a recorded date cannot lie in the future "
+                            f"({field} today in the data dictionary)")
+                        found = True
+                if found:
+                    continue
+                if parsed["warn_values"] and _is_code(info, value):
+                    codes = ", ".join(_show(v) for v in parsed["warn_values"])
+                    add("warning", f"{where} is a common code for an unknown value (warn_values {codes} in the data "
+                                   f"dictionary): if the value is not known, leave the cell empty; if it was "
+                                   f"measured, acknowledge this warning")
+                    continue
+                if parsed["warn_range"] is not None:
+                    lo, hi = parsed["warn_range"]
+                    if (lo is not None and value < lo) or (hi is not None and value > hi):
+                        add("warning", f"{where}{unit} is outside the physiological limits "
+                                       f"{_describe_range(parsed['warn_range'], info)} (warn_range in the data "
+                                       f"dictionary): check the value and its unit")
+                        continue
+                for field in ("error_after", "warn_after"):
+                    for kind, days in parsed[field]:
+                        if kind != "others":
+                            continue
+                        other = latest_other(name, row, column)
+                        if other is None or value <= other[0] + pd.Timedelta(days=days):
+                            continue
+                        gap = (value - other[0]).days
+                        add("error" if field == "error_after" else "warning",
+                            f"{where} is {gap} days after the latest other date of the data ({_show(other[0])}, "
+                            f"{files[other[1]]} row {other[2]}, {other[3]}), more than {days} days "
+                            f"({field} others+{days} in the data dictionary): is the year mistyped?")
+                        found = True
+                        break
+                    if found:
+                        break
+    return _problem_frame(errors), _problem_frame(warnings_)
+
+
 # ------------------------------------------------------------------ entry
 
 
@@ -1165,28 +1690,17 @@ def _default_dictionary(data_dir: Path) -> Path:
     return local if local.is_file() else DEFAULT_DICTIONARY
 
 
-def load_and_validate(data_dir, dictionary_path=None, *,
-                      sorafenib_approval: str = SORAFENIB_APPROVAL) -> dict[str, pd.DataFrame]:
-    """Read every table of ``data_dir``, check everything, return typed tables.
-
-    ``dictionary_path`` defaults to ``data_dir/data_dictionary.csv`` if it
-    exists, else the project's ``data/data_dictionary.csv``. All problems
-    from all files are collected first; if there is any,
-    :class:`DataValidationError` is raised listing them all. Otherwise
-    returns ``{"patients": ..., "progression": ..., "adverse_events": ...}``
-    (the dictionary's tables): rows in file order with a 0-based
-    RangeIndex (no rows for a header-only table of :data:`MAY_BE_EMPTY`),
-    the dictionary's columns in dictionary order except an optional column
-    that the file leaves out (it is absent, not added), dates datetime64[ns],
-    integers int64 (Int64 if an optional integer is missing somewhere),
-    numbers float64, strings and categories str (object).
-    """
+def _collect(data_dir, dictionary_path=None, *, sorafenib_approval: str = SORAFENIB_APPROVAL, today=None):
+    """Read and check everything: (tables or None, errors, warnings, notes)."""
     data_dir = Path(data_dir)
     if not data_dir.is_dir():
         raise DataValidationError([_problem(str(data_dir), message=f"data folder {data_dir} does not exist")])
-    dictionary = read_dictionary(dictionary_path if dictionary_path is not None else _default_dictionary(data_dir))
+    dictionary_path = Path(dictionary_path) if dictionary_path is not None else _default_dictionary(data_dir)
+    dictionary = read_dictionary(dictionary_path)
+    synonyms = read_synonyms(default_synonyms(dictionary_path), dictionary)
     names = list(pd.unique(dictionary["table"]))
     problems: list = []
+    notes: list[str] = []
     typed: dict[str, pd.DataFrame] = {}
     files: dict[str, str] = {}
     for name in names:
@@ -1196,15 +1710,26 @@ def load_and_validate(data_dir, dictionary_path=None, *,
             problems.append(exc.problems)
             continue
         problems.append(layout_problems)
-        frame, table_problems = validate_table(text, dictionary, name)
+        frame, table_problems, table_notes = _validate_table(text, dictionary, name, text.attrs["source"], synonyms)
         problems.append(table_problems)
+        notes.extend(table_notes)
         if frame is not None:
             typed[name] = frame
             files[name] = text.attrs["source"]
     problems.append(check_rules(typed, files=files, sorafenib_approval=sorafenib_approval))
-    problems = _problem_frame(problems, file_order=[files.get(n, f"{n}.csv") for n in names])
-    if len(problems):
-        raise DataValidationError(problems)
+    plausibility_errors, warnings_ = check_plausibility(typed, dictionary, files=files, today=today)
+    problems.append(plausibility_errors)
+    order = [files.get(n, f"{n}.csv") for n in names]
+    errors = _problem_frame(problems, file_order=order)
+    warnings_ = _problem_frame(warnings_, file_order=order)
+    # a cell with an error gets no warning
+    if len(errors) and len(warnings_):
+        flagged = set(zip(errors["file"], errors["row"].astype(object), errors["column"]))
+        keep = [(f, r, c) not in flagged for f, r, c in zip(warnings_["file"], warnings_["row"].astype(object),
+                                                             warnings_["column"])]
+        warnings_ = warnings_[keep].reset_index(drop=True)
+    if len(errors):
+        return None, errors, warnings_, notes
     result = {}
     for name in names:
         frame = typed[name].reset_index(drop=True)
@@ -1212,11 +1737,60 @@ def load_and_validate(data_dir, dictionary_path=None, *,
             if frame[column].dtype == "Int64" and not frame[column].isna().any():
                 frame[column] = frame[column].astype("int64")
         result[name] = frame
-    return result
+    return result, errors, warnings_, notes
+
+
+def check_data(data_dir, dictionary_path=None, *, sorafenib_approval: str = SORAFENIB_APPROVAL,
+               today=None) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    """Read and check every table of ``data_dir``; return ``(tables, warnings)``.
+
+    Raises :class:`DataValidationError` if there is any error (its
+    ``.warnings`` holds the warnings found as well). Otherwise ``tables`` is
+    what :func:`load_and_validate` returns and ``warnings`` a problem
+    DataFrame (columns ``file, row, column, value, message``; no rows when
+    there is nothing to acknowledge). Nothing is raised for warnings: the
+    caller decides (:func:`load_and_validate` raises
+    :class:`UnacknowledgedWarnings` unless they are accepted). ``today``
+    (default: the system date) is the day no recorded date may pass.
+    """
+    tables, errors, warnings_, _notes = _collect(data_dir, dictionary_path, sorafenib_approval=sorafenib_approval,
+                                                 today=today)
+    if len(errors):
+        raise DataValidationError(errors, warnings_)
+    return tables, warnings_
+
+
+def load_and_validate(data_dir, dictionary_path=None, *, sorafenib_approval: str = SORAFENIB_APPROVAL,
+                      accept_warnings: bool = False, today=None) -> dict[str, pd.DataFrame]:
+    """Read every table of ``data_dir``, check everything, return typed tables.
+
+    ``dictionary_path`` defaults to ``data_dir/data_dictionary.csv`` if it
+    exists, else the project's ``data/data_dictionary.csv``; the declared
+    synonyms are ``synonyms.csv`` beside that dictionary (if it exists). All
+    problems from all files are collected first; if there is any error,
+    :class:`DataValidationError` is raised listing them all (and the
+    warnings). If there are warnings only and ``accept_warnings`` is False,
+    :class:`UnacknowledgedWarnings` (a DataValidationError) is raised listing
+    every warning and how to acknowledge it; with ``accept_warnings=True`` the
+    tables are returned (get the warnings themselves from :func:`check_data`).
+    Returns ``{"patients": ..., "progression": ..., "adverse_events": ...}``
+    (the dictionary's tables): rows in file order with a 0-based
+    RangeIndex (no rows for a header-only table of :data:`MAY_BE_EMPTY`),
+    the dictionary's columns in dictionary order except an optional column
+    that the file leaves out or leaves empty in every row (it is absent, not
+    added), dates datetime64[ns], integers int64 (Int64 if an integer is
+    missing somewhere), numbers float64 (NaN when missing), strings and
+    categories str (object; None when missing).
+    """
+    tables, warnings_ = check_data(data_dir, dictionary_path, sorafenib_approval=sorafenib_approval, today=today)
+    if len(warnings_) and not accept_warnings:
+        raise UnacknowledgedWarnings(warnings_)
+    return tables
 
 
 def main(argv=None) -> int:
-    """Command line: validate DATA_DIR, print OK with counts (exit 0) or the report (exit 2)."""
+    """Command line: validate DATA_DIR; print OK with counts, notes and accepted warnings (exit 0),
+    or the report (exit 2: errors, or warnings not acknowledged with --accept-warnings)."""
     parser = argparse.ArgumentParser(
         prog="python -m src.validate",
         description="Check the tables of a data folder (patients, progression, adverse_events as .csv, "
@@ -1224,40 +1798,68 @@ def main(argv=None) -> int:
                     "and list every problem with its file, row and column.",
         epilog="Columns whose 'optional' is yes in the dictionary may be left out of a file; "
                f"{' and '.join(MAY_BE_EMPTY)} may have a header and no rows, the other tables need at least one. "
-               "Rows are numbered as in a spreadsheet (header = row 1). Exit status: 0 if the data are valid, "
-               "2 if there is any problem (or the command line is wrong). The rules are listed in the "
-               "docstring of src/validate.py.",
+               "Rows are numbered as in a spreadsheet (header = row 1). Errors must be corrected in the files; "
+               "warnings (a value outside physiological limits, a code such as 999, a date far after every "
+               "other date: the warn_* fields of the dictionary) must be checked and then acknowledged with "
+               "--accept-warnings (ACCEPT_WARNINGS=1 with make). Exit status: 0 if the data are valid, "
+               "2 if there is any error or an unacknowledged warning (or the command line is wrong). The "
+               "rules are listed in the docstring of src/validate.py.",
     )
     parser.add_argument("data_dir", metavar="DATA_DIR", help="folder holding the tables, e.g. data")
     parser.add_argument("--dictionary", metavar="CSV",
                         help="data dictionary to check against (default: DATA_DIR/data_dictionary.csv "
-                             "if present, else the project's data/data_dictionary.csv)")
+                             "if present, else the project's data/data_dictionary.csv); the synonyms are "
+                             f"{SYNONYMS_NAME} beside it")
     parser.add_argument("--sorafenib-approval", metavar="YYYY-MM-DD", default=SORAFENIB_APPROVAL,
                         help=f"date before which a sorafenib salvage start is implausible "
                              f"(default {SORAFENIB_APPROVAL}, approval in Japan)")
+    parser.add_argument("--accept-warnings", action="store_true",
+                        help="accept the warnings after checking them: the data are then valid (exit 0) and the "
+                             "warnings are printed")
+    parser.add_argument("--today", metavar="YYYY-MM-DD",
+                        help="the day no recorded date may pass (default: the system date)")
     parser.add_argument("--problems-csv", metavar="CSV",
-                        help="also write the problems (file,row,column,value,message) to this CSV file")
+                        help="also write the problems (file,row,column,value,message,severity) to this CSV file")
     args = parser.parse_args(argv)
-    try:
-        pd.Timestamp(dt.date.fromisoformat(args.sorafenib_approval))
-    except ValueError:
-        parser.error(f"--sorafenib-approval {args.sorafenib_approval!r} is not a date written YYYY-MM-DD")
+    for option, value in (("--sorafenib-approval", args.sorafenib_approval), ("--today", args.today)):
+        if value is None:
+            continue
+        try:
+            pd.Timestamp(dt.date.fromisoformat(value))
+        except ValueError:
+            parser.error(f"{option} {value!r} is not a date written YYYY-MM-DD")
     if args.problems_csv:
         target = Path(args.problems_csv)
         if target.is_dir() or not target.parent.is_dir():
             parser.error(f"--problems-csv {args.problems_csv!r}: " + ("is a folder; give a file name" if target.is_dir()
                          else f"the folder {str(target.parent)!r} does not exist"))
-    try:
-        tables = load_and_validate(args.data_dir, args.dictionary, sorafenib_approval=args.sorafenib_approval)
-    except DataValidationError as exc:
-        print(f"{args.data_dir}: {exc}")
+
+    def write_csv(errors, warnings_):
         if args.problems_csv:
-            exc.problems.to_csv(args.problems_csv, index=False)
+            both = pd.concat([errors.assign(severity="error"), warnings_.assign(severity="warning")],
+                             ignore_index=True)
+            both.reindex(columns=[*PROBLEM_COLUMNS, "severity"]).to_csv(args.problems_csv, index=False)
+
+    try:
+        tables, errors, warnings_, notes = _collect(args.data_dir, args.dictionary,
+                                                    sorafenib_approval=args.sorafenib_approval, today=args.today)
+    except DataValidationError as exc:  # the folder, the dictionary or the synonyms cannot be used
+        print(f"{args.data_dir}: {exc}")
+        write_csv(exc.problems, exc.warnings)
         return 2
-    if args.problems_csv:
-        pd.DataFrame(columns=PROBLEM_COLUMNS).to_csv(args.problems_csv, index=False)
+    write_csv(errors, warnings_)
+    if len(errors):
+        print(f"{args.data_dir}: {DataValidationError(errors, warnings_)}")
+        return 2
+    if len(warnings_) and not args.accept_warnings:
+        print(f"{args.data_dir}: {UnacknowledgedWarnings(warnings_)}")
+        return 2
     counts = ", ".join(f"{len(frame)} {_COUNT_WORDS.get(name, name + ' rows')}" for name, frame in tables.items())
     print(f"{args.data_dir}: OK ({counts})")
+    if notes:
+        print("Read as the dictionary's values:\n" + "\n".join(f"  - {n}" for n in notes))
+    if len(warnings_):
+        print(format_warnings(warnings_, accepted=True))
     return 0
 
 
