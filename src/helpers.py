@@ -32,20 +32,21 @@ def resolve_paths(data_dir=None, output_dir=None, private=None, min_cell=0) -> S
     `data_dir=None` means the bundled synthetic cohort in `data/`;
     `output_dir=None` means `$HAIC_OUTPUT_DIR` if set (the test suite uses it so
     that nbval never touches the committed results), else `outputs/`.
-    `private=None` means private mode for any data folder other than the bundled
-    one (see `src/privacy.py`); `min_cell` counts below it are suppressed in tables.
+    `private=None` means private mode for any data but the bundled synthetic cohort,
+    recognised by its content, not its folder (`privacy.is_bundled`); `min_cell`: counts
+    below it are suppressed in tables.
     Returns a namespace with `data`, `output`, `tables`, `figures`, `published`
-    (the paper's numbers, or None when the folder has none), `private` and `min_cell`.
+    (the published numbers to compare with, or None: `privacy.published_results`),
+    `private` and `min_cell`.
     """
     data = Path(data_dir) if data_dir else ROOT / "data"
     output = Path(output_dir or os.environ.get("HAIC_OUTPUT_DIR") or ROOT / "outputs")
     tables, figures = output / "tables", output / "figures"
     for folder in (tables, figures):
         folder.mkdir(parents=True, exist_ok=True)
-    published = data / "published_results.csv"
     return SimpleNamespace(data=data.resolve(), output=output.resolve(), tables=tables, figures=figures,
-                           published=published if published.exists() else None,
-                           private=privacy.private_mode(private, data, ROOT / "data"), min_cell=int(min_cell or 0))
+                           published=privacy.published_results(data), private=privacy.private_mode(private, data),
+                           min_cell=int(min_cell or 0))
 
 
 def setup_plots() -> None:

@@ -59,7 +59,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from src import audit
+from src import audit, privacy
 from src import faststats as fs
 from src.helpers import DAYS_PER_MONTH, ROOT
 from src.validate import child_pugh_points_range
@@ -1165,12 +1165,14 @@ def _stages(rng, T, patients):
 
 
 def write_cohort(tables: dict, out_dir) -> None:
-    """Write the tables as CSV (ISO dates, no index, '\\n' line ends)."""
+    """Write the tables as CSV (ISO dates, no index, '\\n' line ends) and their checksum manifest
+    (`privacy.write_manifest`: how a run recognises the bundled synthetic cohort by its content)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     for name, df in tables.items():
         df.to_csv(out / f"{name}.csv", index=False, lineterminator="\n", date_format="%Y-%m-%d",
                   float_format="%.10g")
+    privacy.write_manifest(out)
 
 
 def main(argv=None) -> int:

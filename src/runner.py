@@ -4,21 +4,31 @@
 
 1. validates the data folder with :func:`src.validate.load_and_validate`
    (an invalid folder stops the run before anything is written);
-2. executes ``notebooks/NN_*.ipynb`` in numeric order, each with
-   ``DATA_DIR`` and ``OUTPUT_DIR`` injected as parameters, into a fresh
-   temporary folder next to OUT (``OUT.parent/.<OUT.name>.build-<random>``);
-   the kernels talk to papermill over Unix sockets in a private temporary
-   folder, not over TCP ports on localhost (:func:`ipc_kernel_manager`);
+2. executes ``notebooks/NN_*.ipynb`` in numeric order into a fresh
+   temporary folder next to OUT (``OUT.parent/.<OUT.name>.build-<random>``).
+   The kernels run in a private temporary *stage* folder holding two links,
+   ``DATA`` (to the data folder) and ``OUT`` (to the build folder), and the
+   notebooks get ``DATA_DIR = "DATA"`` and ``OUTPUT_DIR = "OUT"``: no path of
+   the machine and no name of the data folder reaches an executed notebook.
+   The kernels talk to papermill over Unix sockets in that stage folder, not
+   over TCP ports on localhost (:func:`ipc_kernel_manager`), and their
+   connection files live there too, so removing it removes every kernel file;
 3. collects the notebooks' ``tables/paper_vs_run_<notebook>.csv`` files into
    one ``scorecard.csv`` (one row per published number, in the order of
    ``published_results.csv``) and renders every executed notebook into one
    self-contained ``report.html``;
-4. swaps the finished folder into place as OUT.  OUT is therefore either the
-   complete result of one successful run or left exactly as it was: a failing
-   notebook never leaves a half-written output folder behind.
+4. searches the finished folder for absolute paths of the machine and, in a
+   private run, for every identifier and date of the input
+   (:func:`src.privacy.find_leaks`), and refuses to publish on a hit;
+5. stamps the finished folder (:mod:`src.outdir`) and swaps it into place as
+   OUT.  OUT is therefore either the complete result of one successful run or
+   left exactly as it was: a failing or interrupted run (Ctrl-C, SIGTERM,
+   SIGHUP) never leaves a half-written output folder behind, and removes its
+   build and stage folders.
 
-OUT is entirely generated: files in it that the run does not produce
-disappear.  The runner refuses to use the project root, its ``data``,
+OUT belongs to the user: a run replaces it only if it is new, empty, or holds
+exactly what an earlier run wrote (:mod:`src.outdir`); otherwise it is refused
+before any work.  The runner also refuses the project root, its ``data``,
 ``notebooks`` or ``src`` folders, the home folder, any ancestor of the project
 root, a folder holding a ``.git`` entry, or a folder that contains the data
 or notebooks being run.
@@ -31,22 +41,23 @@ Layout of OUT after a successful run::
     OUT/scorecard.csv    published vs reproduced, one row per published number
     OUT/report.html      all executed notebooks as one HTML page
 
-In the executed copies, the temporary build path is replaced by OUT's final
-path, so that their ``OUTPUT_DIR`` parameter names where the files now are,
-and the clock times papermill and the kernel record (start, end, duration of
-each cell) are left out, the cells numbered and split printed output joined,
-so that the same data and parameters give the same bytes
-(:func:`normalise_executed`).
+In the executed copies, papermill's input and output paths read
+``notebooks/<name>`` (relative to the project and to OUT), the clock times
+papermill and the kernel record (start, end, duration of each cell) are left
+out, the cells numbered and split printed output joined, so that the same data
+and parameters give the same bytes on any machine (:func:`normalise_executed`).
 
 Use :func:`run_pipeline` from Python (it raises :class:`PipelineError`
 subclasses) and :func:`main` as the command-line entry point (it maps those
 errors to exit codes: 0 success, 1 a notebook or the report failed, 2 invalid
-data, a refused output folder or a usage error).
+data, a refused output folder or a usage error, 3 a privacy refusal, 130 an
+interrupted run).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
 import csv
 import html
@@ -55,21 +66,22 @@ import os
 import re
 import secrets
 import shutil
+import signal
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from pathlib import Path
 from typing import Callable, Iterable, Mapping, Sequence
 from xml.etree import ElementTree
 
-from src import privacy
+from src import outdir, privacy
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS_DIR = ROOT / "notebooks"
 DEFAULT_DATA_DIR = ROOT / "data"
 DEFAULT_OUT_DIR = ROOT / "outputs"
-DEFAULT_PUBLISHED_RESULTS = ROOT / "data" / "published_results.csv"
 
 NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"
 PUBLISHED_RESULTS_NAME = "published_results.csv"
@@ -77,6 +89,9 @@ PAPER_VS_RUN_PREFIX = "paper_vs_run_"
 SCORECARD_COLUMNS = ["id", "source", "published", "reproduced", "status", "note"]
 SCORECARD_STATUSES = ["match", "differs", "not reproducible", "not computed"]
 RESERVED_PARAMETERS = ("DATA_DIR", "OUTPUT_DIR")
+#: What the notebooks of a run see as DATA_DIR and OUTPUT_DIR: links in the run's stage folder
+STAGE_DATA, STAGE_OUT = "DATA", "OUT"
+INTERRUPT_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP")
 
 KERNEL_NAME = "python3"
 REPORT_TITLE = "HAIC-SPP reproduction: executed analysis notebooks"
@@ -86,10 +101,12 @@ REPORT_SYNTHETIC_NOTE = (
     "summaries), not on the study's patient records."
 )
 REPORT_OWN_DATA_NOTE = (
-    "Every number, table and figure below was computed on the data folder named "
-    "below, not on the bundled synthetic cohort. Unless the run was started with "
-    "--no-private, the notebooks ran in private mode: aggregates only, and the "
-    "output was searched for every identifier and date of the input before it was published."
+    "Every number, table and figure below was computed on the data given to the "
+    "run (its folder is not named here), not on the bundled synthetic cohort."
+)
+REPORT_PRIVATE_NOTE = (
+    "The notebooks ran in private mode: aggregates only, and the output was searched "
+    "for every identifier and date of the input before it was published."
 )
 SOURCE_LINES_SHOWN = 6
 
@@ -140,9 +157,15 @@ class NotebookExecutionError(PipelineError):
 
 
 class PrivacyError(PipelineError):
-    """A private run produced output that contains an identifier or a date of the input."""
+    """The output contains an identifier, a date or a folder name of the input, or an absolute path."""
 
     exit_code = 3
+
+
+class Interrupted(PipelineError):
+    """The run was interrupted (SIGINT, SIGTERM or SIGHUP); OUT untouched, temporary folders removed."""
+
+    exit_code = 130
 
 
 class ReportError(PipelineError):
@@ -238,15 +261,20 @@ def check_output_dir(out_dir: Path, protected: Iterable[Path] = ()) -> None:
     if reason:
         raise UnsafeOutputError(
             f"refusing to use {out_dir} as the output folder: {reason}.\n"
-            "The output folder is deleted and regenerated on every run; "
+            "The output folder is replaced as a whole by every run; "
             "choose a dedicated folder such as outputs/."
         )
+    try:
+        outdir.check_replaceable(out_dir)
+    except outdir.NotOurs as error:
+        raise UnsafeOutputError(str(error)) from error
 
 
-def validate_data(data_dir: Path) -> dict:
+def validate_data(data_dir: Path, accept_warnings: bool = False, log: Log = print) -> dict:
     """Validate *data_dir* with ``src.validate.load_and_validate``; return its tables.
 
-    Raises :class:`InvalidDataError` carrying the validator's full report.
+    Raises :class:`InvalidDataError` carrying the validator's full report (errors,
+    or plausibility warnings not acknowledged with *accept_warnings*).
     """
     if not data_dir.is_dir():
         raise InvalidDataError(f"data folder not found: {data_dir}")
@@ -254,7 +282,7 @@ def validate_data(data_dir: Path) -> dict:
     from src.validate import DataValidationError, load_and_validate
 
     try:
-        return load_and_validate(data_dir)
+        return load_and_validate(data_dir, **({"accept_warnings": True} if accept_warnings else {}))
     except DataValidationError as error:
         raise InvalidDataError(f"invalid data in {data_dir}:\n{error}") from error
 
@@ -308,26 +336,23 @@ def describe_failure(notebook: Path, error: BaseException) -> str:
     return f"notebook {notebook.name} could not be executed\n  {type(error).__name__}: {error}"
 
 
-def _replace_path_in_file(path: Path, old: Path, new: Path) -> None:
-    """Replace every JSON-escaped occurrence of folder *old* by *new* in *path*."""
-    old_text = json.dumps(str(old))[1:-1]
-    new_text = json.dumps(str(new))[1:-1]
-    text = path.read_text(encoding="utf-8")
-    if old_text in text:
-        path.write_text(text.replace(old_text, new_text), encoding="utf-8")
-
-
 VOLATILE_PAPERMILL_KEYS = ("start_time", "end_time", "duration")  # clock times in papermill's metadata
 
 
 def normalise_executed(path: Path) -> None:
-    """Make an executed notebook depend only on what it computed: drop the kernel's per-cell
-    ``execution`` timestamps and papermill's start, end and duration (notebook and cells), give the
-    cells the ids ``cell-1``, ``cell-2``, ... instead of the random ones papermill adds, and join
-    consecutive pieces of the same output stream (the kernel splits printed text at arbitrary points)."""
+    """Make an executed notebook depend only on what it computed: papermill's input and output paths
+    read ``notebooks/<name>`` (relative to the project and to OUT, no path of the machine), drop the
+    kernel's per-cell ``execution`` timestamps and papermill's start, end and duration (notebook and
+    cells), give the cells the ids ``cell-1``, ``cell-2``, ... instead of the random ones papermill
+    adds, and join consecutive pieces of the same output stream (the kernel splits printed text at
+    arbitrary points)."""
     nb = json.loads(path.read_text(encoding="utf-8"))
+    papermill_meta = nb.get("metadata", {}).get("papermill", {})
     for key in VOLATILE_PAPERMILL_KEYS:
-        nb.get("metadata", {}).get("papermill", {}).pop(key, None)
+        papermill_meta.pop(key, None)
+    for key in ("input_path", "output_path"):
+        if key in papermill_meta:
+            papermill_meta[key] = f"notebooks/{path.name}"
     for i, cell in enumerate(nb.get("cells", []), start=1):
         if "id" in cell:
             cell["id"] = f"cell-{i}"
@@ -354,58 +379,71 @@ def _join_streams(outputs: list) -> list:
     return joined
 
 
-def execute_notebook(notebook: Path, data_dir: Path, build: Path, parameters: Mapping[str, object]) -> Path:
-    """Execute *notebook* with papermill, writing outputs into *build*.
+def make_stage(data_dir: Path, build: Path) -> Path:
+    """A private temporary folder (only this user can open it) where the kernels run: links
+    ``DATA`` -> *data_dir* and ``OUT`` -> *build*, and room for the kernels' sockets and connection
+    files. The notebooks get the link names as DATA_DIR and OUTPUT_DIR, so what papermill records
+    in the executed copies names no folder of the machine."""
+    stage = Path(tempfile.mkdtemp(prefix="haic-run-"))
+    (stage / STAGE_DATA).symlink_to(data_dir, target_is_directory=True)
+    (stage / STAGE_OUT).symlink_to(build, target_is_directory=True)
+    (stage / "kernels").mkdir()
+    return stage
+
+
+def execute_notebook(notebook: Path, stage: Path, parameters: Mapping[str, object]) -> Path:
+    """Execute *notebook* with papermill in the *stage* folder (:func:`make_stage`), writing its
+    outputs into the build folder that ``stage/OUT`` links to.
 
     Returns the executed copy ``build/notebooks/<name>``.  papermill's own
     exceptions propagate.
     """
     import papermill
 
+    build = (stage / STAGE_OUT).resolve()
     executed = build / "notebooks" / notebook.name
     executed.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="haic-kernel-") as sockets:
-        papermill.execute_notebook(
-            str(notebook),
-            str(executed),
-            parameters={"DATA_DIR": str(data_dir), "OUTPUT_DIR": str(build), **parameters},
-            kernel_name=KERNEL_NAME,
-            language="python",
-            cwd=str(notebook.parent),
-            progress_bar=False,
-            log_output=False,
-            kernel_manager_class=ipc_kernel_manager(Path(sockets)),
-        )
+    papermill.execute_notebook(
+        str(notebook),
+        str(executed),
+        parameters={"DATA_DIR": STAGE_DATA, "OUTPUT_DIR": STAGE_OUT, **parameters},
+        kernel_name=KERNEL_NAME,
+        language="python",
+        cwd=str(stage),
+        progress_bar=False,
+        log_output=False,
+        kernel_manager_class=ipc_kernel_manager(stage / "kernels"),
+    )
     return executed
 
 
 def ipc_kernel_manager(folder: Path):
     """A kernel-manager class whose kernels talk to papermill over Unix sockets in *folder* (a
     temporary folder only this user can open) instead of unencrypted TCP ports on localhost, which
-    other users of the machine could listen to (ipykernel warns about them)."""
+    other users of the machine could listen to (ipykernel warns about them), and write their
+    connection files there too (not in the user's Jupyter runtime folder)."""
     from jupyter_client.manager import AsyncKernelManager
 
     class IpcKernelManager(AsyncKernelManager):
         def __init__(self, **kwargs):
             super().__init__(**kwargs)
             self.transport = "ipc"
-            self.ip = str(folder / "kernel")
+            self.ip = str(folder / f"kernel-{secrets.token_hex(4)}")
+            self.connection_file = f"{self.ip}.json"
 
     return IpcKernelManager
 
 
 def execute_all(
     notebooks: Sequence[Path],
-    data_dir: Path,
-    build: Path,
-    out_dir: Path,
+    stage: Path,
     parameters: Mapping[str, object],
     log: Log = print,
 ) -> list[Path]:
-    """Execute *notebooks* in order, logging one progress line each.
+    """Execute *notebooks* in order in *stage* (:func:`make_stage`), logging one progress line each.
 
     Raises :class:`NotebookExecutionError` on the first failure.  Returns the
-    executed copies, in which *build* is replaced by *out_dir*.
+    executed copies (normalised: :func:`normalise_executed`).
     """
     executed = []
     total = len(notebooks)
@@ -413,11 +451,10 @@ def execute_all(
         prefix = f"[{number}/{total}] {notebook.stem} ..."
         started = time.monotonic()
         try:
-            path = execute_notebook(notebook, data_dir, build, parameters)
+            path = execute_notebook(notebook, stage, parameters)
         except Exception as error:
             log(f"{prefix} FAILED ({time.monotonic() - started:.1f} s)")
             raise NotebookExecutionError(notebook.name, describe_failure(notebook, error)) from error
-        _replace_path_in_file(path, build, out_dir)
         normalise_executed(path)
         executed.append(path)
         log(f"{prefix} ok ({time.monotonic() - started:.1f} s)")
@@ -520,15 +557,15 @@ def write_scorecard(path: Path, rows: Sequence[Mapping[str, str]]) -> None:
         writer.writerows(rows)
 
 
-def published_results_path(data_dir: Path, override: Path | None = None) -> Path:
-    """``DATA/published_results.csv`` if present, else the project's copy."""
+def published_results_path(data_dir: Path, override: Path | None = None) -> Path | None:
+    """*override* if given, else the data folder's own published numbers (:func:`src.privacy.published_results`;
+    None when there are none to compare with)."""
     if override is not None:
         return Path(override)
-    candidate = data_dir / PUBLISHED_RESULTS_NAME
-    return candidate if candidate.is_file() else DEFAULT_PUBLISHED_RESULTS
+    return privacy.published_results(data_dir)
 
 
-def make_scorecard(build: Path, published_path: Path, log: Log = print) -> str | None:
+def make_scorecard(build: Path, published_path: Path | None, log: Log = print) -> str | None:
     """Write ``build/scorecard.csv`` if any notebook wrote a paper_vs_run file.
 
     Returns the summary line (also logged), or None when there was nothing
@@ -537,10 +574,10 @@ def make_scorecard(build: Path, published_path: Path, log: Log = print) -> str |
     reports = read_paper_vs_run(build / "tables")
     if not reports:
         return None
-    published = _read_csv(published_path)[1] if published_path.is_file() else None
+    published = _read_csv(published_path)[1] if published_path is not None and published_path.is_file() else None
     rows, unknown = build_scorecard(published, reports)
     write_scorecard(build / "scorecard.csv", rows)
-    if unknown:
+    if unknown and published_path is not None:
         log(f"warning: {len(unknown)} reported id(s) not in {published_path.name}: {', '.join(unknown)}")
     summary = summarize_scorecard(rows)
     log(summary)
@@ -581,19 +618,13 @@ def heading_anchor(title: str) -> tuple[str, str]:
     return element.get("id", ""), "".join(element.itertext()).strip() or title
 
 
-def _display_path(path: Path) -> str:
-    """*path* relative to the project root when inside it (stable across machines)."""
-    try:
-        return str(path.relative_to(ROOT))
-    except ValueError:
-        return str(path)
-
-
-def intro_markdown(entries: Sequence[tuple[str, str, str]], data_dir: Path, summary: str | None) -> str:
+def intro_markdown(entries: Sequence[tuple[str, str, str]], bundled: bool, private: bool, summary: str | None) -> str:
     """Markdown of the report's first cell: title, what the data are, contents.
 
-    *entries* are ``(notebook stem, anchor id, heading text)``.  No date is
-    included so that identical runs give identical reports.
+    *entries* are ``(notebook stem, anchor id, heading text)``.  *bundled*: the
+    data are the bundled synthetic cohort (:func:`src.privacy.is_bundled`);
+    *private*: the run was private.  No date and no folder name is included, so
+    that identical runs give identical reports and the report names no folder.
     """
     items = "\n".join(
         f'<li><a href="#{html.escape(anchor)}">{html.escape(text)}</a> '
@@ -603,9 +634,10 @@ def intro_markdown(entries: Sequence[tuple[str, str, str]], data_dir: Path, summ
     lines = [
         f"# {REPORT_TITLE}",
         "",
-        REPORT_SYNTHETIC_NOTE if privacy.is_bundled(data_dir, DEFAULT_DATA_DIR) else REPORT_OWN_DATA_NOTE,
+        REPORT_SYNTHETIC_NOTE if bundled else REPORT_OWN_DATA_NOTE,
+        *(["", REPORT_PRIVATE_NOTE] if private else []),
         "",
-        f"Data folder: `{_display_path(data_dir)}`; {len(entries)} notebook(s) executed in order.",
+        f"{len(entries)} notebook(s) executed in order.",
     ]
     if summary:
         lines += ["", f"Published vs reproduced ({summary}); details in `scorecard.csv`."]
@@ -613,7 +645,7 @@ def intro_markdown(entries: Sequence[tuple[str, str, str]], data_dir: Path, summ
     return "\n".join(lines)
 
 
-def merge_notebooks(executed: Sequence[Path], data_dir: Path, summary: str | None):
+def merge_notebooks(executed: Sequence[Path], bundled: bool, private: bool, summary: str | None):
     """One nbformat notebook holding an intro cell then every executed notebook's cells.
 
     A notebook without a ``# Title`` heading gets one (its file stem).  Cell
@@ -638,7 +670,7 @@ def merge_notebooks(executed: Sequence[Path], data_dir: Path, summary: str | Non
             cell["id"] = f"nb{number:02d}-c{index:04d}"
             cell.get("metadata", {}).pop("papermill", None)
         cells.extend(own)
-    intro = nbformat.v4.new_markdown_cell(intro_markdown(entries, data_dir, summary))
+    intro = nbformat.v4.new_markdown_cell(intro_markdown(entries, bundled, private, summary))
     intro["id"] = "report-intro"
     merged.cells = [intro, *cells]
     return merged
@@ -647,7 +679,7 @@ def merge_notebooks(executed: Sequence[Path], data_dir: Path, summary: str | Non
 REPORT_TEMPLATE = Path(__file__).resolve().parent / "report_template" / "offline.html.j2"
 
 
-def render_report(executed: Sequence[Path], data_dir: Path, summary: str | None, target: Path) -> None:
+def render_report(executed: Sequence[Path], bundled: bool, private: bool, summary: str | None, target: Path) -> None:
     """Render the executed notebooks into one self-contained HTML page *target*.
 
     Uses nbconvert's ``lab`` template without input prompts and without the
@@ -656,11 +688,11 @@ def render_report(executed: Sequence[Path], data_dir: Path, summary: str | None,
     """
     from nbconvert import HTMLExporter
 
-    merged = merge_notebooks(executed, data_dir, summary)
+    merged = merge_notebooks(executed, bundled, private, summary)
     exporter = HTMLExporter(template_name="lab", template_file=REPORT_TEMPLATE.name,
                             extra_template_paths=[str(REPORT_TEMPLATE.parent)], exclude_input_prompt=True,
                             embed_images=True)
-    resources = {"metadata": {"name": REPORT_TITLE, "path": str(executed[0].parent)}}
+    resources = {"metadata": {"name": REPORT_TITLE, "path": "notebooks"}}
     body, _ = exporter.from_notebook_node(merged, resources=resources)
     target.write_text(body, encoding="utf-8")
 
@@ -671,27 +703,39 @@ def render_report(executed: Sequence[Path], data_dir: Path, summary: str | None,
 
 
 def swap_into_place(build: Path, out_dir: Path, log: Log = print) -> None:
-    """Replace *out_dir* by *build* with two renames.
+    """Replace *out_dir* by *build* with two renames, with interrupting signals held back.
 
-    The old OUT is first renamed to ``.<OUT.name>.previous-<random>``; if the
-    build cannot then be renamed to OUT, the old OUT is restored and
-    :class:`PublishError` is raised.  The previous folder is deleted last.
+    OUT is checked once more (:func:`src.outdir.check_replaceable`: nothing was
+    added to it or changed in it during the run).  The old OUT is then renamed to
+    ``.<OUT.name>.previous-<random>``; if the build cannot be renamed to OUT, the
+    old OUT is restored and :class:`PublishError` is raised.  The previous folder
+    is deleted last.
     """
-    previous = None
-    if out_dir.exists():
-        previous = _sibling_name(out_dir, "previous")
-        os.rename(out_dir, previous)
     try:
-        os.rename(build, out_dir)
-    except OSError as error:
-        if previous is not None:
-            os.rename(previous, out_dir)
-        raise PublishError(f"could not move {build} to {out_dir}: {error}") from error
-    if previous is not None:
+        outdir.check_replaceable(out_dir)
+    except outdir.NotOurs as error:
+        raise UnsafeOutputError(f"{error}\n(the files appeared while the run was working)") from error
+    held = {getattr(signal, name) for name in INTERRUPT_SIGNALS if hasattr(signal, name)}
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, held) if hasattr(signal, "pthread_sigmask") else None
+    try:
+        previous = None
+        if out_dir.exists():
+            previous = _sibling_name(out_dir, "previous")
+            os.rename(out_dir, previous)
         try:
-            shutil.rmtree(previous)
+            os.rename(build, out_dir)
         except OSError as error:
-            log(f"warning: could not delete the previous outputs {previous}: {error}")
+            if previous is not None:
+                os.rename(previous, out_dir)
+            raise PublishError(f"could not move the finished results to {out_dir}: {error}") from error
+        if previous is not None:
+            try:
+                shutil.rmtree(previous)
+            except OSError as error:
+                log(f"warning: could not delete the previous outputs {previous}: {error}")
+    finally:
+        if blocked is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
 
 
 # --------------------------------------------------------------------------
@@ -699,25 +743,80 @@ def swap_into_place(build: Path, out_dir: Path, log: Log = print) -> None:
 # --------------------------------------------------------------------------
 
 
-def finish_build(build: Path, executed: Sequence[Path], data_dir: Path, published_path: Path, log: Log) -> None:
+def finish_build(build: Path, executed: Sequence[Path], bundled: bool, private: bool,
+                 published_path: Path | None, log: Log) -> None:
     """Write the scorecard and the HTML report into *build*."""
     try:
         summary = make_scorecard(build, published_path, log)
-        render_report(executed, data_dir, summary, build / "report.html")
+        render_report(executed, bundled, private, summary, build / "report.html")
     except PipelineError:
         raise
     except Exception as error:
         raise ReportError(f"could not build the scorecard or report: {type(error).__name__}: {error}") from error
 
 
-def check_privacy(build: Path, tables: Mapping[str, object], log: Log = print) -> None:
-    """Refuse to publish a private run whose output contains an identifier or a date of the input."""
-    leaks = privacy.find_leaks(build, privacy.sensitive_strings(tables))
+def own_text(notebooks: Sequence[Path], parameters: Mapping[str, object]) -> str:
+    """The text the run itself brings: every cell of the notebooks and the parameters given.
+
+    A date or a word found here (a documented era start, a default cut-off) is not patient data,
+    so the leak search does not count it (:func:`src.privacy.find_leaks`)."""
+    parts = [json.dumps(dict(parameters), sort_keys=True, default=str)]
+    for path in notebooks:
+        cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
+        parts.extend("".join(cell.get("source", "")) for cell in cells)
+    return "\n".join(parts)
+
+
+def machine_paths(*folders: Path) -> set[str]:
+    """Absolute paths that must not appear in a shared output: the given folders, the project and
+    the home folder (each as given and resolved)."""
+    paths = {ROOT, *folders}
+    try:
+        paths.add(Path.home())
+    except RuntimeError:
+        pass
+    return {str(p) for folder in paths for p in (Path(folder), Path(folder).resolve())} - {"/"}
+
+
+def check_privacy(build: Path, tables: Mapping[str, object] | None, names: Iterable[str] = (),
+                  allowed: str = "", log: Log = print) -> None:
+    """Refuse to publish (:class:`PrivacyError`) an output that contains one of *names* (absolute
+    paths, the data folder's name) or, when *tables* are given (a private run), an identifier or a
+    date of the input. Whatever also appears in *allowed* (:func:`own_text`) is not counted."""
+    sensitive = privacy.sensitive_values(tables or {}, names)
+    leaks = privacy.find_leaks(build, sensitive, allowed)
     if leaks:
         shown = "\n".join(f"  {Path(f).relative_to(build)}: {s}" for f, s in leaks[:20])
-        raise PrivacyError(f"private run: {len(leaks)} identifier(s) or date(s) of the input found in the output; "
-                           f"nothing was published:\n{shown}")
-    log("privacy check: no identifier or date of the input in the output")
+        more = f"\n  ... and {len(leaks) - 20} more" if len(leaks) > 20 else ""
+        advice = ""
+        if any(s.startswith("id ") and s[3:].isdigit() for _, s in leaks):
+            advice = ("\nIdentifiers made of digits only are found wherever that number is printed (a count, "
+                      "a table row). Replace patient_id by pseudonyms with a letter (e.g. P0012); "
+                      "the results do not depend on them.")
+        raise PrivacyError(f"{len(leaks)} identifier(s), date(s) or folder name(s) of the input, or path(s) of "
+                           f"this machine, found in the output; nothing was published:\n{shown}{more}{advice}")
+    what = "identifier, date or folder name of the input" if tables is not None else "name of the data folder"
+    log(f"privacy check: no {what} and no path of this machine in the output")
+
+
+@contextlib.contextmanager
+def interrupts_raise():
+    """While inside, SIGTERM and SIGHUP interrupt the run as Ctrl-C (SIGINT) does: they raise
+    KeyboardInterrupt, so that the run cleans up after itself (only in the main thread)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    names = [n for n in INTERRUPT_SIGNALS[1:] if hasattr(signal, n)]
+    previous = {n: signal.signal(getattr(signal, n), interrupt) for n in names}
+    try:
+        yield
+    finally:
+        for n, handler in previous.items():
+            signal.signal(getattr(signal, n), handler)
 
 
 def run_pipeline(
@@ -728,6 +827,7 @@ def run_pipeline(
     *,
     notebooks_dir: str | os.PathLike | None = None,
     published_results: str | os.PathLike | None = None,
+    accept_warnings: bool = False,
     log: Log = print,
 ) -> Path:
     """Validate *data_dir*, execute the notebooks and publish everything as *out_dir*.
@@ -735,27 +835,31 @@ def run_pipeline(
     Parameters
     ----------
     data_dir, out_dir
-        Data folder and output folder (resolved to absolute paths; OUT is
-        replaced as a whole on success and untouched on failure).
+        Data folder and output folder (resolved to absolute paths). OUT is
+        replaced as a whole on success, only if it is new, empty or holds exactly
+        what an earlier run wrote (:mod:`src.outdir`), and untouched on failure.
     notebooks
         Notebook paths to run (sorted numerically); default: every
         ``NN_*.ipynb`` of *notebooks_dir*.
     parameters
-        Extra papermill parameters (JSON-serialisable), besides the injected
-        ``DATA_DIR`` and ``OUTPUT_DIR``. ``PRIVATE`` (default: on for any data
-        folder but the bundled one) also makes the runner search the finished
-        output for every identifier and date of the input and refuse to
-        publish it if one is found (:class:`PrivacyError`).
+        Extra papermill parameters (JSON-serialisable), besides ``DATA_DIR`` and
+        ``OUTPUT_DIR`` (set by the runner). ``PRIVATE`` (default: on for any data
+        but the bundled synthetic cohort, recognised by content) also makes the
+        runner search the finished output for every identifier and date of the
+        input and refuse to publish it if one is found (:class:`PrivacyError`).
     notebooks_dir
         Folder searched when *notebooks* is None; default :data:`NOTEBOOKS_DIR`.
     published_results
-        Published-numbers file for the scorecard; default
-        ``DATA/published_results.csv`` if present, else the project's copy.
+        Published-numbers file for the scorecard; default: the data folder's own
+        (:func:`src.privacy.published_results`), or none.
+    accept_warnings
+        Go on despite plausibility warnings of the validator (they are printed).
     log
         Called with each progress line.
 
     Returns the resolved output folder.  Raises a :class:`PipelineError`
-    subclass on failure, after deleting the temporary build.
+    subclass on failure (:class:`Interrupted` on SIGINT, SIGTERM or SIGHUP),
+    after deleting the temporary build and stage folders.
     """
     data = Path(data_dir).resolve()
     out = Path(out_dir).resolve()
@@ -768,21 +872,32 @@ def run_pipeline(
     if not selected:
         raise NoNotebooksError(f"no notebook to run (looked for {NOTEBOOK_GLOB} in {folder})")
     check_output_dir(out, protected={p.parent for p in selected})
-    tables = validate_data(data)
+    tables = validate_data(data, accept_warnings, log)
     published_path = published_results_path(data, Path(published_results) if published_results else None)
+    bundled = privacy.is_bundled(data)
     parameters = dict(parameters or {})
-    private = privacy.private_mode(parameters.get("PRIVATE"), data, DEFAULT_DATA_DIR)
+    private = privacy.private_mode(parameters.get("PRIVATE"), data)
+    parameters["PRIVATE"] = private
+    allowed = own_text(selected, parameters)
 
-    build = make_build_dir(out)
+    build = stage = None
     try:
-        executed = execute_all(selected, data, build, out, parameters, log)
-        finish_build(build, executed, data, published_path, log)
-        if private:
-            check_privacy(build, tables, log)
-        swap_into_place(build, out, log)
-    except BaseException:
-        shutil.rmtree(build, ignore_errors=True)
-        raise
+        with interrupts_raise():
+            build = make_build_dir(out)
+            stage = make_stage(data, build)
+            executed = execute_all(selected, stage, parameters, log)
+            finish_build(build, executed, bundled, private, published_path, log)
+            names = machine_paths(data, out, build, stage, folder) | ({data.name} if not bundled else set())
+            check_privacy(build, tables if private else None, names, allowed, log)
+            outdir.write_stamp(build)
+            swap_into_place(build, out, log)
+    except KeyboardInterrupt as error:
+        raise Interrupted(f"interrupted ({error or 'SIGINT'}): {out} was left as it was and the "
+                          "temporary folders were removed") from None
+    finally:
+        for temporary in (build, stage):
+            if temporary is not None and temporary.exists():
+                shutil.rmtree(temporary, ignore_errors=True)
     log(f"wrote {out}")
     return out
 
@@ -793,27 +908,45 @@ def run_pipeline(
 
 
 HELP_EPILOG = """\
-OUT is fully generated: on success it is replaced as a whole by the new
-results (tables/, figures/, notebooks/ with the executed copies,
-scorecard.csv, report.html), so files in OUT that the run does not produce
-disappear.  On failure OUT is left exactly as it was.  The runner refuses to
-use the project root, its data/, notebooks/ or src/ folders, the home folder,
-an ancestor of the project, a folder holding .git, or a folder containing the
-data or the notebooks.
+the output folder OUT belongs to you:
+  A run builds its results aside and, on success, replaces OUT as a whole
+  (tables/, figures/, notebooks/ with the executed copies, scorecard.csv,
+  report.html, and the stamp .haic-run.json listing every file it wrote).
+  It does so only if OUT does not exist, is empty, or holds exactly the
+  files an earlier run wrote (as the stamp lists them, unchanged).  A
+  non-empty OUT without the stamp, or one holding a file the run did not
+  write or a file changed since, is refused before any work (exit 2) and
+  nothing in it changes: move your files out, or choose another OUT.  A
+  failing or interrupted run (Ctrl-C, SIGTERM, SIGHUP) leaves OUT as it
+  was and removes its temporary folders.  The runner also refuses the
+  project root, its data/, notebooks/ or src/ folders, the home folder, an
+  ancestor of the project, a folder holding .git, or a folder containing
+  the data or the notebooks.
 
 exit codes:
-  0  every notebook ran; OUT holds the new results
-  1  a notebook (or the scorecard/report) failed; OUT untouched
-  2  invalid data (the validation report is printed), a refused OUT, no
-     matching notebook, or a usage error; nothing written
-  3  private run: an identifier or a date of the input was found in the
-     output; OUT untouched
+  0    every notebook ran; OUT holds the new results
+  1    a notebook (or the scorecard/report) failed; OUT untouched
+  2    invalid data or unacknowledged plausibility warnings (the report is
+       printed), a refused OUT, no matching notebook, or a usage error;
+       nothing written
+  3    privacy refusal: an identifier, a date or the folder name of the
+       input, or a path of this machine, was found in the output; OUT
+       untouched
+  130  interrupted; OUT untouched
+  (make reports these as "Error N" and itself exits with 2: GNU make has
+  no way to pass a recipe's exit status on; call python -m src.runner
+  directly when a script needs the code.)
 
 privacy:
-  On any data folder but the bundled synthetic cohort the notebooks run in
-  private mode: no patient rows, identifiers or dates, only aggregates, and
-  the runner checks the finished output before publishing it.  --min-cell N
-  shows counts from 1 to N-1 as "<N" in every table.
+  On any data but the bundled synthetic cohort (recognised by the
+  checksums of its files, data/bundled_cohort.sha256, not by its folder)
+  the notebooks run in private mode: no patient rows, identifiers or
+  dates, only aggregates, and the runner searches the finished output for
+  every identifier and date of the input (any common spelling, as whole
+  tokens) before publishing it.  Every run is also searched for absolute
+  paths of this machine; the notebooks see the data and output folders
+  only as DATA and OUT.  --min-cell N shows counts from 1 to N-1 as "<N"
+  in every table, in the text and in the figures' labels.
 
 example:
   python -m src.runner --data data --out outputs
@@ -845,8 +978,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--out",
         metavar="OUT",
         default=str(DEFAULT_OUT_DIR),
-        help="output folder, passed as OUTPUT_DIR and REPLACED as a whole on success "
-        "(default: the project's outputs/)",
+        help="output folder, replaced as a whole on success if it is new, empty or an earlier "
+        "run's (see below; default: the project's outputs/)",
     )
     parser.add_argument(
         "--only",
@@ -871,6 +1004,12 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: on for any data folder but the bundled synthetic cohort)",
     )
     parser.add_argument(
+        "--accept-warnings",
+        action="store_true",
+        help="go on despite the validator's plausibility warnings (they are printed; "
+        "errors always stop the run)",
+    )
+    parser.add_argument(
         "--min-cell",
         metavar="N",
         type=int,
@@ -881,7 +1020,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command-line entry point; returns the exit status (see ``--help``)."""
+    """Command-line entry point; returns the exit status (see ``--help``).
+
+    An interrupted run (Ctrl-C, SIGTERM, SIGHUP) prints one line, not a traceback.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -899,10 +1041,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"error: no notebook in {NOTEBOOKS_DIR} matches {args.only!r}", file=sys.stderr)
             return NoNotebooksError.exit_code
     try:
-        run_pipeline(args.data, args.out, notebooks, parameters, notebooks_dir=NOTEBOOKS_DIR)
+        run_pipeline(args.data, args.out, notebooks, parameters, notebooks_dir=NOTEBOOKS_DIR,
+                     accept_warnings=args.accept_warnings)
     except PipelineError as error:
         print(f"error: {error}", file=sys.stderr)
         return error.exit_code
+    except KeyboardInterrupt:
+        print("interrupted: nothing was written", file=sys.stderr)
+        return Interrupted.exit_code
     return 0
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from src import runner
+from src import outdir, runner
 
 PARAMETERS_SOURCE = 'DATA_DIR = None\nOUTPUT_DIR = None\nEXTRA = 0\nLABEL = "default"'
 
@@ -60,7 +60,7 @@ def fake_validate_module() -> types.ModuleType:
     module.DataValidationError = FakeDataValidationError
     module.calls = []
 
-    def load_and_validate(data_dir):
+    def load_and_validate(data_dir, **options):
         module.calls.append(Path(data_dir))
         if (Path(data_dir) / "INVALID").exists():
             raise FakeDataValidationError("2 problems in patients.csv:\n  age: -3 in row 7 (must be >= 18)")
@@ -93,7 +93,7 @@ def write_notebook(folder: Path, stem: str, body: str, title: str | None = None,
         "tables.mkdir(parents=True, exist_ok=True)\n"
         "with open(tables / 'order.log', 'a') as handle:\n"
         f"    handle.write({stem!r} + '\\n')\n"
-        "seen = dict(DATA_DIR=DATA_DIR, OUTPUT_DIR=OUTPUT_DIR, EXTRA=EXTRA, LABEL=LABEL, cwd=os.getcwd())\n"
+        "seen = dict(DATA_DIR=DATA_DIR, OUTPUT_DIR=OUTPUT_DIR, EXTRA=EXTRA, LABEL=LABEL, cwd=Path.cwd().name)\n"
         f"(tables / 'params_{stem}.json').write_text(json.dumps(seen))\n"
     )
     cells.append(nbformat.v4.new_code_cell(record))
@@ -146,6 +146,7 @@ def good_run(tmp_path_factory):
     out = base / "out"
     out.mkdir()
     (out / "stale.txt").write_text("from an older run")
+    outdir.write_stamp(out)  # an earlier run's output: the runner may replace it
     lines = []
     with pytest.MonkeyPatch.context() as patch:
         module = fake_validate_module()
@@ -170,11 +171,10 @@ def test_notebooks_run_in_numeric_order_with_parameters(good_run):
     order = (out / "tables" / "order.log").read_text().split()
     assert order == ["01_alpha", "02_beta", "10_gamma"]
     seen = json.loads((out / "tables" / "params_02_beta.json").read_text())
-    assert seen["DATA_DIR"] == str(good_run.data.resolve())
-    assert Path(seen["OUTPUT_DIR"]).name.startswith(".out.build-")  # built aside, not in OUT
-    assert Path(seen["OUTPUT_DIR"]).parent == out.parent.resolve()
+    # the notebooks see the folders only as links in a private stage folder, removed afterwards
+    assert (seen["DATA_DIR"], seen["OUTPUT_DIR"]) == ("DATA", "OUT")
+    assert seen["cwd"].startswith("haic-run-") and not (Path(tempfile.gettempdir()) / seen["cwd"]).exists()
     assert (seen["EXTRA"], seen["LABEL"]) == (3, "x y")
-    assert Path(seen["cwd"]) == good_run.notebooks.resolve()
 
 
 def test_progress_lines_and_summary(good_run):
@@ -196,9 +196,12 @@ def test_executed_copies_land_in_out_notebooks(good_run):
     nb = nbformat.read(folder / "01_alpha.ipynb", as_version=4)
     outputs = [o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
     assert "alpha done\n" in outputs
-    # The build path is replaced by OUT's final path.
-    assert nb.metadata.papermill.parameters["OUTPUT_DIR"] == str(good_run.out.resolve())
-    assert ".build-" not in (folder / "01_alpha.ipynb").read_text()
+    # No path of the machine: the folders are DATA and OUT, papermill's paths relative ones.
+    assert nb.metadata.papermill.parameters["OUTPUT_DIR"] == "OUT"
+    assert nb.metadata.papermill.input_path == nb.metadata.papermill.output_path == "notebooks/01_alpha.ipynb"
+    for path in (good_run.out / "report.html", *folder.iterdir()):
+        text = path.read_text()
+        assert str(good_run.base) not in text and str(good_run.base.resolve()) not in text and ".build-" not in text
 
 
 def test_scorecard_follows_published_order(good_run):
@@ -245,6 +248,7 @@ def test_failing_notebook_exit_1_and_out_untouched(tmp_path, monkeypatch, capsys
     (out / "tables").mkdir(parents=True)
     (out / "sentinel.txt").write_text("keep me")
     (out / "tables" / "old.csv").write_text("a,b\n1,2\n")
+    outdir.write_stamp(out)  # an earlier run's output, which a successful run would replace
     before = snapshot(out)
 
     code = runner.main(["--data", str(data), "--out", str(out)])
@@ -276,6 +280,7 @@ def test_invalid_data_exit_2_and_out_untouched(tmp_path, monkeypatch, capsys, fa
     out = tmp_path / "out"
     out.mkdir()
     (out / "sentinel.txt").write_text("keep me")
+    outdir.write_stamp(out)
     before = snapshot(out)
 
     code = runner.main(["--data", str(data), "--out", str(out)])
@@ -332,6 +337,7 @@ def test_swap_restores_previous_when_rename_fails(tmp_path, monkeypatch):
     build.mkdir()
     out.mkdir()
     (out / "old.txt").write_text("old")
+    outdir.write_stamp(out)
     real_rename = runner.os.rename
 
     def failing_rename(src, dst):
@@ -377,7 +383,8 @@ def test_help_documents_options_and_exit_codes(capsys):
         runner.main(["--help"])
     assert exit_info.value.code == 0
     text = capsys.readouterr().out
-    for needle in ["--data", "--out", "--only", "NAME=VALUE", "exit codes", "disappear"]:
+    for needle in ["--data", "--out", "--only", "NAME=VALUE", "exit codes", "belongs to you", ".haic-run.json",
+                   "--accept-warnings", "130"]:
         assert needle in text
 
 
@@ -390,10 +397,11 @@ def test_scorecard_without_published_list_keeps_reported_rows():
 
 
 def test_report_intro_says_synthetic_only_for_the_bundled_cohort(tmp_path):
-    bundled = runner.intro_markdown([], runner.DEFAULT_DATA_DIR, None)
-    own = runner.intro_markdown([], tmp_path, None)
+    bundled = runner.intro_markdown([], True, False, None)
+    own = runner.intro_markdown([], False, True, None)
     assert "synthetic cohort** (simulated" in bundled and "not on the bundled synthetic cohort" in own
     assert "synthetic cohort** (simulated" not in own
+    assert "private mode" in own and "private mode" not in bundled
 
 
 def test_executed_copies_carry_no_clock_times(good_run):
@@ -433,10 +441,13 @@ def test_kernels_talk_over_private_unix_sockets(tmp_path, capfd):
     notebooks = tmp_path / "notebooks"
     notebooks.mkdir()
     write_notebook(notebooks, "01_alpha", "print('alpha done')")
-    before = set(Path(tempfile.gettempdir()).glob("haic-kernel-*"))
-    executed = runner.execute_notebook(notebooks / "01_alpha.ipynb", tmp_path, tmp_path / "build", {})
+    (tmp_path / "data").mkdir()
+    (tmp_path / "build").mkdir()
+    stage = runner.make_stage(tmp_path / "data", tmp_path / "build")
+    executed = runner.execute_notebook(notebooks / "01_alpha.ipynb", stage, {})
     assert "alpha done" in executed.read_text()
     assert "without encryption" not in capfd.readouterr().err
-    assert set(Path(tempfile.gettempdir()).glob("haic-kernel-*")) == before
+    assert list((stage / "kernels").iterdir()) == []  # sockets and connection file gone with the kernel
     manager = runner.ipc_kernel_manager(tmp_path)()
-    assert (manager.transport, manager.ip) == ("ipc", str(tmp_path / "kernel"))
+    assert manager.transport == "ipc" and Path(manager.ip).parent == tmp_path
+    assert Path(manager.connection_file).parent == tmp_path
