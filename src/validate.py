@@ -7,18 +7,41 @@ whether it must be unique, whether the column may be left out of a file).
 This module reads the tables, checks them against the dictionary and
 against the clinical plausibility rules below, and either returns typed
 pandas DataFrames or raises :class:`DataValidationError` listing **every**
-problem found, in words a clinician can act on. Run it from the command
-line with ``python -m src.validate DATA_DIR`` (``make check``).
+problem found, in words a clinician can act on. Some findings are warnings
+(a possible but suspicious value) that the user must acknowledge, see
+"Plausibility fields" below. Run it from the command line with
+``python -m src.validate DATA_DIR [--accept-warnings]`` (``make check``).
 
 Reading
-    Each table is looked for as ``NAME.csv``, ``NAME.xlsx`` (first worksheet,
-    or the worksheet called NAME) or ``NAME.sav`` (SPSS); exactly one must
-    exist. CSV files must be UTF-8 (a byte-order mark is accepted) and use
-    commas. Every cell is read as text and converted by this module, so that
-    a bad value is reported instead of silently becoming missing. Leading
-    and trailing spaces are removed; an empty cell is a missing value
-    (``NA``, ``.`` and the like are *not* treated as missing). Completely
-    empty lines are ignored.
+    Each table is looked for as ``NAME.csv``, ``NAME.xlsx`` or ``NAME.sav``
+    (SPSS); exactly one must exist. CSV files must be UTF-8 (a byte-order
+    mark is accepted) and use commas. Every cell is read as text and
+    converted by this module, so that a bad value is reported instead of
+    silently becoming missing. Leading and trailing spaces are removed; an
+    empty cell is a missing value (``NA``, ``.`` and the like are *not*
+    treated as missing). Completely empty lines are ignored.
+
+    A workbook: the worksheet named after the table (``progression``, in
+    any case), else the only worksheet that holds data; several worksheets
+    with data and none named after the table is a problem that lists them.
+    An SPSS file: the values as stored (codes); a column's value labels are
+    used instead when every label met in the column is read as an allowed
+    value (below), e.g. ``1 = male, 2 = female`` for ``sex``; otherwise the
+    codes are kept (``0 = censored, 1 = event`` for ``death``).
+
+    Synonyms: when the dictionary in use has a ``synonyms.csv`` beside it
+    (:func:`read_synonyms`; the project's is ``data/synonyms.csv``), a
+    ``category`` value written in another case is read as the allowed value
+    (``yes`` for ``Yes``/``YES``, ``M`` for ``m``), and the values it
+    declares are read as their meaning: ``1``/``0``, ``TRUE``/``FALSE``,
+    ``Y``/``N`` for ``yes``/``no`` columns, ``male``/``female`` for
+    ``M``/``F``, CTCAE v4.0/v5.0 terms ("Platelet count decreased") for the
+    CTCAE v3.0 terms of ``adverse_events.term`` ("Platelets"), words for the
+    0/1 flags ``death`` and ``led_to_discontinuation``. Declarations are
+    matched ignoring case; anything not declared stays a problem. Without a
+    ``synonyms.csv`` beside the dictionary (e.g. a data folder with its own
+    ``data_dictionary.csv`` only), values are read exactly as written, as
+    before synonyms existed. The command line lists how values were read.
 
     A file that is empty (no header) or is not a table at all (binary data,
     an image, text in another encoding, an ``.xlsx`` or ``.sav`` that is not
@@ -27,6 +50,12 @@ Reading
     ``adverse_events`` (:data:`MAY_BE_EMPTY`) may have a header and no
     rows (nobody progressed, no adverse event recorded): the result is then
     an empty, typed DataFrame.
+
+    Hints: a number written with a thousands separator (``2,833``,
+    ``12,500``: plain digits are needed), with a decimal comma (``2,8``,
+    ``0,75``) or both (``1.234,5``); an Excel day number in a date column
+    (``40909`` is 2012-01-01); a value outside ``allowed`` that is one of the
+    column's ``warn_values`` (a code such as 9 or -1 for "unknown").
 
 Row numbers
     Every message names the row as a spreadsheet shows it: the header is
@@ -40,10 +69,15 @@ Column rules (built from the dictionary by :func:`build_schema`, checked by pand
       ``yes``. An optional column may be left out of the file (the returned
       DataFrame then lacks it); if it is there, its values follow every rule
       below (``required`` is about the values, ``optional`` about the
-      column). A dictionary without an ``optional`` column makes every
-      column compulsory. A required column that is empty in every row is
-      one problem (with the advice to leave an optional column out), not
-      one per row;
+      column: the project's optional columns have ``required`` ``no``, so a
+      blank cell in them is a missing value). An optional, not required
+      column that is present but empty in every row is read as left out. A
+      dictionary without an ``optional`` column makes every column
+      compulsory. A required column that is empty in every row is one
+      problem (with the advice to leave an optional column out), not one
+      per row. A CSV row that ends before the last columns (fewer values
+      than the header) is a problem in each column it leaves out, required
+      or not;
     * the value has the dictionary type: ``integer`` (whole number),
       ``number`` (digits 0-9 with an optional sign, decimal point and
       exponent: ``-1``, ``2.5``, ``3e4``; no decimal comma, no ``nan``),
@@ -78,11 +112,46 @@ Cross-table and plausibility rules (:func:`check_rules`)
     compulsory column is reported; a missing optional column is not), and
     for a table that could not be read at all.
 
+Plausibility fields of the dictionary (:func:`check_plausibility`)
+    The severity is part of the field's name; blank means no check, and a
+    dictionary without these fields checks nothing more. A value gets at
+    most one finding, none if it already broke a rule above.
+
+    * ``error_after`` / ``warn_after`` (date columns), one or more of
+      ``today``: a date after the day of the check (``today=``,
+      ``--today``; default the system date); ``others+DAYS``: a date more
+      than DAYS days after the latest *other* date of the data, every date
+      column of every table with this cell left out: the data's own last
+      recorded date. The project's dictionary: ``error_after`` ``today`` on
+      every date; ``warn_after`` ``others+1826`` (five years) on
+      ``last_followup_date``, where a mistyped year stretches every survival
+      curve (a wide margin: in a small cohort a long survivor may well
+      outlive the other records by a few years).
+    * ``warn_values`` (number, integer, date columns): values that exports
+      use as codes for "unknown" (``999|9999|-1``, ``1900-01-01``); a
+      warning when the value is one of them exactly (``999.5`` is not), and
+      a hint in the error when it is also outside ``allowed`` (``ecog_ps``
+      9). Tumour markers list only ``-1|99999|999999``: AFP 9999 or 250000
+      ng/mL are real values.
+    * ``warn_range`` (``lo..hi``, number, integer, date columns):
+      physiological limits, a warning naming the limit when a value lies
+      outside (albumin 5.8 g/dL; bilirubin 17, probably µmol/L, above
+      10 mg/dL), while ``allowed`` is the hard range (an error).
+
+    Errors stop the analysis like any other problem. Warnings stop it too
+    until they are acknowledged: :func:`load_and_validate` raises
+    :class:`UnacknowledgedWarnings` unless ``accept_warnings=True``
+    (``--accept-warnings`` of ``python -m src.validate`` and
+    ``python -m src.runner``, ``ACCEPT_WARNINGS=1`` of ``make``);
+    :func:`check_data` returns the tables and the warnings without raising
+    for warnings.
+
 Problems
     A problem is one row of a DataFrame with columns ``file``, ``row``,
     ``column``, ``value``, ``message`` (``row``/``column``/``value`` are
     empty for a problem about a whole file or column). ``value`` is the
-    text as written in the file. A file that cannot be read as a table is
+    text as written in the file (a typed value for the plausibility
+    findings: ``999`` for ``999.0``). Warnings have the same columns. A file that cannot be read as a table is
     one problem; when the cause has a place (the first cell that is not
     UTF-8, a quote that is not closed), its row and column are given.
 """
