@@ -21,7 +21,7 @@ medians as in `src.survival` (first time S(t) <= 0.5, NR when not reached); log-
 hypergeometric variance (`survival.logrank`); Cox models with Efron's ties (lifelines, as R's
 `coxph`); Wald confidence intervals at level 1 - `alpha`. Functions that cannot compute their
 result on the data given return NaN and a `note` saying why, so the notebook goes on.
-Imports: `src.survival` and `src.privacy` only (statistics sit below the notebooks).
+Imports: `src.survival` only (statistics sit below the notebooks; never `src.helpers` or `src.audit`).
 """
 from __future__ import annotations
 
