@@ -1917,16 +1917,15 @@ def main(argv=None) -> int:
         write_csv(exc.problems, exc.warnings)
         return 2
     write_csv(errors, warnings_)
+    read_as = "\nRead as the dictionary's values:\n" + "\n".join(f"  - {n}" for n in notes) if notes else ""
     if len(errors):
-        print(f"{args.data_dir}: {DataValidationError(errors, warnings_)}")
+        print(f"{args.data_dir}: {DataValidationError(errors, warnings_)}{read_as}")
         return 2
     if len(warnings_) and not args.accept_warnings:
-        print(f"{args.data_dir}: {UnacknowledgedWarnings(warnings_)}")
+        print(f"{args.data_dir}: {UnacknowledgedWarnings(warnings_)}{read_as}")
         return 2
     counts = ", ".join(f"{len(frame)} {_COUNT_WORDS.get(name, name + ' rows')}" for name, frame in tables.items())
-    print(f"{args.data_dir}: OK ({counts})")
-    if notes:
-        print("Read as the dictionary's values:\n" + "\n".join(f"  - {n}" for n in notes))
+    print(f"{args.data_dir}: OK ({counts}){read_as}")
     if len(warnings_):
         print(format_warnings(warnings_, accepted=True))
     return 0
