@@ -8,6 +8,11 @@ DATA   ?= data
 OUT    ?= outputs
 SEED   ?= 20130101
 MIN_CELL ?= 0
+ACCEPT_WARNINGS ?=
+ONLY   ?=
+# The recipes read these from the environment ("$$DATA"), so a path with spaces, quotes or
+# accents (DATA="my data/été") reaches the runner as one argument, unchanged.
+export DATA OUT SEED MIN_CELL ACCEPT_WARNINGS ONLY
 
 .PHONY: run test lab data example check clean
 
@@ -20,9 +25,13 @@ $(STAMP): requirements.txt pyproject.toml
 	touch $(STAMP)
 
 ## run: execute notebooks 01..NN with papermill into $(OUT)/ (scorecard, report, tables, figures);
-##      DATA=folder OUT=folder for your own cohort (private mode), MIN_CELL=5 to suppress small counts
+##      DATA=folder OUT=folder for your own cohort (private mode), MIN_CELL=5 to suppress small counts,
+##      ACCEPT_WARNINGS=1 to go on despite plausibility warnings, ONLY=03 to run some notebooks.
+##      OUT is replaced only if it is new, empty or an earlier run's (python -m src.runner --help).
+##      On failure make says "Error N" with the runner's exit code N (and exits 2 itself).
 run: $(STAMP)
-	$(PY) -m src.runner --data $(DATA) --out $(OUT) --min-cell $(MIN_CELL)
+	$(PY) -m src.runner --data "$$DATA" --out "$$OUT" --min-cell "$$MIN_CELL" \
+		$${ACCEPT_WARNINGS:+--accept-warnings} $${ONLY:+--only "$$ONLY"}
 
 ## test: unit tests, then every notebook executed by nbval
 test: $(STAMP)
@@ -30,11 +39,11 @@ test: $(STAMP)
 
 ## check: validate a data folder against data/data_dictionary.csv, print every problem
 check: $(STAMP)
-	$(PY) -m src.validate $(DATA)
+	$(PY) -m src.validate "$$DATA" $${ACCEPT_WARNINGS:+--accept-warnings}
 
 ## data: rebuild the synthetic cohort in data/ from the seed (deterministic)
 data: $(STAMP)
-	$(PY) -m src.reconstruct --seed $(SEED) --out data
+	$(PY) -m src.reconstruct --seed "$$SEED" --out data
 
 ## example: rebuild the second synthetic cohort in data/examples/cohort250 (250 patients, another shape)
 example: $(STAMP)

@@ -63,16 +63,17 @@ def setup_plots() -> None:
 
 # --- loading and derived frames ---------------------------------------------
 
-def load_cohort(data_dir) -> dict[str, pd.DataFrame]:
+def load_cohort(data_dir, accept_warnings: bool = False) -> dict[str, pd.DataFrame]:
     """Load and validate `patients`, `progression` and `adverse_events`.
 
     Stops with `src.validate.DataValidationError` (listing every problem with
     file, row and column) before any analysis if a table breaks the data
-    dictionary.
+    dictionary, or has plausibility warnings (an ALT of 999, a follow-up long
+    after every other date) and `accept_warnings` is False.
     """
     from src.validate import load_and_validate
 
-    return load_and_validate(data_dir)
+    return load_and_validate(data_dir, accept_warnings=accept_warnings)
 
 
 def date_text(value, paths: SimpleNamespace) -> str:

@@ -94,6 +94,7 @@ STAGE_DATA, STAGE_OUT = "DATA", "OUT"
 INTERRUPT_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP")
 
 KERNEL_NAME = "python3"
+KERNEL_LOG = "kernel.log"
 REPORT_TITLE = "HAIC-SPP reproduction: executed analysis notebooks"
 REPORT_SYNTHETIC_NOTE = (
     "Every number, table and figure below was computed on a **reconstructed "
@@ -279,12 +280,17 @@ def validate_data(data_dir: Path, accept_warnings: bool = False, log: Log = prin
     if not data_dir.is_dir():
         raise InvalidDataError(f"data folder not found: {data_dir}")
     # Imported here so that the runner loads without the validation stack.
-    from src.validate import DataValidationError, load_and_validate
+    from src.validate import DataValidationError, UnacknowledgedWarnings, check_data, format_report
 
     try:
-        return load_and_validate(data_dir, **({"accept_warnings": True} if accept_warnings else {}))
+        tables, warnings = check_data(data_dir)
+        if len(warnings) and not accept_warnings:
+            raise UnacknowledgedWarnings(warnings)
     except DataValidationError as error:
         raise InvalidDataError(f"invalid data in {data_dir}:\n{error}") from error
+    if len(warnings):
+        log(f"accepted (--accept-warnings): {format_report(warnings)}")
+    return tables
 
 
 # --------------------------------------------------------------------------
@@ -334,6 +340,15 @@ def describe_failure(notebook: Path, error: BaseException) -> str:
             f"  cell source:\n{_first_lines(error.source or '')}"
         )
     return f"notebook {notebook.name} could not be executed\n  {type(error).__name__}: {error}"
+
+
+def _kernel_log_tail(stage: Path, lines: int = SOURCE_LINES_SHOWN) -> str:
+    """The last lines the kernels wrote to their log in *stage*, indented ("" when none)."""
+    log = stage / KERNEL_LOG
+    if not log.is_file():
+        return ""
+    tail = log.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:]
+    return "\n  kernel log (last lines):\n" + "\n".join(f"    {line}" for line in tail) if tail else ""
 
 
 VOLATILE_PAPERMILL_KEYS = ("start_time", "end_time", "duration")  # clock times in papermill's metadata
@@ -387,7 +402,7 @@ def make_stage(data_dir: Path, build: Path) -> Path:
     stage = Path(tempfile.mkdtemp(prefix="haic-run-"))
     (stage / STAGE_DATA).symlink_to(data_dir, target_is_directory=True)
     (stage / STAGE_OUT).symlink_to(build, target_is_directory=True)
-    (stage / "kernels").mkdir()
+    (stage / "k").mkdir()  # short: a Unix socket's path must stay under about 100 characters
     return stage
 
 
@@ -412,7 +427,7 @@ def execute_notebook(notebook: Path, stage: Path, parameters: Mapping[str, objec
         cwd=str(stage),
         progress_bar=False,
         log_output=False,
-        kernel_manager_class=ipc_kernel_manager(stage / "kernels"),
+        kernel_manager_class=ipc_kernel_manager(stage / "k"),
     )
     return executed
 
@@ -420,16 +435,23 @@ def execute_notebook(notebook: Path, stage: Path, parameters: Mapping[str, objec
 def ipc_kernel_manager(folder: Path):
     """A kernel-manager class whose kernels talk to papermill over Unix sockets in *folder* (a
     temporary folder only this user can open) instead of unencrypted TCP ports on localhost, which
-    other users of the machine could listen to (ipykernel warns about them), and write their
-    connection files there too (not in the user's Jupyter runtime folder)."""
+    other users of the machine could listen to (ipykernel warns about them), write their
+    connection files there too (not in the user's Jupyter runtime folder), and send their own
+    output (log lines, a traceback when Ctrl-C reaches them) to ``kernel.log`` beside that folder."""
     from jupyter_client.manager import AsyncKernelManager
 
     class IpcKernelManager(AsyncKernelManager):
         def __init__(self, **kwargs):
             super().__init__(**kwargs)
             self.transport = "ipc"
-            self.ip = str(folder / f"kernel-{secrets.token_hex(4)}")
+            self.ip = str(folder / secrets.token_hex(4))
             self.connection_file = f"{self.ip}.json"
+
+        async def _async_launch_kernel(self, kernel_cmd, **kw):
+            # the kernel's own stderr (its log, a traceback when Ctrl-C reaches it) goes to a file
+            # beside the sockets, read back only when the kernel itself fails (describe_failure)
+            with open(folder.parent / KERNEL_LOG, "ab") as log:
+                await super()._async_launch_kernel(kernel_cmd, **{**kw, "stdout": log, "stderr": log})
 
     return IpcKernelManager
 
@@ -454,7 +476,12 @@ def execute_all(
             path = execute_notebook(notebook, stage, parameters)
         except Exception as error:
             log(f"{prefix} FAILED ({time.monotonic() - started:.1f} s)")
-            raise NotebookExecutionError(notebook.name, describe_failure(notebook, error)) from error
+            from papermill.exceptions import PapermillExecutionError
+
+            message = describe_failure(notebook, error)
+            if not isinstance(error, PapermillExecutionError):  # the kernel itself failed: say what it wrote
+                message += _kernel_log_tail(stage)
+            raise NotebookExecutionError(notebook.name, message) from error
         normalise_executed(path)
         executed.append(path)
         log(f"{prefix} ok ({time.monotonic() - started:.1f} s)")
@@ -878,6 +905,8 @@ def run_pipeline(
     parameters = dict(parameters or {})
     private = privacy.private_mode(parameters.get("PRIVATE"), data)
     parameters["PRIVATE"] = private
+    if accept_warnings:
+        parameters["ACCEPT_WARNINGS"] = True
     allowed = own_text(selected, parameters)
 
     build = stage = None
@@ -892,7 +921,7 @@ def run_pipeline(
             outdir.write_stamp(build)
             swap_into_place(build, out, log)
     except KeyboardInterrupt as error:
-        raise Interrupted(f"interrupted ({error or 'SIGINT'}): {out} was left as it was and the "
+        raise Interrupted(f"interrupted ({str(error) or 'SIGINT'}): {out} was left as it was and the "
                           "temporary folders were removed") from None
     finally:
         for temporary in (build, stage):

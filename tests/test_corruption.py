@@ -31,7 +31,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from src import runner
+from src import outdir, runner
 from src import validate as v
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -726,6 +726,7 @@ def test_runner_leaves_out_untouched_on_invalid_data(tmp_path, capsys, how):
     (out / "tables").mkdir(parents=True)
     (out / "sentinel.txt").write_bytes(b"results of an earlier run\n")
     (out / "tables" / "table1.csv").write_bytes(b"a,b\n1,2\n")
+    outdir.write_stamp(out)  # an earlier run's output, which a run on valid data would replace
     before, around = _snapshot(out), sorted(p.name for p in tmp_path.iterdir())
     assert runner.main(["--data", str(data), "--out", str(out)]) == 2
     err = capsys.readouterr().err

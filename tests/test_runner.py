@@ -67,6 +67,9 @@ def fake_validate_module() -> types.ModuleType:
         return {}
 
     module.load_and_validate = load_and_validate
+    module.check_data = lambda data_dir: (load_and_validate(data_dir), [])
+    module.UnacknowledgedWarnings = FakeDataValidationError
+    module.format_report = str
     return module
 
 
@@ -447,7 +450,142 @@ def test_kernels_talk_over_private_unix_sockets(tmp_path, capfd):
     executed = runner.execute_notebook(notebooks / "01_alpha.ipynb", stage, {})
     assert "alpha done" in executed.read_text()
     assert "without encryption" not in capfd.readouterr().err
-    assert list((stage / "kernels").iterdir()) == []  # sockets and connection file gone with the kernel
+    assert list((stage / "k").iterdir()) == []  # sockets and connection file gone with the kernel
     manager = runner.ipc_kernel_manager(tmp_path)()
     assert manager.transport == "ipc" and Path(manager.ip).parent == tmp_path
     assert Path(manager.connection_file).parent == tmp_path
+
+
+# --------------------------------------------------------------------------
+# OUT belongs to the user: refused unless new, empty or an earlier run's
+# --------------------------------------------------------------------------
+
+
+def _no_kernel(*args, **kwargs):
+    raise AssertionError("a notebook ran although OUT must be refused first")
+
+
+@pytest.mark.parametrize("case", ["no stamp", "extra file", "extra folder", "changed file", "forged stamp"])
+def test_out_that_is_not_the_runners_is_refused_before_any_work(tmp_path, monkeypatch, capsys, fake_validate, case):
+    notebooks = tmp_path / "nbs"
+    notebooks.mkdir()
+    write_notebook(notebooks, "01_fine", "print('fine')")
+    monkeypatch.setattr(runner, "NOTEBOOKS_DIR", notebooks)
+    monkeypatch.setattr(runner, "execute_notebook", _no_kernel)
+    data = make_data(tmp_path / "data")
+    out = tmp_path / "thesis"
+    (out / "tables").mkdir(parents=True)
+    (out / "tables" / "t.csv").write_text("a\n1\n")
+    if case != "no stamp":
+        outdir.write_stamp(out)
+    if case == "extra file":
+        (out / "my notes.docx").write_text("two years of work")
+    elif case == "extra folder":
+        (out / "raw export").mkdir()
+    elif case == "changed file":
+        (out / "tables" / "t.csv").write_text("a\n2\n")
+    elif case == "forged stamp":
+        (out / outdir.STAMP_NAME).write_text('{"files": {}}')
+    before = snapshot(out)
+
+    code = runner.main(["--data", str(data), "--out", str(out)])
+
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "refusing to replace the output folder" in err and "Nothing was changed" in err
+    expected = {"no stamp": "tables/t.csv", "extra file": "my notes.docx", "extra folder": "raw export/",
+                "changed file": "tables/t.csv (changed", "forged stamp": outdir.STAMP_NAME}[case]
+    assert expected in err
+    assert snapshot(out) == before
+    assert fake_validate.calls == []  # refused before any work
+    assert leftovers(out) == []
+
+
+def test_an_empty_or_missing_out_is_used_and_stamped(good_run, tmp_path):
+    stamp = json.loads((good_run.out / outdir.STAMP_NAME).read_text())
+    written = {p.relative_to(good_run.out).as_posix() for p in good_run.out.rglob("*") if p.is_file()}
+    assert set(stamp["files"]) == written - {outdir.STAMP_NAME}
+    assert outdir.foreign_files(good_run.out) == ("", [])  # the next run may replace it
+    (tmp_path / "empty").mkdir()
+    assert outdir.foreign_files(tmp_path / "empty") == ("", [])
+    assert outdir.foreign_files(tmp_path / "missing") == ("", [])
+
+
+def test_a_file_added_during_the_run_stops_the_swap(tmp_path):
+    build, out = tmp_path / "build", tmp_path / "out"
+    build.mkdir()
+    out.mkdir()
+    outdir.write_stamp(out)
+    (out / "added meanwhile.txt").write_text("mine")
+    with pytest.raises(runner.UnsafeOutputError, match="added meanwhile"):
+        runner.swap_into_place(build, out)
+    assert (out / "added meanwhile.txt").read_text() == "mine" and build.exists()
+
+
+INTERRUPT_SCRIPT = """
+import sys, types
+from pathlib import Path
+from src import runner
+module = types.ModuleType("src.validate")
+module.DataValidationError = ValueError
+module.load_and_validate = lambda data_dir, **options: {{}}
+module.check_data = lambda data_dir: ({{}}, [])
+module.UnacknowledgedWarnings = ValueError
+module.format_report = str
+sys.modules["src.validate"] = module
+runner.NOTEBOOKS_DIR = Path({notebooks!r})
+sys.exit(runner.main(["--data", {data!r}, "--out", {out!r}]))
+"""
+
+
+def _processes_mentioning(text: str) -> list[str]:
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if text in cmdline:
+            found.append(cmdline)
+    return found
+
+
+@pytest.mark.parametrize("signame", ["SIGINT", "SIGTERM", "SIGHUP"])
+def test_an_interrupted_run_leaves_out_as_it_was_and_cleans_up(tmp_path, signame):
+    import os
+    import signal
+    import subprocess
+    import time
+
+    notebooks = tmp_path / "nbs"
+    notebooks.mkdir()
+    started = tmp_path / "started"
+    write_notebook(notebooks, "01_slow", f"import time\nopen({str(started)!r}, 'w').close()\ntime.sleep(60)")
+    data = make_data(tmp_path / "data")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "old.txt").write_text("an earlier run")
+    outdir.write_stamp(out)
+    before = snapshot(out)
+    temp = Path(tempfile.mkdtemp(prefix="hi-", dir="/tmp"))  # short: Unix socket paths have a length limit
+    script = INTERRUPT_SCRIPT.format(notebooks=str(notebooks), data=str(data), out=str(out))
+    proc = subprocess.Popen([sys.executable, "-c", script], cwd=runner.ROOT, env={**os.environ, "TMPDIR": str(temp)},
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not started.exists() and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+    assert started.exists(), f"the notebook never started: {proc.poll()} {proc.stderr.read() if proc.poll() else ''}"
+    assert leftovers(out) and list(temp.iterdir())  # a build and a stage folder exist while it runs
+    proc.send_signal(getattr(signal, signame))
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    assert [line for line in stderr.splitlines() if line.startswith("error:")] == \
+        [line for line in stderr.splitlines() if "interrupted" in line]
+    assert f"interrupted ({signame})" in stderr
+    assert snapshot(out) == before
+    assert leftovers(out) == []
+    assert list(temp.iterdir()) == []  # stage folder, sockets and kernel connection files gone
+    time.sleep(1)
+    assert _processes_mentioning(str(temp)) == []  # no kernel left running
+    temp.rmdir()
