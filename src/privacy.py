@@ -124,15 +124,16 @@ def published_results(data_dir, bundled_dir=None) -> Path | None:
     return candidate
 
 
-def _small(value: int, min_cell: int) -> bool:
-    return 0 < value < min_cell
+def is_small(value, min_cell: int) -> bool:
+    """Is `value` a count that MIN_CELL suppresses (from 1 to `min_cell - 1`)?"""
+    return 0 < int(value) < (min_cell or 0)
 
 
 def count_text(n, min_cell: int, of=None) -> str:
     """A count for running text: "12", or "12 (17.9%)" with a denominator `of`; a count from 1 to
     `min_cell - 1` reads "<min_cell" and loses its percentage, as in the tables."""
     n = int(n)
-    if _small(n, min_cell or 0):
+    if is_small(n, min_cell or 0):
         return f"<{int(min_cell)}"
     return f"{n} ({100 * n / of:.1f}%)" if of else f"{n}"
 
@@ -140,10 +141,10 @@ def count_text(n, min_cell: int, of=None) -> str:
 def _cell_is_small(value, min_cell: int) -> bool:
     """Does a count cell (an integer, or a text like "14/5" or "50 (74.6)") hold a small count?"""
     if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
-        return _small(int(value), min_cell)
+        return is_small(int(value), min_cell)
     if isinstance(value, str) and _COUNT_CELL.match(value):
         numbers = _NUMBER.findall(value.split("(")[0])
-        return any(_small(int(x), min_cell) for x in numbers)
+        return any(is_small(int(x), min_cell) for x in numbers)
     return False
 
 
