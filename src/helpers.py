@@ -2,11 +2,17 @@
 
 Every notebook calls these functions instead of repeating code: where the
 files are, how the validated tables are loaded, how times are derived from
-dates, how tables and figures are written, and how a number computed here is
-set beside the number the paper printed.
+dates, how tables and figures are written, and how a number is rounded as a
+paper prints it.
 
 Sections: paths and setup; loading and derived frames; summaries; plots;
-writing results; comparison with the paper. Survival-analysis helpers live in `src/survival.py`.
+writing results; numbers as a paper prints them. Survival-analysis helpers live in
+`src/survival.py`, publication tables in `src/tables.py`, figure styles in `src/figures.py`, and
+the comparison with the paper's numbers in `src/paper.py`.
+
+Imports run one way (tests/test_imports.py): this module imports only `src.privacy` and
+`src.validate` (data and validation, below it); statistics, tables and the comparison with the
+paper sit above it and import it, never the reverse.
 """
 from __future__ import annotations
 
@@ -305,9 +311,12 @@ def write_table(df: pd.DataFrame, name: str, paths: SimpleNamespace, index: bool
 
 def counter(paths: SimpleNamespace):
     """The function notebooks use for counts in their text: `count(12)` -> "12", `count(12, of=67)`
-    -> "12 (17.9%)"; counts from 1 to `paths.min_cell - 1` read "<MIN_CELL" (`privacy.count_text`)."""
+    -> "12 (17.9%)"; counts from 1 to `paths.min_cell - 1` read "<MIN_CELL" (`privacy.count_text`).
+    `count.shown(n)` says whether n is shown, so that a sentence leaves out what would give a
+    suppressed count back (its percentage, a ratio, a confidence interval)."""
     def count(n, of=None) -> str:
         return privacy.count_text(n, paths.min_cell, of)
+    count.shown = lambda n: not privacy.is_small(n, paths.min_cell)  # may a figure derived from n be shown?
     return count
 
 
@@ -322,24 +331,7 @@ def savefig(fig, name: str, paths: SimpleNamespace):
     return fig
 
 
-# --- comparison with the paper ----------------------------------------------
-
-def read_published(paths: SimpleNamespace) -> pd.DataFrame | None:
-    """The paper's printed numbers (`published_results.csv`), or None for other data."""
-    if paths.published is None:
-        return None
-    return pd.read_csv(paths.published, dtype={"value": str})
-
-
-def only_published(values: dict, paths: SimpleNamespace) -> dict:
-    """Keep the entries of `values` whose ids are in `published_results.csv` (for
-    families of numbers, e.g. one per category, where the data may have
-    categories the paper did not print); all of them when there is no such file."""
-    published = read_published(paths)
-    if published is None:
-        return dict(values)
-    return {k: v for k, v in values.items() if k in set(published["id"])}
-
+# --- numbers as a paper prints them ------------------------------------------
 
 def round_half_up(x: float, decimals: int) -> Decimal:
     """Round like a printed table (0.0445 -> 0.045 at 3 decimals; decimals may be negative)."""
@@ -352,50 +344,3 @@ def format_number(x: float, decimals: int) -> str:
     if x is None or (isinstance(x, float) and np.isnan(x)):
         return ""
     return f"{round_half_up(x, decimals):f}" if decimals >= 0 else f"{round_half_up(x, decimals):.0f}"
-
-
-def compare_value(published: str, relation: str, decimals: int, reproduced) -> str:
-    """'match' if `reproduced`, printed at `decimals`, equals `published` (or satisfies
-    `relation` '<'), 'differs' otherwise, 'not computed' if it is missing."""
-    if reproduced is None or (isinstance(reproduced, float) and np.isnan(reproduced)):
-        return "not computed"
-    if relation == "<":
-        return "match" if float(reproduced) < float(published) else "differs"
-    return "match" if round_half_up(reproduced, decimals) == Decimal(published) else "differs"
-
-
-def inconsistent_published(paths: SimpleNamespace) -> dict:
-    """Published ids that contradict other printed numbers -> the audit's reason (`src.audit`)."""
-    from src import audit
-
-    return audit.unreproducible(audit.published_by_id(paths.published))
-
-
-def paper_vs_run(reproduced: dict, notebook: str, paths: SimpleNamespace) -> pd.DataFrame | None:
-    """Set each reproduced number beside the published one and save the table.
-
-    `reproduced` maps ids of `published_results.csv` to values computed in the
-    notebook. Status: `match` at the printed precision, `differs`, or `not
-    reproducible` when it differs and the audit shows the printed number
-    contradicts others (the reason goes to `note`). Writes
-    `tables/paper_vs_run_<notebook>.csv` (read by the runner for the scorecard)
-    and returns the table; returns None when the data folder has no published
-    results (a researcher's own cohort).
-    """
-    published = read_published(paths)
-    if published is None:
-        return None
-    unknown = set(reproduced) - set(published["id"])
-    if unknown:
-        raise KeyError(f"ids not in published_results.csv: {sorted(unknown)}")
-    rows = published[published["id"].isin(reproduced)].copy()
-    rows["reproduced"] = [format_number(reproduced[i], d) for i, d in zip(rows["id"], rows["decimals"])]
-    rows["status"] = [compare_value(v, r, d, reproduced[i])
-                      for i, v, r, d in zip(rows["id"], rows["value"], rows["relation"], rows["decimals"])]
-    rows["published"] = np.where(rows["relation"].eq("<"), "<" + rows["value"], rows["value"])
-    reasons = inconsistent_published(paths)
-    rows["note"] = rows["id"].map(reasons).fillna("")
-    rows.loc[rows["status"].eq("differs") & rows["note"].ne(""), "status"] = "not reproducible"
-    table = rows[["id", "source", "published", "reproduced", "status", "note"]].reset_index(drop=True)
-    write_table(table, f"paper_vs_run_{notebook}", paths)
-    return table

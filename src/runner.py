@@ -59,7 +59,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import copy
-import csv
 import html
 import json
 import os
@@ -71,12 +70,14 @@ import sys
 import tempfile
 import threading
 import time
-from collections import Counter
 from pathlib import Path
 from typing import Callable, Iterable, Mapping, Sequence
 from xml.etree import ElementTree
 
 from src import outdir, privacy
+from src.paper import (PAPER_VS_RUN_PREFIX, PUBLISHED_RESULTS_NAME, SCORECARD_COLUMNS,  # noqa: F401 (re-exported)
+                       SCORECARD_STATUSES, build_scorecard, make_scorecard, published_results_path,
+                       read_paper_vs_run, summarize_scorecard, write_scorecard)
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS_DIR = ROOT / "notebooks"
@@ -84,10 +85,6 @@ DEFAULT_DATA_DIR = ROOT / "data"
 DEFAULT_OUT_DIR = ROOT / "outputs"
 
 NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"
-PUBLISHED_RESULTS_NAME = "published_results.csv"
-PAPER_VS_RUN_PREFIX = "paper_vs_run_"
-SCORECARD_COLUMNS = ["id", "source", "published", "reproduced", "status", "note"]
-SCORECARD_STATUSES = ["match", "differs", "not reproducible", "not computed"]
 RESERVED_PARAMETERS = ("DATA_DIR", "OUTPUT_DIR")
 #: What the notebooks of a run see as DATA_DIR and OUTPUT_DIR: links in the run's stage folder
 STAGE_DATA, STAGE_OUT = "DATA", "OUT"
@@ -491,124 +488,6 @@ def execute_all(
 # --------------------------------------------------------------------------
 # Scorecard
 # --------------------------------------------------------------------------
-
-
-def _read_csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
-    """Header and rows (dictionaries of strings, kept verbatim) of a CSV file."""
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
-        rows = list(reader)
-        return list(reader.fieldnames or []), rows
-
-
-def read_paper_vs_run(tables_dir: Path) -> dict[str, list[dict[str, str]]]:
-    """Read every ``paper_vs_run_<notebook>.csv`` of *tables_dir*.
-
-    Returns ``{notebook stem: rows}`` in numeric notebook order.  Raises
-    :class:`ReportError` if a file lacks the ``id`` or ``status`` column.
-    """
-    reports = {}
-    for path in sorted(tables_dir.glob(f"{PAPER_VS_RUN_PREFIX}*.csv")):
-        header, rows = _read_csv(path)
-        missing = [column for column in ("id", "status") if column not in header]
-        if missing:
-            raise ReportError(f"{path.name} lacks column(s) {', '.join(missing)}")
-        reports[path.stem[len(PAPER_VS_RUN_PREFIX):]] = rows
-    return reports
-
-
-def _index_reports(reports: Mapping[str, list[dict[str, str]]]) -> dict[str, dict[str, dict[str, str]]]:
-    """``{id: {notebook: row}}``, keeping the first row of an id within a notebook."""
-    index: dict[str, dict[str, dict[str, str]]] = {}
-    for notebook, rows in reports.items():
-        for row in rows:
-            index.setdefault(row["id"], {}).setdefault(notebook, row)
-    return index
-
-
-def _scorecard_row(published: Mapping[str, str], reported: Mapping[str, dict[str, str]]) -> dict[str, str]:
-    """The scorecard row of one published number, given who reported it."""
-    expected = published.get("notebook") or ""
-    if not reported:
-        where = f" (expected from {expected})" if expected else ""
-        return {
-            "id": published["id"],
-            "source": published.get("source") or "",
-            "published": published.get("value") or "",
-            "reproduced": "",
-            "status": "not computed",
-            "note": f"no notebook reported this number{where}",
-        }
-    row = reported.get(expected) or next(iter(reported.values()))
-    result = {column: row.get(column) or "" for column in SCORECARD_COLUMNS}
-    result["id"] = published["id"]
-    result["source"] = result["source"] or published.get("source") or ""
-    result["published"] = result["published"] or published.get("value") or ""
-    return result
-
-
-def build_scorecard(
-    published_rows: Sequence[Mapping[str, str]] | None,
-    reports: Mapping[str, list[dict[str, str]]],
-) -> tuple[list[dict[str, str]], list[str]]:
-    """Merge the notebooks' reports into one row per published number.
-
-    Rows follow *published_rows* order; an id is taken from the notebook named
-    in its ``notebook`` column when that notebook reported it, else from the
-    first notebook (numeric order) that did; an id nobody reported gets status
-    ``not computed``.  Without *published_rows*, every reported row is kept.
-    Returns ``(rows, reported ids missing from the published list)``.
-    """
-    index = _index_reports(reports)
-    if published_rows is None:
-        rows = [_scorecard_row({"id": id_}, by_notebook) for id_, by_notebook in index.items()]
-        return rows, []
-    rows = [_scorecard_row(published, index.get(published["id"], {})) for published in published_rows]
-    known = {published["id"] for published in published_rows}
-    return rows, [id_ for id_ in index if id_ not in known]
-
-
-def summarize_scorecard(rows: Sequence[Mapping[str, str]]) -> str:
-    """``scorecard: 230 match, 10 differs, 13 not reproducible, 0 not computed``."""
-    counts = Counter(row["status"] for row in rows)
-    parts = [f"{counts.pop(status, 0)} {status}" for status in SCORECARD_STATUSES]
-    parts += [f"{count} {status!r} (unknown status)" for status, count in sorted(counts.items())]
-    return "scorecard: " + ", ".join(parts)
-
-
-def write_scorecard(path: Path, rows: Sequence[Mapping[str, str]]) -> None:
-    """Write the scorecard rows as CSV with :data:`SCORECARD_COLUMNS`."""
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=SCORECARD_COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-
-
-def published_results_path(data_dir: Path, override: Path | None = None) -> Path | None:
-    """*override* if given, else the data folder's own published numbers (:func:`src.privacy.published_results`;
-    None when there are none to compare with)."""
-    if override is not None:
-        return Path(override)
-    return privacy.published_results(data_dir)
-
-
-def make_scorecard(build: Path, published_path: Path | None, log: Log = print) -> str | None:
-    """Write ``build/scorecard.csv`` if any notebook wrote a paper_vs_run file.
-
-    Returns the summary line (also logged), or None when there was nothing
-    to score.
-    """
-    reports = read_paper_vs_run(build / "tables")
-    if not reports:
-        return None
-    published = _read_csv(published_path)[1] if published_path is not None and published_path.is_file() else None
-    rows, unknown = build_scorecard(published, reports)
-    write_scorecard(build / "scorecard.csv", rows)
-    if unknown and published_path is not None:
-        log(f"warning: {len(unknown)} reported id(s) not in {published_path.name}: {', '.join(unknown)}")
-    summary = summarize_scorecard(rows)
-    log(summary)
-    return summary
 
 
 # --------------------------------------------------------------------------

@@ -8,8 +8,8 @@
 - Cox proportional hazards: `cox_design`, `cox_fit`, `cox_table`, `cox_ids`,
   `hr_sentence`, `table3`, `count_ties`, `ph_table`.
 - Comparing two groups (Table 2): `compare_groups`, `format_comparison`,
-  `categorical_p`, `continuous_p`, `categorical_tests`,
-  `printed_categorical_tests`, `match_printed_p`, `comparison_ids`.
+  `categorical_p`, `continuous_p`, `categorical_tests`, `comparison_ids`
+  (the printed p-values are compared in `src/paper.py`).
 - Plots: `plot_km`, `plot_followup`, `plot_forest`.
 
 Conventions, stated once:
@@ -34,6 +34,7 @@ import pandas as pd
 from scipy import stats
 
 from src import privacy
+from src.helpers import split_at
 
 CONFIDENCE_NOTE = ("Kaplan-Meier confidence limits: Greenwood variance on the log(-log) scale (lifelines); "
                    "R's survfit default is the log scale")
@@ -186,8 +187,6 @@ def dichotomise(series, cutoff, labels=None) -> pd.Series:
     the two levels, e.g. ("0", ">=1") for performance status. The labels are
     those of `helpers.split_at` (Tables 1 and 3 dichotomise the same way).
     """
-    from src.helpers import split_at
-
     default = (f"<{cutoff}", f">={cutoff}")
     out = split_at(pd.to_numeric(pd.Series(series), errors="coerce"), cutoff)
     if labels is not None:
@@ -581,60 +580,6 @@ def categorical_tests(df, group_col, categorical: dict, groups=None) -> pd.DataF
         rows.append({"variable": name, "table": " | ".join("/".join(map(str, r)) for r in table),
                      **{t: categorical_p(table, t) for t in CATEGORICAL_TESTS}})
     return pd.DataFrame(rows)
-
-
-def printed_categorical_tests(published: pd.DataFrame, prefix: str, group_tokens) -> pd.DataFrame:
-    """`categorical_tests` recomputed on the counts the paper printed.
-
-    Reads the count ids `<prefix>_<variable>_<level>_<group token>` of
-    `published_results.csv` (group tokens in row order, e.g. ["sor", "oth"];
-    levels in file order) and applies every categorical test to each table.
-    Column `totals` shows the printed counts added up per group.
-    """
-    counts = published[published["statistic"].eq("count") & published["id"].str.startswith(prefix + "_")]
-    rows = {}
-    for pid, value in zip(counts["id"], counts["value"]):
-        stem, group = pid[len(prefix) + 1:].rsplit("_", 1)
-        if group in group_tokens:
-            rows.setdefault(stem, {})[group] = int(float(value))
-    tables = {}
-    for stem, by_group in rows.items():
-        variable, level = _split_stem(stem, rows)
-        tables.setdefault(variable, {})[level] = [by_group.get(g, 0) for g in group_tokens]
-    out = []
-    for variable, levels in tables.items():
-        t = np.array(list(levels.values())).T  # groups x levels
-        out.append({"variable": variable, "table": " | ".join("/".join(map(str, r)) for r in t),
-                    "totals": " | ".join(str(int(n)) for n in t.sum(axis=1)),
-                    **{test: categorical_p(t, test) for test in CATEGORICAL_TESTS}})
-    return pd.DataFrame(out)
-
-
-def _split_stem(stem: str, stems) -> tuple[str, str]:
-    """Split "tumor_count_lt4" into ("tumor_count", "lt4"): the variable is the
-    longest prefix shared by at least two stems (every variable has two or more levels)."""
-    parts = stem.split("_")
-    for i in range(len(parts) - 1, 0, -1):
-        variable = "_".join(parts[:i])
-        if sum(s.startswith(variable + "_") for s in stems) >= 2:
-            return variable, "_".join(parts[i:])
-    return parts[0], "_".join(parts[1:])
-
-
-def match_printed_p(tests: pd.DataFrame, published: pd.DataFrame, prefix: str) -> pd.DataFrame:
-    """Beside each row of `categorical_tests`, the printed p (id `<prefix>_<variable>_p`)
-    and, per test, "match" if its p printed at the paper's decimals equals it."""
-    from src.helpers import compare_value
-
-    pub = published.set_index("id")
-    out = tests.copy()
-    ids = [f"{prefix}_{v}_p" for v in out["variable"]]
-    out["printed p"] = [pub.at[i, "value"] if i in pub.index else "" for i in ids]
-    for test in CATEGORICAL_TESTS:
-        out[f"{test} reproduces"] = [
-            compare_value(pub.at[i, "value"], pub.at[i, "relation"], int(pub.at[i, "decimals"]), p)
-            if i in pub.index else "not printed" for i, p in zip(ids, out[test])]
-    return out
 
 
 def id_token(label) -> str:

@@ -12,7 +12,7 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from scipy import stats  # noqa: E402
 
-from src import flow, helpers  # noqa: E402
+from src import flow, helpers, paper  # noqa: E402
 
 
 @pytest.fixture
@@ -174,19 +174,19 @@ def test_round_half_up_and_format_number():
 
 
 def test_compare_value():
-    assert helpers.compare_value("0.045", "=", 3, 0.0445) == "match"
-    assert helpers.compare_value("2.0", "=", 1, 2.04) == "match"
-    assert helpers.compare_value("2.0", "=", 1, 2.05) == "differs"
-    assert helpers.compare_value("80", "=", -1, 79.6) == "match"
-    assert helpers.compare_value("80", "=", -1, 86) == "differs"
-    assert helpers.compare_value("0.001", "<", 3, 0.0004) == "match"
-    assert helpers.compare_value("0.001", "<", 3, 0.001) == "differs"
-    assert helpers.compare_value("67", "=", 0, None) == "not computed"
-    assert helpers.compare_value("67", "=", 0, float("nan")) == "not computed"
+    assert paper.compare_value("0.045", "=", 3, 0.0445) == "match"
+    assert paper.compare_value("2.0", "=", 1, 2.04) == "match"
+    assert paper.compare_value("2.0", "=", 1, 2.05) == "differs"
+    assert paper.compare_value("80", "=", -1, 79.6) == "match"
+    assert paper.compare_value("80", "=", -1, 86) == "differs"
+    assert paper.compare_value("0.001", "<", 3, 0.0004) == "match"
+    assert paper.compare_value("0.001", "<", 3, 0.001) == "differs"
+    assert paper.compare_value("67", "=", 0, None) == "not computed"
+    assert paper.compare_value("67", "=", 0, float("nan")) == "not computed"
 
 
 def test_paper_vs_run_table_and_file(paths):
-    table = helpers.paper_vs_run({"a_count": np.int64(67), "a_p": 0.0002, "a_pct": 77.0}, "nb", paths)
+    table = paper.paper_vs_run({"a_count": np.int64(67), "a_p": 0.0002, "a_pct": 77.0}, "nb", paths)
     assert table["status"].tolist() == ["match", "match", "match"]
     assert table["published"].tolist() == ["67", "<0.001", "80"]
     assert table["reproduced"].tolist() == ["67", "0.000", "80"]
@@ -196,19 +196,19 @@ def test_paper_vs_run_table_and_file(paths):
 
 def test_paper_vs_run_unknown_id_raises(paths):
     with pytest.raises(KeyError, match="not_an_id"):
-        helpers.paper_vs_run({"a_count": 67, "not_an_id": 1}, "nb", paths)
+        paper.paper_vs_run({"a_count": 67, "not_an_id": 1}, "nb", paths)
 
 
 def test_paper_vs_run_without_published_results(tmp_path):
     own = helpers.resolve_paths(tmp_path, tmp_path / "out")
     assert own.published is None
-    assert helpers.paper_vs_run({"anything": 1}, "nb", own) is None
+    assert paper.paper_vs_run({"anything": 1}, "nb", own) is None
 
 
 def test_only_published(paths, tmp_path):
-    assert helpers.only_published({"a_count": 1, "a_count_8": 2}, paths) == {"a_count": 1}
+    assert paper.only_published({"a_count": 1, "a_count_8": 2}, paths) == {"a_count": 1}
     own = helpers.resolve_paths(tmp_path, tmp_path / "out2")
-    assert helpers.only_published({"x": 1}, own) == {"x": 1}
+    assert paper.only_published({"x": 1}, own) == {"x": 1}
 
 
 # --- src/flow.py -------------------------------------------------------------

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from src import survival
+from src import paper, survival
 
 # --- (a) Kaplan-Meier by hand ---------------------------------------------------
 # Times 1, 2, 2+, 3, 4, 5+  (+ = censored). A censored time tied with a death
@@ -214,10 +214,10 @@ def test_printed_counts_tests_and_match():
         "id": ["x_flag_yes_a", "x_flag_no_a", "x_flag_yes_b", "x_flag_no_b", "x_flag_p"],
         "value": ["3", "1", "1", "3", "0.486"], "decimals": [0, 0, 0, 0, 3],
         "relation": ["="] * 5, "statistic": ["count"] * 4 + ["p_value"]})
-    tests = survival.printed_categorical_tests(published, "x", ["a", "b"])
+    tests = paper.printed_categorical_tests(published, "x", ["a", "b"])
     assert tests.loc[0, "variable"] == "flag" and tests.loc[0, "table"] == "3/1 | 1/3"
     assert tests.loc[0, "fisher"] == pytest.approx(34 / 70)
-    check = survival.match_printed_p(tests, published, "x").iloc[0]
+    check = paper.match_printed_p(tests, published, "x").iloc[0]
     assert (check["fisher reproduces"], check["chi2 reproduces"]) == ("match", "differs")
 
 
