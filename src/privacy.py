@@ -41,6 +41,8 @@ import pandas as pd
 
 # Integer columns that are labels, not counts of patients
 LABEL_COLUMNS = {"year", "years", "sessions", "grade", "key", "time"}
+# Columns that hold counts whatever their type (a float column, when a blank cell made it one)
+COUNT_COLUMNS = {"n", "count", "events", "deaths", "censored", "at_risk", "at risk", "patients"}
 # Text cells that hold counts: "14", "14/5", "12 / 26", "0/2 | 1/0" (a 2x2 table), "50 (74.6)"
 _COUNT_CELL = re.compile(r"^\s*\d+(\s*[/|]\s*\d+)*\s*$|^\s*\d+ \(\d+(\.\d+)?\)\s*$")
 _NUMBER = re.compile(r"\d+")
@@ -142,6 +144,8 @@ def _cell_is_small(value, min_cell: int) -> bool:
     """Does a count cell (an integer, or a text like "14/5" or "50 (74.6)") hold a small count?"""
     if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
         return is_small(int(value), min_cell)
+    if isinstance(value, (float, np.floating)) and np.isfinite(value) and float(value).is_integer():
+        return is_small(int(value), min_cell)
     if isinstance(value, str) and _COUNT_CELL.match(value):
         numbers = _NUMBER.findall(value.split("(")[0])
         return any(is_small(int(x), min_cell) for x in numbers)
@@ -157,6 +161,8 @@ def _count_columns(df: pd.DataFrame) -> list:
         s = df[col]
         if pd.api.types.is_integer_dtype(s) and not pd.api.types.is_bool_dtype(s):
             cols.append(col)
+        elif str(col).lower() in COUNT_COLUMNS and pd.api.types.is_float_dtype(s):
+            cols.append(col)
         elif s.dtype == object and s.map(lambda v: isinstance(v, str) and bool(_COUNT_CELL.match(v))).any():
             cols.append(col)
     return cols
@@ -165,9 +171,10 @@ def _count_columns(df: pd.DataFrame) -> list:
 def suppress_small_counts(df: pd.DataFrame, min_cell: int) -> pd.DataFrame:
     """A copy of `df` in which every count from 1 to `min_cell - 1` reads "<min_cell".
 
-    Counts are the cells of integer columns (except label columns such as `year`), and text
-    cells such as "14/5", "12 / 26" or "50 (74.6)" (the whole cell is replaced when any of
-    its counts is small). A percentage column (`percent`) is blanked in the rows where a
+    Counts are the cells of integer columns (except label columns such as `year`), of columns
+    named as counts (`n`, `events`, `deaths`, ...: :data:`COUNT_COLUMNS`, also when a blank cell
+    made them float), and text cells such as "14/5", "12 / 26", "0/2 | 1/0" or "50 (74.6)" (the
+    whole cell is replaced when any of its counts is small). A percentage column (`percent`) is blanked in the rows where a
     count was suppressed, since it would give the count back. `min_cell` <= 1 changes nothing.
     """
     if not min_cell or min_cell <= 1 or df.empty:

@@ -198,3 +198,10 @@ def test_every_run_refuses_a_path_of_the_machine(tmp_path):
     (tmp_path / "nb.ipynb").write_text(f'{{"text": "{runner.ROOT}/.venv/lib/x.py:3: UserWarning"}}')
     with pytest.raises(runner.PrivacyError, match="name"):
         runner.check_privacy(tmp_path, None, runner.machine_paths(), log=lambda msg: None)
+
+
+def test_a_count_column_made_float_by_a_blank_cell_is_still_suppressed():
+    df = pd.DataFrame({"analysis": ["a", "b", "c"], "n": [2.0, float("nan"), 12.0], "p": [0.5, 0.2, 3.0]})
+    out = privacy.suppress_small_counts(df, 5)
+    assert out["n"].tolist()[0] == "<5" and out["n"].tolist()[2] == 12.0
+    assert out["p"].tolist() == [0.5, 0.2, 3.0]  # not a count column
