@@ -5,6 +5,7 @@ searches the raw bytes of every output file for every identifier and every date,
 print them.
 """
 import re
+import shutil
 
 import pandas as pd
 import pyreadstat
@@ -28,10 +29,19 @@ def _raw_tables(folder):
     return out
 
 
+def _dated_folder_name():
+    """A data folder named as hospital exports are, after a date that is also a patient's follow-up date."""
+    first = pd.read_csv(EXAMPLE / "patients.csv", dtype=str)["last_followup_date"].iloc[0]
+    return f"haic_export_{first}"
+
+
 @pytest.fixture(scope="module")
 def results(tmp_path_factory):
-    out = tmp_path_factory.mktemp("cohort250") / "results"
-    code = runner.main(["--data", str(EXAMPLE), "--out", str(out), "--min-cell", str(MIN_CELL)])
+    # the example copied into a folder whose name holds a patient's date: neither may reach the output
+    data = tmp_path_factory.mktemp("cohort250") / _dated_folder_name()
+    shutil.copytree(EXAMPLE, data)
+    out = data.parent / "results"
+    code = runner.main(["--data", str(data), "--out", str(out), "--min-cell", str(MIN_CELL)])
     assert code == 0
     return out
 
@@ -65,12 +75,15 @@ def _identifiers_and_dates(folder):
         for col in df.columns:
             if col.endswith("_date"):
                 for d in pd.to_datetime(df[col].dropna()):
-                    found |= {f"{d:%Y-%m-%d}", f"{d:%d %B %Y}", f"{d:%B %d, %Y}", f"{d:%Y/%m/%d}", f"{d.day} {d:%B %Y}"}
-    return found
+                    found |= {f"{d:%Y-%m-%d}", f"{d:%d %B %Y}", f"{d:%B %d, %Y}", f"{d:%Y/%m/%d}", f"{d.day} {d:%B %Y}",
+                              f"{d:%d/%m/%Y}", f"{d:%m/%d/%Y}", f"{d:%d.%m.%Y}", f"{d:%Y%m%d}", f"{d:%d-%b-%Y}",
+                              f"{d:%b %d, %Y}", f"{d:%d %b %Y}"}
+    return found | {_dated_folder_name()}
 
 
 def _search(files, strings):
-    return [(p.name, s) for p in files for s in strings if s.encode() in p.read_bytes()]
+    # raw bytes, and for the identifiers also the file names (a figure named after a patient)
+    return [(p.name, s) for p in files for s in strings if s.encode() in p.read_bytes() or s in p.name]
 
 
 def test_no_identifier_or_date_of_the_input_in_any_output_file(results):
@@ -158,3 +171,12 @@ def test_the_template_has_every_column_of_the_dictionary_and_no_rows():
     for table, spec in dictionary.groupby("table"):
         lines = (ROOT / "data" / "template" / f"{table}.csv").read_text().splitlines()
         assert lines == [",".join(spec["column"])]
+
+
+def test_no_path_of_the_machine_in_any_output_file(results):
+    # the notebooks saw the data and output folders only as DATA and OUT
+    paths = {str(results.parent), str(results.parent.resolve()), str(ROOT)}
+    files = [p for p in results.rglob("*") if p.is_file()]
+    assert _search(files, paths) == []
+    executed = (results / "notebooks" / "01_cohort_flow.ipynb").read_text()
+    assert '"DATA_DIR": "DATA"' in executed and '"OUTPUT_DIR": "OUT"' in executed
