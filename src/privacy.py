@@ -39,6 +39,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from src.validate import TABLE_SUFFIXES  # the formats a table may come in
+
 # Integer columns that are labels, not counts of patients
 LABEL_COLUMNS = {"year", "years", "sessions", "grade", "key", "time"}
 # Columns that hold counts whatever their type (a float column, when a blank cell made it one)
@@ -55,7 +57,6 @@ BUNDLED_DIR = ROOT / "data"
 MANIFEST_NAME = "bundled_cohort.sha256"
 BUNDLED_TABLES = ("patients.csv", "progression.csv", "adverse_events.csv")
 TABLE_NAMES = ("patients", "progression", "adverse_events")
-TABLE_SUFFIXES = (".csv", ".xlsx", ".sav")
 PUBLISHED_RESULTS_NAME = "published_results.csv"
 
 
