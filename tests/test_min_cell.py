@@ -100,12 +100,12 @@ def test_no_sentence_quotes_a_small_count(results):
 
 def test_no_share_or_interval_gives_a_small_count_back(results):
     share = re.compile(r"(\d+(\.\d+)?)% (of (the )?(patients|cohort|group|sorafenib|other)|had|were|censored)", re.I)
-    beside = re.compile(r"<5[^.\n]{0,60}\b(CI|events per factor)\b")
+    beside = re.compile(r"<5[^.\n]{0,60}\b(CI|events per)\b")
     found = []
     for nb, text in printed_text(results):
         found += [(nb, m.group(0)) for m in share.finditer(text) if float(m.group(1)) not in (0.0, 100.0)]
         found += [(nb, m.group(0)) for m in beside.finditer(text)]
-        found += [(nb, m.group(0)) for m in re.finditer(r"(?<!at least )\b\d+ events per factor", text)]  # <5 deaths here
+        found += [(nb, m.group(0)) for m in re.finditer(r"(?<!at least )\b\d+(\.\d+)? events per", text)]  # <5 deaths
     assert found == []
 
 
