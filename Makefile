@@ -56,3 +56,17 @@ lab: $(STAMP)
 ## clean: remove the virtual environment and caches (committed outputs stay)
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info src/__pycache__ tests/__pycache__
+
+.PHONY: check-report bench
+REPORT ?= $(OUT)/report.html
+export REPORT
+
+## check-report: open $(OUT)/report.html in headless Chromium (Debian's chromium + chromium-driver) and check
+##      that every contents link lands, no link points to a missing file, no console error, every image loads
+check-report: $(STAMP)
+	$(PY) tests/browser_check.py "$$REPORT"
+
+## bench: time `make run` (into a temporary OUT) beside the floor (as many kernels started, the same imports,
+##      one after another) and print their ratio
+bench: $(STAMP)
+	$(PY) -m src.bench --data "$$DATA"

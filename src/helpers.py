@@ -10,13 +10,14 @@ writing results; numbers as a paper prints them. Survival-analysis helpers live 
 `src/survival.py`, publication tables in `src/tables.py`, figure styles in `src/figures.py`, and
 the comparison with the paper's numbers in `src/paper.py`.
 
-Imports run one way (tests/test_imports.py): this module imports only `src.privacy` and
-`src.validate` (data and validation, below it); statistics, tables and the comparison with the
+Imports run one way (tests/test_imports.py): this module imports only `src.privacy`,
+`src.validate` (data and validation, below it) and `src.figures` (styles, beside it); statistics, tables and the comparison with the
 paper sit above it and import it, never the reverse.
 """
 from __future__ import annotations
 
 import os
+import warnings
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from types import SimpleNamespace
@@ -43,7 +44,8 @@ def resolve_paths(data_dir=None, output_dir=None, private=None, min_cell=0) -> S
     below it are suppressed in tables.
     Returns a namespace with `data`, `output`, `tables`, `figures`, `published`
     (the published numbers to compare with, or None: `privacy.published_results`),
-    `private` and `min_cell`.
+    `private`, `min_cell` and `bundled` (the data are the bundled synthetic cohort, recognised by
+    content: tables and figures then say so).
     """
     data = Path(data_dir) if data_dir else ROOT / "data"
     output = Path(output_dir or os.environ.get("HAIC_OUTPUT_DIR") or ROOT / "outputs")
@@ -52,17 +54,18 @@ def resolve_paths(data_dir=None, output_dir=None, private=None, min_cell=0) -> S
         folder.mkdir(parents=True, exist_ok=True)
     return SimpleNamespace(data=data.resolve(), output=output.resolve(), tables=tables, figures=figures,
                            published=privacy.published_results(data), private=privacy.private_mode(private, data),
-                           min_cell=int(min_cell or 0))
+                           min_cell=int(min_cell or 0), bundled=privacy.is_bundled(data))
 
 
 def setup_plots() -> None:
-    """Set one plotting style for all notebooks (explicit call, no import side effects)."""
-    import matplotlib as mpl
+    """Set one plotting style for all notebooks (explicit call, no import side effects): seaborn's
+    ticks style with the journal sizes, fonts and deterministic metadata of `figures.setup`."""
     import seaborn as sns
 
-    sns.set_theme(context="notebook", style="ticks")
-    mpl.rcParams.update({"figure.dpi": 110, "savefig.dpi": 150, "savefig.bbox": "tight",
-                         "axes.spines.top": False, "axes.spines.right": False})
+    from src import figures
+
+    sns.set_theme(context="paper", style="ticks")
+    figures.setup()
     pd.set_option("display.max_columns", 40)
     pd.set_option("display.max_rows", 200)
 
@@ -325,9 +328,28 @@ def show(df: pd.DataFrame, paths: SimpleNamespace) -> pd.DataFrame:
     return privacy.suppress_small_counts(df, paths.min_cell)
 
 
-def savefig(fig, name: str, paths: SimpleNamespace):
-    """Save a matplotlib figure as `figures/<name>.png` (no timestamp metadata)."""
-    fig.savefig(paths.figures / f"{name}.png", metadata={"Software": None})
+def savefig(fig, name: str, paths: SimpleNamespace, width: str | None = None):
+    """Save a matplotlib figure as `figures/<name>.svg` (vector) and `figures/<name>.png` (300 dpi), at a
+    journal's width (`figures.SINGLE` 8.5 cm, or `figures.DOUBLE` 17.5 cm for a figure wider than 5 inches
+    or `width="double"`; the height keeps the aspect ratio), with the note that the data are synthetic on
+    the bundled cohort, and no date, software or path in the files' metadata (same bytes from run to run)."""
+    from src import figures
+
+    w, h = fig.get_size_inches()
+    target = figures.DOUBLE if (width == "double" or (width is None and w > 5)) else figures.SINGLE
+    if abs(w - target) > 0.01:
+        fig.set_size_inches(target, h * target / w)
+        with warnings.catch_warnings():  # "tight layout not applied": the saved box is tight anyway
+            warnings.simplefilter("ignore")
+            if fig.get_layout_engine() is None:
+                fig.tight_layout()
+            else:
+                fig.get_layout_engine().execute(fig)
+    if getattr(paths, "bundled", False) and not any(t.get_text() == figures.SYNTHETIC_NOTE for t in fig.texts):
+        fig.text(0.995, 0.0, figures.SYNTHETIC_NOTE, ha="right", va="top", fontsize=7, color="0.35",
+                 transform=fig.transFigure)
+    fig.savefig(paths.figures / f"{name}.svg", metadata=figures.SVG_METADATA)
+    fig.savefig(paths.figures / f"{name}.png", dpi=300, metadata=figures.PNG_METADATA)
     return fig
 
 

@@ -23,8 +23,8 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from src import audit, privacy
-from src.helpers import format_number, round_half_up, write_table
+from src import audit, privacy, tables
+from src.helpers import format_number, round_half_up
 from src.survival import CATEGORICAL_TESTS, categorical_p
 
 PUBLISHED_RESULTS_NAME = "published_results.csv"
@@ -99,7 +99,9 @@ def paper_vs_run(reproduced: dict, notebook: str, paths: SimpleNamespace) -> pd.
     rows["note"] = rows["id"].map(reasons).fillna("")
     rows.loc[rows["status"].eq("differs") & rows["note"].ne(""), "status"] = "not reproducible"
     table = rows[["id", "source", "published", "reproduced", "status", "note"]].reset_index(drop=True)
-    write_table(table, f"{PAPER_VS_RUN_PREFIX}{notebook}", paths)
+    tables.write_frame(table, f"{PAPER_VS_RUN_PREFIX}{notebook}", paths, title=f"Paper vs this run: {notebook}",
+                       footnotes=["match: equal at the printed precision; not reproducible: the printed number "
+                                  "contradicts others (notebook 09)."])
     return table
 
 

@@ -58,11 +58,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import copy
-import html
 import json
 import os
-import re
 import secrets
 import shutil
 import signal
@@ -72,9 +69,11 @@ import threading
 import time
 from pathlib import Path
 from typing import Callable, Iterable, Mapping, Sequence
-from xml.etree import ElementTree
 
 from src import outdir, privacy
+from src.report import (REPORT_OWN_DATA_NOTE, REPORT_PRIVATE_NOTE, REPORT_SYNTHETIC_NOTE,  # noqa: F401
+                        REPORT_TITLE, find_title, heading_anchor, intro_markdown, merge_notebooks,
+                        render_report)
 from src.paper import (PAPER_VS_RUN_PREFIX, PUBLISHED_RESULTS_NAME, SCORECARD_COLUMNS,  # noqa: F401 (re-exported)
                        SCORECARD_STATUSES, build_scorecard, make_scorecard, published_results_path,
                        read_paper_vs_run, summarize_scorecard, write_scorecard)
@@ -92,20 +91,6 @@ INTERRUPT_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP")
 
 KERNEL_NAME = "python3"
 KERNEL_LOG = "kernel.log"
-REPORT_TITLE = "HAIC-SPP reproduction: executed analysis notebooks"
-REPORT_SYNTHETIC_NOTE = (
-    "Every number, table and figure below was computed on a **reconstructed "
-    "synthetic cohort** (simulated patients shaped after the published "
-    "summaries), not on the study's patient records."
-)
-REPORT_OWN_DATA_NOTE = (
-    "Every number, table and figure below was computed on the data given to the "
-    "run (its folder is not named here), not on the bundled synthetic cohort."
-)
-REPORT_PRIVATE_NOTE = (
-    "The notebooks ran in private mode: aggregates only, and the output was searched "
-    "for every identifier and date of the input before it was published."
-)
 SOURCE_LINES_SHOWN = 6
 
 Log = Callable[[str], None]
@@ -491,125 +476,25 @@ def execute_all(
 
 
 # --------------------------------------------------------------------------
-# HTML report
-# --------------------------------------------------------------------------
-
-
-_H1 = re.compile(r"^#\s+(\S.*?)\s*#*\s*$")
-
-
-def find_title(nb) -> str | None:
-    """The first level-1 markdown heading (``# Title``) of notebook *nb*."""
-    for cell in nb.cells:
-        if cell.cell_type != "markdown":
-            continue
-        for line in cell.source.splitlines():
-            match = _H1.match(line)
-            if match:
-                return match.group(1)
-    return None
-
-
-def heading_anchor(title: str) -> tuple[str, str]:
-    """``(anchor id, plain text)`` that nbconvert gives the heading ``# title``."""
-    from nbconvert.filters.markdown_mistune import markdown2html_mistune
-
-    rendered = markdown2html_mistune(f"# {title}").strip()
-    try:
-        element = ElementTree.fromstring(rendered)
-    except ElementTree.ParseError:
-        return "", title
-    for link in element.findall("a"):
-        element.remove(link)
-    return element.get("id", ""), "".join(element.itertext()).strip() or title
-
-
-def intro_markdown(entries: Sequence[tuple[str, str, str]], bundled: bool, private: bool, summary: str | None) -> str:
-    """Markdown of the report's first cell: title, what the data are, contents.
-
-    *entries* are ``(notebook stem, anchor id, heading text)``.  *bundled*: the
-    data are the bundled synthetic cohort (:func:`src.privacy.is_bundled`);
-    *private*: the run was private.  No date and no folder name is included, so
-    that identical runs give identical reports and the report names no folder.
-    """
-    items = "\n".join(
-        f'<li><a href="#{html.escape(anchor)}">{html.escape(text)}</a> '
-        f"(<code>{html.escape(stem)}</code>)</li>"
-        for stem, anchor, text in entries
-    )
-    lines = [
-        f"# {REPORT_TITLE}",
-        "",
-        REPORT_SYNTHETIC_NOTE if bundled else REPORT_OWN_DATA_NOTE,
-        *(["", REPORT_PRIVATE_NOTE] if private else []),
-        "",
-        f"{len(entries)} notebook(s) executed in order.",
-    ]
-    if summary:
-        lines += ["", f"Published vs reproduced ({summary}); details in `scorecard.csv`."]
-    lines += ["", "## Contents", "", f"<ol>\n{items}\n</ol>"]
-    return "\n".join(lines)
-
-
-def merge_notebooks(executed: Sequence[Path], bundled: bool, private: bool, summary: str | None):
-    """One nbformat notebook holding an intro cell then every executed notebook's cells.
-
-    A notebook without a ``# Title`` heading gets one (its file stem).  Cell
-    ids are renumbered so that they stay unique and deterministic.
-    """
-    import nbformat
-
-    merged = nbformat.v4.new_notebook()
-    entries, cells = [], []
-    for number, path in enumerate(executed, start=1):
-        nb = nbformat.read(path, as_version=4)
-        if number == 1:
-            merged.metadata = {k: copy.deepcopy(nb.metadata[k]) for k in ("kernelspec", "language_info") if k in nb.metadata}
-        title = find_title(nb)
-        own = [copy.deepcopy(cell) for cell in nb.cells]
-        if title is None:
-            title = path.stem
-            own.insert(0, nbformat.v4.new_markdown_cell(f"# {title}"))
-        anchor, text = heading_anchor(title)
-        entries.append((path.stem, anchor, text))
-        for index, cell in enumerate(own):
-            cell["id"] = f"nb{number:02d}-c{index:04d}"
-            cell.get("metadata", {}).pop("papermill", None)
-        cells.extend(own)
-    intro = nbformat.v4.new_markdown_cell(intro_markdown(entries, bundled, private, summary))
-    intro["id"] = "report-intro"
-    merged.cells = [intro, *cells]
-    return merged
-
-
-REPORT_TEMPLATE = Path(__file__).resolve().parent / "report_template" / "offline.html.j2"
-
-
-def render_report(executed: Sequence[Path], bundled: bool, private: bool, summary: str | None, target: Path) -> None:
-    """Render the executed notebooks into one self-contained HTML page *target*.
-
-    Uses nbconvert's ``lab`` template without input prompts and without the
-    scripts it would fetch from the internet (``report_template/offline.html.j2``);
-    code stays visible and output images are already embedded as base64.
-    """
-    from nbconvert import HTMLExporter
-
-    merged = merge_notebooks(executed, bundled, private, summary)
-    exporter = HTMLExporter(template_name="lab", template_file=REPORT_TEMPLATE.name,
-                            extra_template_paths=[str(REPORT_TEMPLATE.parent)], exclude_input_prompt=True,
-                            embed_images=True)
-    resources = {"metadata": {"name": REPORT_TITLE, "path": "notebooks"}}
-    body, _ = exporter.from_notebook_node(merged, resources=resources)
-    target.write_text(body, encoding="utf-8")
-
-
-# --------------------------------------------------------------------------
 # Publishing
 # --------------------------------------------------------------------------
 
 
+@contextlib.contextmanager
+def signals_held():
+    """Hold SIGINT, SIGTERM and SIGHUP back while inside (they arrive on leaving), so that
+    swapping the results into place is never cut in half."""
+    held = {getattr(signal, name) for name in INTERRUPT_SIGNALS if hasattr(signal, name)}
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, held) if hasattr(signal, "pthread_sigmask") else None
+    try:
+        yield
+    finally:
+        if blocked is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+
+
 def swap_into_place(build: Path, out_dir: Path, log: Log = print) -> None:
-    """Replace *out_dir* by *build* with two renames, with interrupting signals held back.
+    """Replace *out_dir* by *build* with two renames (call it inside :func:`signals_held`).
 
     OUT is checked once more (:func:`src.outdir.check_replaceable`: nothing was
     added to it or changed in it during the run).  The old OUT is then renamed to
@@ -621,27 +506,21 @@ def swap_into_place(build: Path, out_dir: Path, log: Log = print) -> None:
         outdir.check_replaceable(out_dir)
     except outdir.NotOurs as error:
         raise UnsafeOutputError(f"{error}\n(the files appeared while the run was working)") from error
-    held = {getattr(signal, name) for name in INTERRUPT_SIGNALS if hasattr(signal, name)}
-    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, held) if hasattr(signal, "pthread_sigmask") else None
+    previous = None
+    if out_dir.exists():
+        previous = _sibling_name(out_dir, "previous")
+        os.rename(out_dir, previous)
     try:
-        previous = None
-        if out_dir.exists():
-            previous = _sibling_name(out_dir, "previous")
-            os.rename(out_dir, previous)
-        try:
-            os.rename(build, out_dir)
-        except OSError as error:
-            if previous is not None:
-                os.rename(previous, out_dir)
-            raise PublishError(f"could not move the finished results to {out_dir}: {error}") from error
+        os.rename(build, out_dir)
+    except OSError as error:
         if previous is not None:
-            try:
-                shutil.rmtree(previous)
-            except OSError as error:
-                log(f"warning: could not delete the previous outputs {previous}: {error}")
-    finally:
-        if blocked is not None:
-            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+            os.rename(previous, out_dir)
+        raise PublishError(f"could not move the finished results to {out_dir}: {error}") from error
+    if previous is not None:
+        try:
+            shutil.rmtree(previous)
+        except OSError as error:
+            log(f"warning: could not delete the previous outputs {previous}: {error}")
 
 
 # --------------------------------------------------------------------------
@@ -651,10 +530,13 @@ def swap_into_place(build: Path, out_dir: Path, log: Log = print) -> None:
 
 def finish_build(build: Path, executed: Sequence[Path], bundled: bool, private: bool,
                  published_path: Path | None, log: Log) -> None:
-    """Write the scorecard and the HTML report into *build*."""
+    """Write the scorecard, the Word file of the manuscript tables and the HTML report into *build*."""
+    from src import tables
+
     try:
         summary = make_scorecard(build, published_path, log)
-        render_report(executed, bundled, private, summary, build / "report.html")
+        tables.manuscript_docx(build / "tables", build / "manuscript_tables.docx")
+        render_report(executed, bundled, private, summary, build / "report.html", build / "figures")
     except PipelineError:
         raise
     except Exception as error:
@@ -789,6 +671,7 @@ def run_pipeline(
     allowed = own_text(selected, parameters)
 
     build = stage = None
+    published = False
     try:
         with interrupts_raise():
             build = make_build_dir(out)
@@ -798,8 +681,13 @@ def run_pipeline(
             names = machine_paths(data, out, build, stage, folder) | ({data.name} if not bundled else set())
             check_privacy(build, tables if private else None, names, allowed, log)
             outdir.write_stamp(build)
-            swap_into_place(build, out, log)
+            with signals_held():
+                swap_into_place(build, out, log)
+                published = True
     except KeyboardInterrupt as error:
+        if published:  # the signal came while the results were being swapped in: they are complete
+            log(f"interrupted ({str(error) or 'SIGINT'}) after the results were published")
+            return out
         raise Interrupted(f"interrupted ({str(error) or 'SIGINT'}): {out} was left as it was and the "
                           "temporary folders were removed") from None
     finally:

@@ -10,7 +10,7 @@
 - Comparing two groups (Table 2): `compare_groups`, `format_comparison`,
   `categorical_p`, `continuous_p`, `categorical_tests`, `comparison_ids`
   (the printed p-values are compared in `src/paper.py`).
-- Plots: `plot_km`, `plot_followup`, `plot_forest`.
+- Plots: `plot_km` (with `numbers_at_risk`), `plot_followup`, `plot_forest`; styles from `src/figures.py`.
 
 Conventions, stated once:
 - Times are whatever the caller passes (the notebooks use months).
@@ -606,31 +606,55 @@ def comparison_ids(long: pd.DataFrame, prefix: str, group_ids: dict, level_ids=N
 
 # --- plots ---------------------------------------------------------------------
 
+def numbers_at_risk(kmf, times) -> list[int]:
+    """Numbers at risk of a fitted Kaplan-Meier at `times` (followed up to at least t)."""
+    durations = np.asarray(kmf.durations, dtype=float)
+    return [int((durations >= t).sum()) for t in times]
+
+
 def plot_km(fitters, ax=None, at_risk=True, annotate_p=None, ci=True, mark_medians=True,
             xlabel="Months", ylabel="Survival probability", tick_step=None, min_cell=0, **kwargs):
-    """Kaplan-Meier curves with censor marks, CI bands, medians and at-risk counts.
+    """Kaplan-Meier curves the survminer way: each group in its shared style (`figures.style_of`:
+    colour and line style), light CI bands drawn as outlines that do not merge, censor marks, "n = N"
+    in the legend, medians marked by dotted lines and given in the legend, the log-rank p (`annotate_p`)
+    in the corner, and a numbers-at-risk table under the axis, centred under each tick and keyed to the
+    curve colours (counts from 1 to `min_cell - 1` read "<min_cell").
 
-    `fitters`: fitted `KaplanMeierFitter`s (a list, or a dict label -> fitter).
-    `annotate_p`: a log-rank p-value to print in the corner (None: nothing).
-    `tick_step`: distance between x ticks (e.g. 6 months); the number-at-risk
-    table under the x axis is aligned with these ticks; with `min_cell` > 1 its
-    counts from 1 to `min_cell - 1` read "<min_cell" (`privacy.suppress_counts_in_lines`).
-    Medians are marked by dotted lines at S = 0.5. Other `kwargs` go to lifelines'
-    `plot_survival_function` (e.g. `linewidth`). Returns `ax`.
+    `fitters`: fitted `KaplanMeierFitter`s (a list, or a dict label -> fitter). `tick_step`: distance
+    between x ticks (the at-risk table follows them). `at_risk=False` leaves the table out. Other `kwargs` go to `ax.step` (e.g. `linewidth`). Returns `ax`; the table is
+    `ax.at_risk_axes`.
     """
     import matplotlib.pyplot as plt
-    from lifelines.plotting import add_at_risk_counts
     from matplotlib.ticker import MultipleLocator
+
+    from src import figures
 
     ax = ax or plt.gca()
     fitters = list(fitters.values()) if isinstance(fitters, dict) else list(fitters)
-    colors = kwargs.pop("colors", None) or [f"C{i}" for i in range(len(fitters))]
-    for kmf, color in zip(fitters, colors):
-        kmf.plot_survival_function(ax=ax, ci_show=ci, show_censors=True, color=color,
-                                   censor_styles={"marker": "|", "ms": 7, "mew": 1.2}, **kwargs)
+    styles = [figures.style_of(k._label, i) for i, k in enumerate(fitters)]
+    for kmf, style in zip(fitters, styles):
+        sf = kmf.survival_function_
+        t, s = sf.index.to_numpy(dtype=float), sf.iloc[:, 0].to_numpy(dtype=float)
         median = kmf.median_survival_time_
+        n = len(kmf.durations)
+        med = f"{median:.1f}" if np.isfinite(median) else "NR"
+        label = f"{kmf._label} (n = {privacy.count_text(n, min_cell)}; median {med})"
+        ax.step(t, s, where="post", color=style["color"], linestyle=style["linestyle"], label=label,
+                linewidth=kwargs.pop("linewidth", 1.3), **kwargs)
+        if ci:
+            ci_frame = kmf.confidence_interval_survival_function_
+            lo, hi = ci_frame.iloc[:, 0].to_numpy(dtype=float), ci_frame.iloc[:, 1].to_numpy(dtype=float)
+            ct = ci_frame.index.to_numpy(dtype=float)
+            ax.fill_between(ct, lo, hi, step="post", color=style["color"], alpha=0.10, linewidth=0)
+            for bound in (lo, hi):
+                ax.step(ct, bound, where="post", color=style["color"], linestyle=style["linestyle"],
+                        linewidth=0.5, alpha=0.6)
+        censored = np.asarray(kmf.durations, dtype=float)[np.asarray(kmf.event_observed) == 0]
+        if len(censored):
+            ax.plot(censored, kmf.survival_function_at_times(censored).to_numpy(), "|", color=style["color"],
+                    ms=5, mew=0.9)
         if mark_medians and np.isfinite(median):
-            ax.plot([0, median, median], [0.5, 0.5, 0], ls=":", lw=1, color=color)
+            ax.plot([0, median, median], [0.5, 0.5, 0], ls=":", lw=0.7, color=style["color"])
     xmax = max(float(np.max(k.durations)) for k in fitters) if fitters else 1.0
     ax.set_xlim(0, xmax * 1.02)
     ax.set_ylim(0, 1.02)
@@ -639,21 +663,23 @@ def plot_km(fitters, ax=None, at_risk=True, annotate_p=None, ci=True, mark_media
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     if annotate_p is not None:
-        ax.text(0.97, 0.95, f"log-rank {format_p(annotate_p)}", transform=ax.transAxes,
-                ha="right", va="top")
-    if len(fitters) == 1 and ax.get_legend() is not None:
-        ax.get_legend().remove()
-    elif ax.get_legend() is not None:
-        ax.legend(loc="upper right", bbox_to_anchor=(1, 0.88) if annotate_p is not None else None,
-                  frameon=False)
+        ax.text(0.98, 0.98, f"log-rank {format_p(annotate_p)}", transform=ax.transAxes, ha="right", va="top")
+    ax.legend(loc="upper right", bbox_to_anchor=(1, 0.90) if annotate_p is not None else (1, 1),
+              frameon=False, handlelength=2.2)
     if at_risk and fitters:
-        ticks = [t for t in ax.get_xticks() if 0 <= t <= ax.get_xlim()[1]]
-        before = set(ax.figure.axes)
-        add_at_risk_counts(*fitters, ax=ax, rows_to_show=["At risk"], xticks=ticks)
-        for table in (a for a in ax.figure.axes if a not in before) if min_cell and min_cell > 1 else ():
-            table.set_xticks(table.get_xticks())  # fixed positions, so the labels can be replaced
-            table.set_xticklabels([privacy.suppress_counts_in_lines(label.get_text(), min_cell)
-                                   for label in table.get_xticklabels()])
+        ticks = [t for t in ax.get_xticks() if 0 <= t <= ax.get_xlim()[1] + 1e-9]
+        table = ax.inset_axes([0, -0.22 - 0.075 * len(fitters), 1, 0.075 * len(fitters)], sharex=ax)
+        table.set_ylim(len(fitters) - 0.5, -0.5)
+        table.set_axis_off()
+        table.text(-0.01, 1.05, "Number at risk", transform=table.transAxes, ha="right", va="bottom",
+                   fontweight="bold")
+        for row, (kmf, style) in enumerate(zip(fitters, styles)):
+            table.text(-0.01, row, str(kmf._label), transform=table.get_yaxis_transform(), ha="right",
+                       va="center", color=style["color"])
+            for tick, n in zip(ticks, numbers_at_risk(kmf, ticks)):
+                table.text(tick, row, privacy.count_text(n, min_cell), ha="center", va="center",
+                           color=style["color"])
+        ax.at_risk_axes = table
     return ax
 
 
@@ -676,13 +702,12 @@ def plot_followup(durations, event_observed, ax=None, **kwargs):
     return ax
 
 
-def plot_forest(table, ax=None, annotate=True, **kwargs):
-    """Forest plot of hazard ratios from `cox_table` (log x axis, line at HR = 1).
-
-    Each row is labelled "factor: comparison" and, with `annotate`, its
-    "HR (CI)" is written at the right; rows without an estimate are left out.
-    `kwargs` go to `ax.errorbar`. Returns `ax`.
-    """
+def plot_forest(table, ax=None, annotate=True, min_cell=0, **kwargs):
+    """Forest plot of hazard ratios from `cox_table` (or `table3`): one row per factor in the table's
+    order, all in one orientation (the compared level against the reference level, as the `comparison`
+    column says), a log x axis with a line at HR = 1, and, with `annotate`, columns "HR (95% CI)", "p"
+    and "Events" (`events`, "a / b", when the table has them; counts from 1 to `min_cell - 1` read
+    "<min_cell"). Rows without an estimate are left out. `kwargs` go to `ax.errorbar`. Returns `ax`."""
     import matplotlib.pyplot as plt
     from matplotlib.ticker import FixedLocator, NullFormatter, NullLocator
 
@@ -694,9 +719,9 @@ def plot_forest(table, ax=None, annotate=True, **kwargs):
         return ax
     y = np.arange(len(t))
     hr, low, high = (t[c].to_numpy(dtype=float) for c in ("hr", "ci_low", "ci_high"))
-    style = {"fmt": "s", "color": "black", "ecolor": "black", "capsize": 3, "ms": 6, **kwargs}
+    style = {"fmt": "s", "color": "black", "ecolor": "black", "capsize": 2, "ms": 4, "lw": 0.9, **kwargs}
     ax.errorbar(hr, y, xerr=[hr - low, high - hr], **style)
-    ax.axvline(1, color="grey", lw=1, ls="--")
+    ax.axvline(1, color="grey", lw=0.7, ls="--")
     ax.set_xscale("log")
     ticks = [0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50]
     lo, hi = min(low.min(), 0.5) / 1.3, max(high.max(), 2) * 1.3
@@ -705,10 +730,26 @@ def plot_forest(table, ax=None, annotate=True, **kwargs):
     ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:g}"))
     ax.xaxis.set_minor_locator(NullLocator())
     ax.xaxis.set_minor_formatter(NullFormatter())
-    ax.set_yticks(y, [f"{f}: {c}" for f, c in zip(t["factor"], t["comparison"])])
+    ax.set_yticks(y, [f"{f}\n{c}" for f, c in zip(t["factor"], t["comparison"])])
     ax.set_ylim(-0.7, len(t) - 0.3)
-    ax.set_xlabel("Hazard ratio with confidence interval (log scale)")
+    ax.set_xlabel("Hazard ratio (95% CI, log scale)")
     if annotate:
-        for yi, (h, a, b) in enumerate(zip(hr, low, high)):
-            ax.annotate(f"{h:.2f} ({a:.2f}-{b:.2f})", (1.02, yi), xycoords=("axes fraction", "data"), va="center")
+        p_col = "multivariable p" if "multivariable p" in t else "p"
+        columns = [("HR (95% CI)", 1.05, [f"{h:.2f} ({a:.2f}–{b:.2f})" for h, a, b in zip(hr, low, high)]),
+                   ("p", 1.47, [_p_text(p) for p in t[p_col]] if p_col in t else [""] * len(t))]
+        if "events" in t:
+            columns.append(("Events", 1.68, [" / ".join(privacy.count_text(int(x), min_cell)
+                                                        for x in str(e).split(" / ") if x.strip().isdigit())
+                                             for e in t["events"]]))
+        for header, x, texts in columns:
+            ax.annotate(header, (x, len(t) - 0.4), xycoords=("axes fraction", "data"), va="bottom",
+                        fontweight="bold", annotation_clip=False)
+            for yi, text in enumerate(texts):
+                ax.annotate(text, (x, yi), xycoords=("axes fraction", "data"), va="center", annotation_clip=False)
     return ax
+
+
+def _p_text(p) -> str:
+    if p is None or (isinstance(p, float) and np.isnan(p)):
+        return ""
+    return "<0.001" if float(p) < 0.001 else f"{float(p):.3f}"

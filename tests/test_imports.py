@@ -17,9 +17,9 @@ LAYERS = {
     # data and validation
     "privacy": 0, "outdir": 0, "faststats": 0, "validate": 0,
     # paths, loading, derived frames, number formatting
-    "helpers": 1,
+    "helpers": 1, "figures": 1,
     # statistics and figures
-    "survival": 2, "appraisal": 2, "audit": 2, "flow": 2, "figures": 2,
+    "survival": 2, "appraisal": 2, "audit": 2, "flow": 2,
     # publication tables and the comparison with the paper
     "tables": 3, "paper": 3,
     # the pipeline: building data, running notebooks, the report

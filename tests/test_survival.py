@@ -279,13 +279,38 @@ def test_numbers_at_risk_below_min_cell_are_suppressed():
     big = survival.km_fit(pd.Series(np.arange(20) + 0.5), pd.Series([1] * 20), label="Group 1")
     fig, ax = plt.subplots()
     survival.plot_km([big, small], ax=ax, tick_step=5, min_cell=5)
-    labels = [t.get_text() for a in fig.axes[1:] for t in a.get_xticklabels()]
-    text = "\n".join(labels)
+    table = ax.at_risk_axes
+    cells = {(round(t.get_position()[0], 6), t.get_position()[1]): t.get_text() for t in table.texts
+             if t.get_transform() == table.transData}
     # times 0.5, 1.5, ...: at t = 5, 15 and 3 still followed (5.5 and later); at t = 10, 10 and 0; at t = 15, 5 and 0
-    assert "\n15\n<5" in labels and "\n10\n0" in labels and "\n5\n0" in labels
-    assert "Group 2   <5" not in text  # 8 at the start is not small
-    assert all(not line.strip().isdigit() or int(line) == 0 or int(line) >= 5 for line in text.split("\n"))
+    assert cells[(0, 0)] == "20" and cells[(0, 1)] == "8"  # 8 at the start is not small
+    assert cells[(5, 0)] == "15" and cells[(5, 1)] == "<5"
+    assert cells[(10, 0)] == "10" and cells[(10, 1)] == "0" and cells[(15, 0)] == "5"
+    assert all(not t.isdigit() or int(t) == 0 or int(t) >= 5 for t in cells.values())
     plt.close(fig)
+
+
+def test_km_plots_use_the_shared_group_styles():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import to_hex
+
+    from src import figures
+    a = survival.km_fit(pd.Series([1.0, 2, 3, 4]), pd.Series([1, 0, 1, 1]), label="sorafenib")
+    b = survival.km_fit(pd.Series([1.0, 2, 5, 6]), pd.Series([1, 1, 0, 1]), label="other salvage")
+    for order in ([a, b], [b, a]):  # the style follows the group, not its position
+        fig, ax = plt.subplots()
+        survival.plot_km(order, ax=ax)
+        for kmf in order:
+            line = next(l for l in ax.get_lines() if l.get_label().startswith(kmf._label + " (n = 4"))
+            style = figures.style_of(kmf._label)
+            assert to_hex(line.get_color()) == to_hex(style["color"])
+            assert line.get_linestyle() == style["linestyle"]
+        at_risk_colours = {to_hex(t.get_color()) for t in ax.at_risk_axes.texts if t.get_text().isdigit()}
+        assert at_risk_colours == {to_hex(figures.style_of("sorafenib")["color"]),
+                                   to_hex(figures.style_of("other salvage")["color"])}
+        plt.close(fig)
 
 
 def test_suppress_counts_in_lines_keeps_labels_with_digits():

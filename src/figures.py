@@ -1,0 +1,65 @@
+"""Figures as a journal prints them: one style for every figure of the notebooks.
+
+- `GROUP_STYLES`: one colour and line style per group (Okabe-Ito palette, safe for colour-blind
+  readers and told apart in greyscale by the line style), used by every Kaplan-Meier plot
+  (`style_of`): sorafenib is the same blue solid line in Figure 2, the scorecard and notebook 07.
+- Sizes: `SINGLE` (8.5 cm) and `DOUBLE` (17.5 cm) column widths in inches; `setup()` sets fonts
+  that stay at 7 pt or more at those widths, and metadata that keeps the files' bytes the same
+  from run to run (no date in the SVG, a fixed SVG hash salt).
+- `SYNTHETIC_NOTE`: the small note `helpers.savefig` writes on every figure of the bundled cohort.
+
+Place in the import order: beside `helpers` (which saves figures with it), below `survival` and
+`flow`; imports nothing of `src`.
+"""
+from __future__ import annotations
+
+CM = 1 / 2.54
+SINGLE = 8.5 * CM   # inches: one journal column
+DOUBLE = 17.5 * CM  # inches: two columns
+FONT_PT = 7.5       # text size at print size (journals ask for 6-8 pt; at least 7 here)
+
+OKABE_ITO = {"blue": "#0072B2", "vermillion": "#D55E00", "green": "#009E73", "orange": "#E69F00",
+             "purple": "#CC79A7", "sky": "#56B4E9", "yellow": "#F0E442", "black": "#000000"}
+
+# group label (as the notebooks name the groups, case-insensitive) -> colour and line style
+GROUP_STYLES = {
+    "all patients": {"color": OKABE_ITO["black"], "linestyle": "-"},
+    "sorafenib": {"color": OKABE_ITO["blue"], "linestyle": "-"},
+    "other salvage": {"color": OKABE_ITO["vermillion"], "linestyle": "--"},
+    "disease control": {"color": OKABE_ITO["green"], "linestyle": "-"},
+    "progressive disease": {"color": OKABE_ITO["purple"], "linestyle": "--"},
+    "not evaluated": {"color": OKABE_ITO["orange"], "linestyle": ":"},
+}
+_FALLBACK = [{"color": OKABE_ITO[c], "linestyle": ls} for c, ls in
+             [("blue", "-"), ("vermillion", "--"), ("green", "-."), ("purple", ":"), ("orange", "-"), ("sky", "--")]]
+
+SYNTHETIC_NOTE = "Synthetic data (reconstructed cohort, not patients)"
+
+RC = {
+    "font.size": FONT_PT, "axes.titlesize": FONT_PT + 0.5, "axes.labelsize": FONT_PT,
+    "xtick.labelsize": FONT_PT, "ytick.labelsize": FONT_PT, "legend.fontsize": FONT_PT,
+    "figure.titlesize": FONT_PT + 1, "font.family": "DejaVu Sans",
+    "axes.linewidth": 0.6, "lines.linewidth": 1.2, "xtick.major.width": 0.6, "ytick.major.width": 0.6,
+    "figure.figsize": (SINGLE, SINGLE * 0.75), "figure.dpi": 150, "savefig.dpi": 300,
+    "savefig.bbox": "tight", "savefig.pad_inches": 0.03,
+    "axes.spines.top": False, "axes.spines.right": False,
+    "svg.hashsalt": "haic-spp", "svg.fonttype": "path", "pdf.fonttype": 42,
+}
+
+
+def setup() -> None:
+    """Apply `RC` (explicit call, no import side effects)."""
+    import matplotlib as mpl
+
+    mpl.rcParams.update(RC)
+
+
+def style_of(label, index: int = 0) -> dict:
+    """Colour and line style of a group: `GROUP_STYLES`, else the `index`-th of a fixed fallback cycle."""
+    return dict(GROUP_STYLES.get(str(label).strip().lower(), _FALLBACK[index % len(_FALLBACK)]))
+
+
+# metadata that embeds no date, machine or version (same bytes from run to run)
+PNG_METADATA = {"Software": None}
+# (SVG rather than PDF: a PDF's "/Root" key reads as the home folder /root to the leak search)
+SVG_METADATA = {"Date": None, "Creator": None}

@@ -1,0 +1,120 @@
+"""Open report.html in headless Chromium and check what a reader would meet (`make check-report`).
+
+Checks, each reported with what failed:
+- every link of the contents (`nav#toc`) lands on an element of the page;
+- every in-page link (`href="#..."`) has its target, and no link points to a file that is missing
+  beside the report (links to the web are not followed: the report must work offline);
+- the browser logged no console error;
+- every image loaded (complete, with a natural width).
+
+Needs Debian's `chromium` and `chromium-driver` (selenium drives them; nothing is downloaded).
+Not part of `make test`, which stays Python-only. Usage: python tests/browser_check.py [report.html]
+[--screenshot file.png]
+"""
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+CHROMIUM_FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
+                  "--window-size=1400,1000"]
+
+
+def browser(profile: Path):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
+    for flag in CHROMIUM_FLAGS:
+        options.add_argument(flag)
+    options.add_argument(f"--user-data-dir={profile}")
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    service = Service(executable_path=shutil.which("chromedriver") or "/usr/bin/chromedriver")
+    return webdriver.Chrome(options=options, service=service)
+
+
+LINKS_JS = """
+return Array.from(document.querySelectorAll('a[href]')).map(a => [a.getAttribute('href'), !!a.closest('nav#toc')]);
+"""
+IMAGES_JS = """
+return Array.from(document.images).map((img, i) => [i, img.complete && img.naturalWidth > 0,
+    (img.getAttribute('alt') || img.getAttribute('src') || '').slice(0, 60)]);
+"""
+TARGET_JS = """
+const raw = arguments[0];  // as a browser does: the fragment as written, then percent-decoded
+let decoded = raw; try { decoded = decodeURIComponent(raw); } catch (e) {}
+const el = document.getElementById(raw) || document.getElementById(decoded) || document.getElementsByName(decoded)[0];
+if (!el) return null;
+el.scrollIntoView();
+const r = el.getBoundingClientRect();
+return [r.width > 0 || r.height > 0 || el.offsetParent !== null || el.closest('details') !== null, Math.round(r.top)];
+"""
+
+
+def check(report: Path, screenshot: Path | None = None) -> list[str]:
+    problems = []
+    profile = Path(tempfile.mkdtemp(prefix="haic-chromium-"))
+    driver = browser(profile)
+    try:
+        driver.get(report.resolve().as_uri())
+        driver.execute_script("return document.readyState")
+        if screenshot is not None:
+            driver.save_screenshot(str(screenshot))
+        links = driver.execute_script(LINKS_JS)
+        toc = [href for href, in_toc in links if in_toc]
+        if not toc:
+            problems.append("the page has no table of contents (nav#toc with links)")
+        for href, in_toc in links:
+            if href.startswith("#"):
+                if href == "#":
+                    continue
+                found = driver.execute_script(TARGET_JS, href[1:])
+                if found is None:
+                    problems.append(f"{'contents ' if in_toc else ''}link {href} lands on no element")
+                continue
+            parsed = urlparse(href)
+            if parsed.scheme in ("http", "https", "mailto"):
+                continue
+            if parsed.scheme in ("", "file"):
+                target = (report.parent / unquote(parsed.path)).resolve() if not parsed.scheme else Path(unquote(parsed.path))
+                if parsed.path and not target.exists():
+                    problems.append(f"link {href} points to a missing file")
+            elif parsed.scheme != "data":
+                problems.append(f"link {href}: unexpected scheme {parsed.scheme}")
+        for index, loaded, what in driver.execute_script(IMAGES_JS):
+            if not loaded:
+                problems.append(f"image {index} ({what}) did not load")
+        for entry in driver.get_log("browser"):
+            if entry.get("level") == "SEVERE":
+                problems.append(f"console error: {entry.get('message')}")
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+    return problems
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("report", nargs="?", default="outputs/report.html")
+    parser.add_argument("--screenshot", type=Path)
+    args = parser.parse_args(argv)
+    report = Path(args.report)
+    if not report.is_file():
+        print(f"check-report: {report} does not exist (make run first)", file=sys.stderr)
+        return 2
+    problems = check(report, args.screenshot)
+    if problems:
+        print(f"check-report: {len(problems)} problem(s) in {report}:", *problems, sep="\n  ", file=sys.stderr)
+        return 1
+    print(f"check-report: {report} OK (contents, links, console, images)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
