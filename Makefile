@@ -70,3 +70,5 @@ check-report: $(STAMP)
 ##      one after another) and print their ratio
 bench: $(STAMP)
 	$(PY) -m src.bench --data "$$DATA"
+# make run executes independent notebooks side by side, as many as there are cores (src/runner.py, HAIC_JOBS)
+run: export HAIC_JOBS ?= auto

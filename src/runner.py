@@ -434,8 +434,55 @@ def ipc_kernel_manager(folder: Path):
             # beside the sockets, read back only when the kernel itself fails (describe_failure)
             with open(folder.parent / KERNEL_LOG, "ab") as log:
                 await super()._async_launch_kernel(kernel_cmd, **{**kw, "stdout": log, "stderr": log})
+            process = getattr(getattr(self, "provisioner", None), "process", None)
+            if process is not None:  # so that an interrupted parallel run can stop it (_stop_kernels)
+                (folder / f"{Path(self.ip).name}.pid").write_text(str(process.pid))
 
     return IpcKernelManager
+
+
+AFTER_ALL_EARLIER = ("scorecard",)  # a notebook whose stem ends so reads the files of every earlier one
+
+
+def waits_for(notebook: Path, notebooks: Sequence[Path]) -> list[Path]:
+    """The notebooks *notebook* must wait for: every earlier one for the scorecard (it reads their
+    paper_vs_run files), none for the others (each reads only the data)."""
+    if notebook.stem.endswith(AFTER_ALL_EARLIER):
+        return [n for n in notebooks if notebook_sort_key(n) < notebook_sort_key(notebook)]
+    return []
+
+
+JOBS_VARIABLE = "HAIC_JOBS"  # "auto" (the cores) or a number; unset: one notebook at a time (make run sets auto)
+
+
+def default_jobs(count: int) -> int:
+    """How many notebooks run at once: ``$HAIC_JOBS`` (a number, or "auto" for the cores this process
+    may use), at most *count*; 1 when it is unset."""
+    wanted = os.environ.get(JOBS_VARIABLE, "").strip()
+    if not wanted:
+        return 1
+    if wanted.isdigit():
+        return max(1, min(int(wanted), count))
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, count))
+
+
+def _run_one(notebook: Path, stage: Path, parameters: Mapping[str, object]) -> Path:
+    path = execute_notebook(notebook, stage, parameters)
+    normalise_executed(path)
+    return path
+
+
+def _failure(notebook: Path, stage: Path, error: BaseException) -> NotebookExecutionError:
+    from papermill.exceptions import PapermillExecutionError
+
+    message = describe_failure(notebook, error)
+    if not isinstance(error, PapermillExecutionError):  # the kernel itself failed: say what it wrote
+        message += _kernel_log_tail(stage)
+    return NotebookExecutionError(notebook.name, message)
 
 
 def execute_all(
@@ -443,31 +490,87 @@ def execute_all(
     stage: Path,
     parameters: Mapping[str, object],
     log: Log = print,
+    jobs: int | None = None,
 ) -> list[Path]:
-    """Execute *notebooks* in order in *stage* (:func:`make_stage`), logging one progress line each.
+    """Execute *notebooks* in *stage* (:func:`make_stage`), up to *jobs* at a time (default: the
+    cores, :func:`default_jobs`), each after the notebooks it waits for (:func:`waits_for`), logging
+    one progress line each. Every notebook writes only its own files, so the outputs are the same
+    bytes as those of a run one after another (``jobs=1``).
 
-    Raises :class:`NotebookExecutionError` on the first failure.  Returns the
-    executed copies (normalised: :func:`normalise_executed`).
+    Raises :class:`NotebookExecutionError` for the first failing notebook (in notebook order), after
+    the running ones have finished; no new notebook starts after a failure. On an interrupt the
+    running kernels are stopped before KeyboardInterrupt goes on. Returns the executed copies
+    (normalised: :func:`normalise_executed`) in notebook order.
     """
-    executed = []
-    total = len(notebooks)
-    for number, notebook in enumerate(notebooks, start=1):
-        prefix = f"[{number}/{total}] {notebook.stem} ..."
-        started = time.monotonic()
-        try:
-            path = execute_notebook(notebook, stage, parameters)
-        except Exception as error:
-            log(f"{prefix} FAILED ({time.monotonic() - started:.1f} s)")
-            from papermill.exceptions import PapermillExecutionError
+    import concurrent.futures as cf
 
-            message = describe_failure(notebook, error)
-            if not isinstance(error, PapermillExecutionError):  # the kernel itself failed: say what it wrote
-                message += _kernel_log_tail(stage)
-            raise NotebookExecutionError(notebook.name, message) from error
-        normalise_executed(path)
-        executed.append(path)
-        log(f"{prefix} ok ({time.monotonic() - started:.1f} s)")
-    return executed
+    notebooks = list(notebooks)
+    total = len(notebooks)
+    jobs = default_jobs(total) if jobs is None else max(1, int(jobs))
+    number = {nb: i for i, nb in enumerate(notebooks, start=1)}
+    if jobs == 1:
+        executed = []
+        for notebook in notebooks:
+            prefix = f"[{number[notebook]}/{total}] {notebook.stem} ..."
+            started = time.monotonic()
+            try:
+                executed.append(_run_one(notebook, stage, parameters))
+            except Exception as error:
+                log(f"{prefix} FAILED ({time.monotonic() - started:.1f} s)")
+                raise _failure(notebook, stage, error) from error
+            log(f"{prefix} ok ({time.monotonic() - started:.1f} s)")
+        return executed
+
+    done: dict[Path, Path] = {}
+    failed: dict[Path, BaseException] = {}
+    lines: dict[Path, str] = {}
+    order = list(notebooks)
+    pending = list(notebooks)
+    running: dict[cf.Future, tuple[Path, float]] = {}
+    pool = cf.ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="notebook")
+    try:
+        while pending or running:
+            ready = [nb for nb in pending if all(w in done for w in waits_for(nb, notebooks))]
+            while ready and len(running) < jobs and not failed:
+                notebook = ready.pop(0)
+                pending.remove(notebook)
+                running[pool.submit(_run_one, notebook, stage, parameters)] = (notebook, time.monotonic())
+            if not running:
+                break  # a failure, or a notebook waiting for one that failed
+            finished, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
+            for future in sorted(finished, key=lambda f: number[running[f][0]]):
+                notebook, started = running.pop(future)
+                prefix = f"[{number[notebook]}/{total}] {notebook.stem} ..."
+                error = future.exception()
+                if error is None:
+                    done[notebook] = future.result()
+                    lines[notebook] = f"{prefix} ok ({time.monotonic() - started:.1f} s)"
+                else:
+                    failed[notebook] = error
+                    lines[notebook] = f"{prefix} FAILED ({time.monotonic() - started:.1f} s)"
+            while order and order[0] in lines:  # progress lines in notebook order, as soon as they can be
+                log(lines[order.pop(0)])
+    except BaseException:
+        _stop_kernels(stage)
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+    for notebook in order:
+        if notebook in lines:
+            log(lines[notebook])
+    if failed:
+        first = min(failed, key=number.get)
+        raise _failure(first, stage, failed[first]) from failed[first]
+    return [done[nb] for nb in notebooks]
+
+
+def _stop_kernels(stage: Path) -> None:
+    """Kill the kernels still running in *stage* (their pids are recorded beside their sockets)."""
+    for pid_file in (stage / "k").glob("*.pid"):
+        try:
+            os.kill(int(pid_file.read_text()), signal.SIGKILL)
+        except (OSError, ValueError):
+            pass
 
 
 # --------------------------------------------------------------------------

@@ -615,7 +615,7 @@ def numbers_at_risk(kmf, times) -> list[int]:
 def plot_km(fitters, ax=None, at_risk=True, annotate_p=None, ci=True, mark_medians=True,
             xlabel="Months", ylabel="Survival probability", tick_step=None, min_cell=0, **kwargs):
     """Kaplan-Meier curves the survminer way: each group in its shared style (`figures.style_of`:
-    colour and line style), light CI bands drawn as outlines that do not merge, censor marks, "n = N"
+    colour and line style), CI bands drawn as thin outlines in the curve's style (no fill, so they do not merge), censor marks, "n = N"
     in the legend, medians marked by dotted lines and given in the legend, the log-rank p (`annotate_p`)
     in the corner, and a numbers-at-risk table under the axis, centred under each tick and keyed to the
     curve colours (counts from 1 to `min_cell - 1` read "<min_cell").
@@ -645,10 +645,9 @@ def plot_km(fitters, ax=None, at_risk=True, annotate_p=None, ci=True, mark_media
             ci_frame = kmf.confidence_interval_survival_function_
             lo, hi = ci_frame.iloc[:, 0].to_numpy(dtype=float), ci_frame.iloc[:, 1].to_numpy(dtype=float)
             ct = ci_frame.index.to_numpy(dtype=float)
-            ax.fill_between(ct, lo, hi, step="post", color=style["color"], alpha=0.10, linewidth=0)
             for bound in (lo, hi):
                 ax.step(ct, bound, where="post", color=style["color"], linestyle=style["linestyle"],
-                        linewidth=0.5, alpha=0.6)
+                        linewidth=0.6, alpha=0.55)
         censored = np.asarray(kmf.durations, dtype=float)[np.asarray(kmf.event_observed) == 0]
         if len(censored):
             ax.plot(censored, kmf.survival_function_at_times(censored).to_numpy(), "|", color=style["color"],
@@ -664,17 +663,16 @@ def plot_km(fitters, ax=None, at_risk=True, annotate_p=None, ci=True, mark_media
     ax.set_ylabel(ylabel)
     if annotate_p is not None:
         ax.text(0.98, 0.98, f"log-rank {format_p(annotate_p)}", transform=ax.transAxes, ha="right", va="top")
-    ax.legend(loc="upper right", bbox_to_anchor=(1, 0.90) if annotate_p is not None else (1, 1),
-              frameon=False, handlelength=2.2)
+    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), frameon=False, handlelength=2.2, borderaxespad=0.2)
     if at_risk and fitters:
         ticks = [t for t in ax.get_xticks() if 0 <= t <= ax.get_xlim()[1] + 1e-9]
-        table = ax.inset_axes([0, -0.22 - 0.075 * len(fitters), 1, 0.075 * len(fitters)], sharex=ax)
+        table = ax.inset_axes([0, -0.36 - 0.09 * len(fitters), 1, 0.09 * len(fitters)], sharex=ax)
         table.set_ylim(len(fitters) - 0.5, -0.5)
         table.set_axis_off()
-        table.text(-0.01, 1.05, "Number at risk", transform=table.transAxes, ha="right", va="bottom",
+        table.text(-0.06, 1.05, "Number at risk", transform=table.transAxes, ha="right", va="bottom",
                    fontweight="bold")
         for row, (kmf, style) in enumerate(zip(fitters, styles)):
-            table.text(-0.01, row, str(kmf._label), transform=table.get_yaxis_transform(), ha="right",
+            table.text(-0.06, row, str(kmf._label), transform=table.get_yaxis_transform(), ha="right",
                        va="center", color=style["color"])
             for tick, n in zip(ticks, numbers_at_risk(kmf, ticks)):
                 table.text(tick, row, privacy.count_text(n, min_cell), ha="center", va="center",

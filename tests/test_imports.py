@@ -23,7 +23,7 @@ LAYERS = {
     # publication tables and the comparison with the paper
     "tables": 3, "paper": 3,
     # the pipeline: building data, running notebooks, the report
-    "reconstruct": 4, "example_cohort": 4, "report": 4, "runner": 4,
+    "reconstruct": 4, "example_cohort": 4, "report": 4, "runner": 4, "bench": 4,
 }
 TOP = max(LAYERS.values())
 PIPELINE = {"runner", "report"}  # they run the notebooks: a notebook must not import them
