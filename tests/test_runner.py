@@ -589,3 +589,16 @@ def test_an_interrupted_run_leaves_out_as_it_was_and_cleans_up(tmp_path, signame
     time.sleep(1)
     assert _processes_mentioning(str(temp)) == []  # no kernel left running
     temp.rmdir()
+
+
+def test_a_signal_during_the_swap_waits_until_it_is_done():
+    import os
+    import signal
+
+    done = []
+    with pytest.raises(KeyboardInterrupt, match="SIGTERM"):
+        with runner.interrupts_raise():
+            with runner.signals_held():
+                os.kill(os.getpid(), signal.SIGTERM)
+                done.append("swapped")  # still running: the signal is held back
+    assert done == ["swapped"]
