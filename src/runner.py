@@ -406,7 +406,7 @@ def execute_notebook(notebook: Path, stage: Path, parameters: Mapping[str, objec
         parameters={"DATA_DIR": STAGE_DATA, "OUTPUT_DIR": STAGE_OUT, **parameters},
         kernel_name=KERNEL_NAME,
         language="python",
-        cwd=str(stage),
+        cwd=None,  # papermill's cwd is os.chdir, process-wide: the kernel manager starts the kernel in stage
         progress_bar=False,
         log_output=False,
         kernel_manager_class=ipc_kernel_manager(stage / "k"),
@@ -432,11 +432,22 @@ def ipc_kernel_manager(folder: Path):
         async def _async_launch_kernel(self, kernel_cmd, **kw):
             # the kernel's own stderr (its log, a traceback when Ctrl-C reaches it) goes to a file
             # beside the sockets, read back only when the kernel itself fails (describe_failure)
+            # started in the stage folder (``cwd``: the notebooks' DATA and OUT are relative to it); not by
+            # os.chdir, which would move every thread of a parallel run (papermill's own ``cwd``)
             with open(folder.parent / KERNEL_LOG, "ab") as log:
-                await super()._async_launch_kernel(kernel_cmd, **{**kw, "stdout": log, "stderr": log})
+                await super()._async_launch_kernel(kernel_cmd, **{**kw, "cwd": str(folder.parent), "stdout": log,
+                                                                  "stderr": log})
             process = getattr(getattr(self, "provisioner", None), "process", None)
             if process is not None:  # so that an interrupted parallel run can stop it (_stop_kernels)
-                (folder / f"{Path(self.ip).name}.pid").write_text(str(process.pid))
+                self._pid_file().write_text(str(process.pid))
+
+        async def _async_cleanup_resources(self, restart: bool = False) -> None:
+            # the kernel is gone: its pid may soon belong to another process, which must never be killed
+            self._pid_file().unlink(missing_ok=True)
+            await super()._async_cleanup_resources(restart=restart)
+
+        def _pid_file(self) -> Path:
+            return folder / f"{Path(self.ip).name}.pid"
 
     return IpcKernelManager
 
