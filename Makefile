@@ -63,8 +63,10 @@ export REPORT
 
 ## check-report: open $(OUT)/report.html in headless Chromium (Debian's chromium + chromium-driver) and check
 ##      that every contents link lands, no link points to a missing file, no console error, every image loads
+##      (then the self-test: each of those faults, put into a broken page, is caught)
 check-report: $(STAMP)
 	$(PY) tests/browser_check.py "$$REPORT"
+	$(PY) tests/browser_check.py --self-test
 
 ## bench: time `make run` (into a temporary OUT) beside the floor (as many kernels started, the same imports,
 ##      one after another) and print their ratio

@@ -3,8 +3,9 @@
 - `GROUP_STYLES`: one colour and line style per group (Okabe-Ito palette, safe for colour-blind
   readers and told apart in greyscale by the line style), used by every Kaplan-Meier plot
   (`style_of`): sorafenib is the same blue solid line in Figure 2, the scorecard and notebook 07.
-- Sizes: `SINGLE` (8.5 cm) and `DOUBLE` (17.5 cm) column widths in inches; `setup()` sets fonts
-  that stay at 7 pt or more at those widths, and metadata that keeps the files' bytes the same
+- Sizes: `SINGLE` (8.5 cm) and `DOUBLE` (17.5 cm) column widths in inches, `size()` for
+  `plt.subplots(figsize=...)` (figures are made at their print size); `setup()` sets fonts of 7.5 pt,
+  `size_problems(fig)` lists a wrong width or a text under 7 pt (`helpers.savefig` refuses such a figure), and metadata that keeps the files' bytes the same
   from run to run (no date in the SVG, a fixed SVG hash salt).
 - `SYNTHETIC_NOTE`: the small note `helpers.savefig` writes on every figure of the bundled cohort.
 
@@ -41,7 +42,7 @@ RC = {
     "figure.titlesize": FONT_PT + 1, "font.family": "DejaVu Sans",
     "axes.linewidth": 0.6, "lines.linewidth": 1.2, "xtick.major.width": 0.6, "ytick.major.width": 0.6,
     "figure.figsize": (SINGLE, SINGLE * 0.75), "figure.dpi": 150, "savefig.dpi": 300,
-    "savefig.bbox": "tight", "savefig.pad_inches": 0.03,
+    "savefig.bbox": "standard",  # the file is the figure's size: 8.5 or 17.5 cm wide
     "axes.spines.top": False, "axes.spines.right": False,
     "svg.hashsalt": "haic-spp", "svg.fonttype": "path", "pdf.fonttype": 42,
 }
@@ -54,9 +55,49 @@ def setup() -> None:
     mpl.rcParams.update(RC)
 
 
+MIN_TEXT_PT = 7.0  # no text of a saved figure is smaller (at its print size)
+WIDTHS = {"single": SINGLE, "double": DOUBLE}
+
+
+def size(width: str = "single", aspect: float = 0.75) -> tuple[float, float]:
+    """A figure size in inches for `plt.subplots(figsize=...)`: one ("single", 8.5 cm) or two ("double",
+    17.5 cm) journal columns wide, `aspect` times as high. Figures are made at their print size, so
+    that the text sizes of `RC` are the sizes printed."""
+    w = WIDTHS[width]
+    return (w, round(w * aspect, 4))
+
+
+def size_problems(fig) -> list[str]:
+    """What keeps `fig` from a journal page: a width other than 8.5 or 17.5 cm, a visible text under
+    `MIN_TEXT_PT` (empty list when none)."""
+    from matplotlib.text import Text
+
+    problems = []
+    w = fig.get_size_inches()[0]
+    if not any(abs(w - v) < 0.005 for v in WIDTHS.values()):
+        problems.append(f"width {w / CM:.2f} cm (a journal column is 8.5 cm, two are 17.5 cm: figures.size)")
+    for text in fig.findobj(Text):
+        if text.get_visible() and text.get_text().strip() and text.get_fontsize() < MIN_TEXT_PT - 1e-9:
+            problems.append(f"text {text.get_text()[:40]!r} at {text.get_fontsize():.1f} pt (< {MIN_TEXT_PT:g} pt)")
+    return problems
+
+
 def style_of(label, index: int = 0) -> dict:
     """Colour and line style of a group: `GROUP_STYLES`, else the `index`-th of a fixed fallback cycle."""
     return dict(GROUP_STYLES.get(str(label).strip().lower(), _FALLBACK[index % len(_FALLBACK)]))
+
+
+def km_gid(panel: int, label) -> str:
+    """The id of a Kaplan-Meier curve in a saved SVG: "km<panel>-<label in lower case, - for spaces>"
+    (its confidence limits: the same with "-ci-low", "-ci-high"); `label_of_gid` reads the label back."""
+    import re
+
+    return f"km{int(panel)}-" + re.sub(r"[^a-z0-9]+", "-", str(label).strip().lower()).strip("-")
+
+
+def label_of_gid(gid: str) -> str:
+    """The group label (lower case, spaces) of a curve id made by `km_gid`."""
+    return gid.split("-", 1)[1].replace("-", " ") if "-" in gid else ""
 
 
 # metadata that embeds no date, machine or version (same bytes from run to run)

@@ -1,9 +1,12 @@
-"""Draw a patient-flow diagram (the style of the paper's Figure 1) with matplotlib.
+"""Draw a patient-flow diagram with matplotlib: CONSORT style (`draw_consort`, Figure 1) or as a tree.
 
 A diagram is a tree of boxes. Each box is a dict made by `box(text, n, ...)`:
 its text, its count, optional extra lines (a breakdown printed inside the box)
 and its child boxes. `layout` places the leaves side by side and centres each
 parent over its children; `draw_flow` draws boxes and elbow arrows.
+`draw_consort` draws the same tree as CONSORT asks: one vertical path of boxes, the patients
+who leave it (exclusions, and groups that do not go on) in boxes to the side of its arrows, and the
+compared groups side by side at the bottom, at a journal's double-column width with text of 7.5 pt.
 `salvage_flow(counts)` turns the counts of this study's design (all patients ->
 response groups -> exclusion -> salvage groups -> eras) into such a tree.
 Nothing here knows a count: every box is built from the numbers passed in.
@@ -118,6 +121,150 @@ def _connect(ax, parent, children, child_top):
     ax.plot([min(xs), max(xs)], [mid, mid], **line)
     for cx, ctop, _ in children:
         ax.annotate("", xy=(cx, ctop), xytext=(cx, mid), arrowprops={"arrowstyle": "-|>", **line})
+
+
+# --- CONSORT style ---------------------------------------------------------------
+
+FONT_PT = 7.5
+CHAR_IN = 0.6 * FONT_PT / 72       # inches per character (DejaVu Sans, on average)
+LINE_IN = 1.3 * FONT_PT / 72       # inches per line of text
+PAD_IN = 0.07                      # inner padding of a box (each side)
+STEP_IN = 0.22                     # vertical room of an arrow between two boxes
+LINE_STYLE = {"color": "#333333", "linewidth": 0.8}
+
+
+def _wrapped(node: dict, width: float) -> str:
+    chars = max(12, int((width - 2 * PAD_IN) / CHAR_IN))
+    head = textwrap.fill(node["text"], chars)
+    if node["n"] is not None:
+        head += "\n" + count_label(node["n"], node.get("min_cell", 0))
+    body = [textwrap.fill(line, chars, subsequent_indent="  ") for line in node["lines"]]
+    return "\n".join([head, *body])
+
+
+def _height(text: str) -> float:
+    return LINE_IN * (text.count("\n") + 1) + 2 * PAD_IN
+
+
+def _draw_box(ax, node: dict, cx: float, top: float, width: float, text: str, align: str = "center") -> float:
+    """Draw *node* with its top centre at (cx, top); return its bottom."""
+    h = _height(text)
+    style = STYLES.get(node["kind"], STYLES["main"])
+    ax.add_patch(FancyBboxPatch((cx - width / 2, top - h), width, h, boxstyle="round,pad=0,rounding_size=0.04",
+                                linewidth=0.8, **style))
+    x = cx if align == "center" else cx - width / 2 + PAD_IN
+    ax.text(x, top - h / 2, text, ha=align, va="center", fontsize=FONT_PT, linespacing=1.15,
+            multialignment=align)
+    return top - h
+
+
+def _arrow(ax, start, end):
+    ax.annotate("", xy=end, xytext=start, arrowprops={"arrowstyle": "-|>", "shrinkA": 0, "shrinkB": 0,
+                                                      "mutation_scale": 7, **LINE_STYLE})
+
+
+def consort_steps(root: dict):
+    """The CONSORT reading of a tree: ``(main path, exits of each step, arms)``. At each box of the path, the
+    child that has children of its own goes on down; the other children (exclusions, groups that stop there)
+    leave the path to the side. Where every child is a compared group (kind "group"), they are the arms."""
+    path, exits, node = [], [], root
+    while True:
+        path.append(node)
+        kids = node["children"]
+        if not kids:
+            exits.append([])
+            return path, exits, []
+        if all(k["kind"] == "group" for k in kids):
+            exits.append([])
+            return path, exits, kids
+        going_on = [k for k in kids if k["children"] and k["kind"] != "exclude"]
+        nxt = going_on[-1] if going_on else None
+        if nxt is None:  # nothing goes on: the children are the arms
+            exits.append([])
+            return path, exits, kids
+        exits.append([k for k in kids if k is not nxt])
+        node = nxt
+
+
+def draw_consort(root: dict, ax=None, width: float | None = None):
+    """Draw *root* (a tree of `box`es, e.g. `salvage_flow`) as a CONSORT diagram: the path down the left
+    two thirds, each exit in a box to the right of the arrow it leaves from (exclusions dashed and grey), the
+    arms side by side at the bottom with their own boxes beneath them. Every box shows its n (counts from 1
+    to MIN_CELL - 1 as "<MIN_CELL"). Without `ax`, a figure `width` inches wide (default: two journal
+    columns, 17.5 cm) whose height follows the boxes. Returns the axes (one data unit = one inch)."""
+    from src import figures
+
+    W = width or figures.DOUBLE
+    path, exits, arms = consort_steps(root)
+    main_cx, main_w = W * 0.34, W * 0.42
+    side_w = W * 0.36
+    side_cx = W - side_w / 2 - 0.05
+    # heights first: the figure's height follows them
+    items, y = [], -0.05
+    for i, node in enumerate(path):
+        text = _wrapped(node, main_w)
+        items.append(("main", node, main_cx, y, main_w, text))
+        y -= _height(text)
+        if i < len(path) - 1:
+            side = [(k, _wrapped(k, side_w)) for k in exits[i]]
+            room = sum(_height(t) for _, t in side) + 0.08 * max(0, len(side) - 1)
+            gap = max(STEP_IN, room + 0.16) if side else STEP_IN
+            top = y - (gap - room) / 2
+            for k, t in side:
+                items.append(("exit", k, side_cx, top, side_w, t))
+                top -= _height(t) + 0.08
+            items.append(("down", None, main_cx, y, None, y - gap))
+            y -= gap
+    arm_items = []
+    if arms:
+        slot = W / len(arms)
+        arm_w = slot - 0.2
+        bar = y - 0.12
+        y_arm = bar - 0.16
+        items.append(("bar", 0.16, main_cx, y, [slot * (j + 0.5) for j in range(len(arms))], bar))
+        lowest = y_arm
+        for j, arm in enumerate(arms):
+            cx = slot * (j + 0.5)
+            text = _wrapped(arm, arm_w)
+            arm_items.append(("main", arm, cx, y_arm, arm_w, text))
+            bottom = y_arm - _height(text)
+            lowest = min(lowest, bottom)
+            kids = arm["children"]
+            if kids:
+                sub = slot / len(kids)
+                sub_w = sub - 0.12
+                centres = [slot * j + sub * (k + 0.5) for k in range(len(kids))]
+                sub_top = bottom - 0.24
+                arm_items.append(("bar", 0.12, cx, bottom, centres, sub_top + 0.12))
+                for kid, kcx in zip(kids, centres):
+                    t = _wrapped(kid, sub_w)
+                    arm_items.append(("main", kid, kcx, sub_top, sub_w, t))
+                    lowest = min(lowest, sub_top - _height(t))
+        y = lowest
+    total_h = -y + 0.2  # room below for the note on synthetic data
+    if ax is None:
+        fig = plt.figure(figsize=(W, total_h))
+        ax = fig.add_axes((0, 0, 1, 1))
+    for kind, node, cx, top, w, extra in items + arm_items:
+        if kind in ("main", "exit"):
+            _draw_box(ax, node, cx, top, w, extra, align="left" if node["lines"] else "center")
+        elif kind == "down":
+            _arrow(ax, (cx, top), (cx, extra))
+        elif kind == "bar":
+            drop = node  # how far the arrows go down from the bar
+            ax.plot([cx, cx], [top, extra], **LINE_STYLE)
+            ax.plot([min(w + [cx]), max(w + [cx])], [extra, extra], **LINE_STYLE)
+            for x in w:
+                _arrow(ax, (x, extra), (x, extra - drop))
+    for kind, node, cx, top, w, text in items:  # arrows from the path to its exits
+        if kind == "exit":
+            mid = top - _height(text) / 2
+            ax.plot([main_cx, main_cx], [mid, mid], **LINE_STYLE)
+            _arrow(ax, (main_cx, mid), (cx - w / 2, mid))
+    ax.set_xlim(0, W)
+    ax.set_ylim(-total_h, 0)
+    ax.set_axis_off()
+    return ax
 
 
 def salvage_flow(counts: dict, min_cell: int = 0) -> dict:

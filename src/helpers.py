@@ -72,6 +72,44 @@ def setup_plots() -> None:
 
 # --- loading and derived frames ---------------------------------------------
 
+VALIDATED_VARIABLE = "HAIC_VALIDATED"  # set by the runner for its kernels: the tables it validated (a pickle)
+
+
+def data_fingerprint(data_dir) -> str:
+    """SHA-256 over the name and bytes of every file directly in `data_dir` and of the project's data
+    dictionary and synonyms (what validation reads): another byte anywhere gives another fingerprint."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    folder = Path(data_dir)
+    files = [f for f in sorted(folder.iterdir()) if f.is_file()] if folder.is_dir() else []
+    files += [ROOT / "data" / "data_dictionary.csv", ROOT / "data" / "synonyms.csv"]
+    for f in files:
+        digest.update(f.name.encode("utf-8") + b"\0")
+        digest.update(f.read_bytes() if f.is_file() else b"(none)")
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def _validated_by_runner(data_dir, accept_warnings: bool):
+    """The tables the runner validated for this run (`$HAIC_VALIDATED`, a pickle in the run's private
+    stage folder), or None: when the variable is unset (a notebook run by hand or by nbval), when the
+    data's bytes differ from those validated (`data_fingerprint`), or when the runner accepted warnings
+    that this call does not (then the full validation says why)."""
+    import pickle
+
+    cached = os.environ.get(VALIDATED_VARIABLE)
+    if not cached or not Path(cached).is_file():
+        return None
+    with open(cached, "rb") as handle:
+        record = pickle.load(handle)
+    if record.get("fingerprint") != data_fingerprint(data_dir):
+        return None
+    if record.get("warnings") and not accept_warnings:
+        return None
+    return record["tables"]
+
+
 def load_cohort(data_dir, accept_warnings: bool = False) -> dict[str, pd.DataFrame]:
     """Load and validate `patients`, `progression` and `adverse_events`.
 
@@ -79,7 +117,14 @@ def load_cohort(data_dir, accept_warnings: bool = False) -> dict[str, pd.DataFra
     file, row and column) before any analysis if a table breaks the data
     dictionary, or has plausibility warnings (an ALT of 999, a follow-up long
     after every other date) and `accept_warnings` is False.
+
+    In a run of `python -m src.runner`, which validated the data once before any notebook, the
+    tables it validated are used instead when the data are byte for byte those it validated
+    (`_validated_by_runner`): the same tables, without validating them again in every kernel.
     """
+    tables = _validated_by_runner(data_dir, accept_warnings)
+    if tables is not None:
+        return tables
     from src.validate import load_and_validate
 
     return load_and_validate(data_dir, accept_warnings=accept_warnings)
@@ -289,7 +334,10 @@ def distribution_grid(df: pd.DataFrame, columns, labels: dict | None = None, log
 
     columns = list(columns)
     nrows = -(-len(columns) // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(3.2 * ncols, 2.7 * nrows), squeeze=False)
+    from src import figures
+
+    fig, axes = plt.subplots(nrows, ncols, figsize=(figures.DOUBLE, figures.DOUBLE / ncols * 0.8 * nrows),
+                             squeeze=False)
     for ax, col in zip(axes.flat, columns):
         plot_distribution(df[col], ax=ax, log=col in log, rug=rug)
         ax.set_xlabel((labels or {}).get(col, col) + (" (log scale)" if col in log else ""))
@@ -328,26 +376,26 @@ def show(df: pd.DataFrame, paths: SimpleNamespace) -> pd.DataFrame:
     return privacy.suppress_small_counts(df, paths.min_cell)
 
 
-def savefig(fig, name: str, paths: SimpleNamespace, width: str | None = None):
-    """Save a matplotlib figure as `figures/<name>.svg` (vector) and `figures/<name>.png` (300 dpi), at a
-    journal's width (`figures.SINGLE` 8.5 cm, or `figures.DOUBLE` 17.5 cm for a figure wider than 5 inches
-    or `width="double"`; the height keeps the aspect ratio), with the note that the data are synthetic on
-    the bundled cohort, and no date, software or path in the files' metadata (same bytes from run to run)."""
+def savefig(fig, name: str, paths: SimpleNamespace):
+    """Save a matplotlib figure as `figures/<name>.svg` (vector) and `figures/<name>.png` (300 dpi), exactly
+    its size, which must be a journal's width (made with `figures.size`: 8.5 or 17.5 cm; no text under 7 pt;
+    else ValueError naming what is wrong), laid out tightly (unless the figure has a layout of its own), with
+    the note that the data are synthetic on the bundled cohort, and no date, software or path in the files'
+    metadata (same bytes from run to run). Each Kaplan-Meier curve keeps its id (`km-...`) in the SVG."""
     from src import figures
 
+    problems = figures.size_problems(fig)
+    if problems:
+        raise ValueError(f"figure {name} is not at a journal's size: " + "; ".join(problems))
+    note = getattr(paths, "bundled", False)
     w, h = fig.get_size_inches()
-    target = figures.DOUBLE if (width == "double" or (width is None and w > 5)) else figures.SINGLE
-    if abs(w - target) > 0.01:
-        fig.set_size_inches(target, h * target / w)
-        with warnings.catch_warnings():  # "tight layout not applied": the saved box is tight anyway
+    if fig.get_layout_engine() is None and fig.axes and any(hasattr(ax, "get_subplotspec") and ax.get_subplotspec()
+                                                            for ax in fig.axes):
+        with warnings.catch_warnings():  # "tight layout not applied" for an axes it cannot place
             warnings.simplefilter("ignore")
-            if fig.get_layout_engine() is None:
-                fig.tight_layout()
-            else:
-                fig.get_layout_engine().execute(fig)
-    if getattr(paths, "bundled", False) and not any(t.get_text() == figures.SYNTHETIC_NOTE for t in fig.texts):
-        fig.text(0.995, 0.0, figures.SYNTHETIC_NOTE, ha="right", va="top", fontsize=7, color="0.35",
-                 transform=fig.transFigure)
+            fig.tight_layout(pad=0.3, rect=(0, (0.14 / h) if note else 0, 1, 1))
+    if note and not any(t.get_text() == figures.SYNTHETIC_NOTE for t in fig.texts):
+        fig.text(1 - 0.03 / w, 0.03 / h, figures.SYNTHETIC_NOTE, ha="right", va="bottom", fontsize=7, color="0.35")
     fig.savefig(paths.figures / f"{name}.svg", metadata=figures.SVG_METADATA)
     fig.savefig(paths.figures / f"{name}.png", dpi=300, metadata=figures.PNG_METADATA)
     return fig

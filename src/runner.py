@@ -275,6 +275,16 @@ def validate_data(data_dir: Path, accept_warnings: bool = False, log: Log = prin
     return tables
 
 
+def without_rfc3987_syntax() -> None:
+    """Let jsonschema (below papermill's and nbconvert's nbformat) skip ``rfc3987_syntax``.
+
+    jsonschema imports that optional checker of the ``iri`` formats when it is installed (JupyterLab
+    brings it) and compiles 38 grammars on import: about 2 s of every run before the first kernel
+    starts. nbformat never checks formats, so the runner's process does without it: an explicit
+    call at the start of :func:`run_pipeline` (the module's import changes nothing)."""
+    sys.modules.setdefault("rfc3987_syntax", None)  # an ImportError for jsonschema's optional import
+
+
 # --------------------------------------------------------------------------
 # Build folder and execution
 # --------------------------------------------------------------------------
@@ -414,6 +424,24 @@ def execute_notebook(notebook: Path, stage: Path, parameters: Mapping[str, objec
     return executed
 
 
+VALIDATED_FILE = "validated.pkl"  # in the stage folder: the tables the runner validated (helpers.load_cohort)
+
+
+def save_validated(stage: Path, data_dir: Path, tables: Mapping[str, object], warnings_accepted: bool) -> Path:
+    """Write the validated *tables* into *stage* with the fingerprint of the data's bytes, for the kernels'
+    ``helpers.load_cohort`` (which uses them only while the data are unchanged, instead of validating
+    them again in every notebook). The stage folder is private to this user and removed after the run."""
+    import pickle
+
+    from src import helpers
+
+    path = stage / VALIDATED_FILE
+    record = {"fingerprint": helpers.data_fingerprint(data_dir), "warnings": bool(warnings_accepted),
+              "tables": dict(tables)}
+    path.write_bytes(pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL))
+    return path
+
+
 def ipc_kernel_manager(folder: Path):
     """A kernel-manager class whose kernels talk to papermill over Unix sockets in *folder* (a
     temporary folder only this user can open) instead of unencrypted TCP ports on localhost, which
@@ -434,9 +462,13 @@ def ipc_kernel_manager(folder: Path):
             # beside the sockets, read back only when the kernel itself fails (describe_failure)
             # started in the stage folder (``cwd``: the notebooks' DATA and OUT are relative to it); not by
             # os.chdir, which would move every thread of a parallel run (papermill's own ``cwd``)
+            # and is told where the tables validated by the runner are (if it wrote them: save_validated)
+            env = dict(kw.get("env") or os.environ)
+            if (folder.parent / VALIDATED_FILE).is_file():
+                env["HAIC_VALIDATED"] = str(folder.parent / VALIDATED_FILE)
             with open(folder.parent / KERNEL_LOG, "ab") as log:
-                await super()._async_launch_kernel(kernel_cmd, **{**kw, "cwd": str(folder.parent), "stdout": log,
-                                                                  "stderr": log})
+                await super()._async_launch_kernel(kernel_cmd, **{**kw, "cwd": str(folder.parent), "env": env,
+                                                                  "stdout": log, "stderr": log})
             process = getattr(getattr(self, "provisioner", None), "process", None)
             if process is not None:  # so that an interrupted parallel run can stop it (_stop_kernels)
                 self._pid_file().write_text(str(process.pid))
@@ -763,6 +795,7 @@ def run_pipeline(
     subclass on failure (:class:`Interrupted` on SIGINT, SIGTERM or SIGHUP),
     after deleting the temporary build and stage folders.
     """
+    without_rfc3987_syntax()
     data = Path(data_dir).resolve()
     out = Path(out_dir).resolve()
     folder = Path(notebooks_dir).resolve() if notebooks_dir is not None else NOTEBOOKS_DIR
@@ -790,6 +823,7 @@ def run_pipeline(
         with interrupts_raise():
             build = make_build_dir(out)
             stage = make_stage(data, build)
+            save_validated(stage, data, tables, accept_warnings)
             executed = execute_all(selected, stage, parameters, log)
             finish_build(build, executed, bundled, private, published_path, log)
             names = machine_paths(data, out, build, stage, folder) | ({data.name} if not bundled else set())

@@ -632,7 +632,9 @@ def plot_km(fitters, ax=None, at_risk=True, annotate_p=None, ci=True, mark_media
     ax = ax or plt.gca()
     fitters = list(fitters.values()) if isinstance(fitters, dict) else list(fitters)
     styles = [figures.style_of(k._label, i) for i, k in enumerate(fitters)]
+    panel = ax.figure.axes.index(ax) if ax in ax.figure.axes else 0
     for kmf, style in zip(fitters, styles):
+        gid = figures.km_gid(panel, kmf._label)  # the curve's id in the SVG (tests check its style there)
         sf = kmf.survival_function_
         t, s = sf.index.to_numpy(dtype=float), sf.iloc[:, 0].to_numpy(dtype=float)
         median = kmf.median_survival_time_
@@ -640,14 +642,14 @@ def plot_km(fitters, ax=None, at_risk=True, annotate_p=None, ci=True, mark_media
         med = f"{median:.1f}" if np.isfinite(median) else "NR"
         label = f"{kmf._label} (n = {privacy.count_text(n, min_cell)}; median {med})"
         ax.step(t, s, where="post", color=style["color"], linestyle=style["linestyle"], label=label,
-                linewidth=kwargs.pop("linewidth", 1.3), **kwargs)
+                linewidth=kwargs.pop("linewidth", 1.3), gid=gid, **kwargs)
         if ci:
             ci_frame = kmf.confidence_interval_survival_function_
             lo, hi = ci_frame.iloc[:, 0].to_numpy(dtype=float), ci_frame.iloc[:, 1].to_numpy(dtype=float)
             ct = ci_frame.index.to_numpy(dtype=float)
-            for bound in (lo, hi):
+            for side, bound in (("low", lo), ("high", hi)):
                 ax.step(ct, bound, where="post", color=style["color"], linestyle=style["linestyle"],
-                        linewidth=0.6, alpha=0.55)
+                        linewidth=0.6, alpha=0.55, gid=f"{gid}-ci-{side}")
         censored = np.asarray(kmf.durations, dtype=float)[np.asarray(kmf.event_observed) == 0]
         if len(censored):
             ax.plot(censored, kmf.survival_function_at_times(censored).to_numpy(), "|", color=style["color"],
@@ -663,22 +665,47 @@ def plot_km(fitters, ax=None, at_risk=True, annotate_p=None, ci=True, mark_media
     ax.set_ylabel(ylabel)
     if annotate_p is not None:
         ax.text(0.98, 0.98, f"log-rank {format_p(annotate_p)}", transform=ax.transAxes, ha="right", va="top")
-    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), frameon=False, handlelength=2.2, borderaxespad=0.2)
+    legend = ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), frameon=False, handlelength=2.2,
+                       borderaxespad=0.2)
+    ax.km_legend_rows = len(legend.get_texts())
     if at_risk and fitters:
         ticks = [t for t in ax.get_xticks() if 0 <= t <= ax.get_xlim()[1] + 1e-9]
-        table = ax.inset_axes([0, -0.36 - 0.09 * len(fitters), 1, 0.09 * len(fitters)], sharex=ax)
+        # the table hangs a fixed distance below the axes (in points, not a share of the axes' height, so
+        # that a tight layout finds it where it drew it): room for the tick labels and the axis label
+        row_pt, below_pt = 1.45 * figures.FONT_PT, 3.4 * figures.FONT_PT + 14
+        from matplotlib import transforms
+
+        fig = ax.figure
+        points = transforms.Affine2D().scale(1 / 72) + fig.dpi_scale_trans
+        below_axes = points + transforms.ScaledTranslation(0, 0, ax.transAxes)
+        where = transforms.blended_transform_factory(ax.transAxes, below_axes)
+        height = row_pt * len(fitters)
+        table = ax.inset_axes([0, -(below_pt + height), 1, height], transform=where, sharex=ax)
         table.set_ylim(len(fitters) - 0.5, -0.5)
         table.set_axis_off()
-        table.text(-0.06, 1.05, "Number at risk", transform=table.transAxes, ha="right", va="bottom",
+        table.text(0, 1.0, "Number at risk", transform=table.transAxes, ha="left", va="bottom",
                    fontweight="bold")
+        key = transforms.blended_transform_factory(table.transAxes, table.transData)
         for row, (kmf, style) in enumerate(zip(fitters, styles)):
-            table.text(-0.06, row, str(kmf._label), transform=table.get_yaxis_transform(), ha="right",
-                       va="center", color=style["color"])
+            # each row keyed by a short stretch of its curve (colour and line style), as survminer does
+            table.plot([-0.15, -0.05], [row, row], transform=key, color=style["color"],
+                       linestyle=style["linestyle"], linewidth=1.3, clip_on=False)
             for tick, n in zip(ticks, numbers_at_risk(kmf, ticks)):
                 table.text(tick, row, privacy.count_text(n, min_cell), ha="center", va="center",
                            color=style["color"])
         ax.at_risk_axes = table
     return ax
+
+
+def km_title(ax, text: str, **kwargs):
+    """Set the title of a `plot_km` axes above its legend (which sits above the axes); returns the title."""
+    rows = getattr(ax, "km_legend_rows", 0)
+    import matplotlib as mpl
+    from matplotlib.font_manager import FontProperties
+
+    size = FontProperties(size=mpl.rcParams["legend.fontsize"]).get_size_in_points()
+    pad = 4 + rows * size * 1.5 + (0.9 * size if rows else 0)
+    return ax.set_title(text, pad=pad, **kwargs)
 
 
 def plot_followup(durations, event_observed, ax=None, **kwargs):

@@ -56,7 +56,7 @@ SHORT = {"sex": "Sex", "age": "Age", "etiology": "Etiology", "tnm_stage": "TNM s
          "max_tumor_size_mm": "Maximum tumour size", "n_haic_sessions": "HAIC sessions",
          "best_response": "Best response (RECIST)", "salvage_treatment": "Salvage treatment"}
 LEVELS = {"M": "Male", "F": "Female", "male": "Male", "female": "Female", "yes": "Yes", "no": "No",
-          "alcohol": "Alcohol", "other": "Other", "none": "None", "resection": "Resection", "rfa_pei": "RFA or PEI",
+          "alcohol": "Alcohol", "other": "Other", "none": "No prior treatment", "resection": "Resection", "rfa_pei": "RFA or PEI",
           "tace": "TACE", "tace_rfa": "TACE and RFA", "unilateral": "Unilateral", "bilateral": "Bilateral",
           "sorafenib": "Sorafenib", "no sorafenib": "No sorafenib", "other salvage": "Other salvage", "ascites": "Ascites", "no ascites": "No ascites"}
 ABBREVIATIONS = {"AFP": "alpha-fetoprotein", "ALT": "alanine aminotransferase", "AST": "aspartate aminotransferase",
@@ -140,6 +140,7 @@ class Table:
     data: pd.DataFrame
     footnotes: list = field(default_factory=list)
     stub: str = "Characteristic"
+    anchor: str = ""  # the HTML id of the table (its file name once written; else from the title)
 
     def frame(self) -> pd.DataFrame:
         """The printed table as a frame (levels indented with em spaces, headers as printed)."""
@@ -159,7 +160,7 @@ class Table:
 
         body = pd.DataFrame([{"label": r["label"], **{k: r.get(k, "") for k in self.columns}} for r in self.rows],
                             columns=["label", *self.columns])
-        table = GT(body, id=re.sub(r"[^A-Za-z0-9_-]", "-", anchor)).tab_header(title=self.title)
+        table = GT(body, id=_table_id(anchor)).tab_header(title=self.title)
         table = table.cols_label(label=self.stub, **{k: html(_escape(h).replace("\n", "<br>"))
                                                      for k, h in self.columns.items()})
         bold = [i for i, r in enumerate(self.rows) if r.get("bold")]
@@ -173,8 +174,10 @@ class Table:
             table = table.tab_source_note(note)
         return table
 
-    def html(self, anchor: str = "table") -> str:
-        return self.gt(anchor).as_raw_html() + "\n"
+    def html(self, anchor: str | None = None) -> str:
+        """The great_tables HTML with every CSS rule scoped to this table's id (`scoped_css`)."""
+        anchor = _table_id(anchor or self.anchor or self.title)
+        return scoped_css(self.gt(anchor).as_raw_html(), anchor) + "\n"
 
     def _repr_html_(self):
         return self.html()
@@ -182,6 +185,34 @@ class Table:
     def to_json(self) -> str:
         return json.dumps({"title": self.title, "stub": self.stub, "columns": self.columns, "rows": self.rows,
                            "footnotes": self.footnotes}, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+
+
+def _table_id(text: str) -> str:
+    """An HTML id from a name or title ("table" when nothing is left)."""
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", str(text)).strip("-")[:60] or "table"
+
+
+_CSS_RULE = re.compile(r"(\s*)([^{}\s][^{}]*)\{([^{}]*)\}")
+
+
+def scoped_css(page: str, anchor: str) -> str:
+    """great_tables' HTML with every selector of its <style> block prefixed by ``#anchor``: it writes
+    some rules without the prefix (``tbody, tr, td, th { border-style: none; }``, ``tr {...}``), which
+    would remove the borders of every other table of the report."""
+    scope = f"#{anchor}"
+
+    def rule(match):
+        selectors = match.group(2).strip()
+        if selectors.startswith("@"):
+            return match.group(0)
+        scoped = [sel if sel == scope or sel.startswith(scope + " ") else f"{scope} {sel}"
+                  for sel in (part.strip() for part in selectors.split(",")) if sel]
+        return f"{match.group(1)}{', '.join(scoped)} {{{match.group(3)}}}"
+
+    def style(match):
+        return match.group(1) + _CSS_RULE.sub(rule, match.group(2)) + match.group(3)
+
+    return re.sub(r"(<style[^>]*>)(.*?)(</style>)", style, page, flags=re.DOTALL)
 
 
 def _escape(text: str) -> str:
@@ -384,10 +415,11 @@ def write(table: Table, name: str, paths: SimpleNamespace, index: bool = False) 
     """Write `tables/<name>.csv` (the machine-readable frame, counts below MIN_CELL suppressed),
     `.md` and `.html` (the formatted table) and `.json` (for `manuscript_docx`); return the table
     (Jupyter displays it)."""
+    table.anchor = name
     data = privacy.suppress_small_counts(table.data, _min_cell(paths))
     data.to_csv(paths.tables / f"{name}.csv", index=index, lineterminator="\n")
     (paths.tables / f"{name}.md").write_text(table.markdown(), encoding="utf-8")
-    (paths.tables / f"{name}.html").write_text(table.html(name), encoding="utf-8")
+    (paths.tables / f"{name}.html").write_text(table.html(), encoding="utf-8")
     if name in MANUSCRIPT:
         (paths.tables / f"{name}.json").write_text(table.to_json(), encoding="utf-8")
     return table

@@ -9,7 +9,8 @@ Checks, each reported with what failed:
 
 Needs Debian's `chromium` and `chromium-driver` (selenium drives them; nothing is downloaded).
 Not part of `make test`, which stays Python-only. Usage: python tests/browser_check.py [report.html]
-[--screenshot file.png]
+[--screenshot file.png]; `--self-test` checks the checker: each fault on a deliberately broken page is
+caught (`make check-report` runs both).
 """
 from __future__ import annotations
 
@@ -99,11 +100,62 @@ def check(report: Path, screenshot: Path | None = None) -> list[str]:
     return problems
 
 
+PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>t</title></head><body>
+<nav id="toc"><ol><li><a href="#sec-a">A</a></li>{toc}</ol></nav>
+<main><h1 id="sec-a">A</h1><p>text</p>
+<img alt="ok" src="data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==">
+<a href="report.html">this page</a>{body}</main></body></html>"""
+BREAKAGES = {  # name: (extra contents entries, extra body, what the check must report)
+    "contents link to a missing anchor": ('<li><a href="#no-such-section">B</a></li>', "",
+                                          "contents link #no-such-section lands on no element"),
+    "link to a missing file": ("", '<a href="notebooks/missing.ipynb">gone</a>',
+                               "link notebooks/missing.ipynb points to a missing file"),
+    "broken image": ("", '<img alt="broken figure" src="figures/missing.png">', "image 1 (broken figure) did not load"),
+    "console error": ("", "<script>console.error('deliberate error for the self-test')</script>",
+                      "console error:"),
+}
+
+
+def self_test() -> int:
+    """Check a clean page and one copy per fault (`BREAKAGES`): the clean one must pass, each broken one
+    must be reported with its own problem. Returns 0 when every fault was caught."""
+    failures = []
+    folder = Path(tempfile.mkdtemp(prefix="haic-browser-selftest-"))
+    try:
+        clean = folder / "clean" / "report.html"
+        clean.parent.mkdir()
+        clean.write_text(PAGE.format(toc="", body=""), encoding="utf-8")
+        problems = check(clean)
+        if problems:
+            failures.append(f"the clean page was reported: {problems}")
+        for number, (name, (toc, body, expected)) in enumerate(BREAKAGES.items()):
+            page = folder / f"broken{number}" / "report.html"
+            page.parent.mkdir()
+            page.write_text(PAGE.format(toc=toc, body=body), encoding="utf-8")
+            problems = check(page)
+            if not any(expected in p for p in problems):
+                failures.append(f"{name}: not caught (problems reported: {problems})")
+            else:
+                print(f"check-report self-test: {name} caught")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    if failures:
+        print("check-report self-test FAILED:", *failures, sep="\n  ", file=sys.stderr)
+        return 1
+    print(f"check-report self-test: the clean page passes and all {len(BREAKAGES)} faults are caught")
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("report", nargs="?", default="outputs/report.html")
     parser.add_argument("--screenshot", type=Path)
+    parser.add_argument("--self-test", action="store_true",
+                        help="instead: show that each fault (a contents link to a missing anchor, a link to a "
+                             "missing file, a broken image, a console error) is caught on a broken page")
     args = parser.parse_args(argv)
+    if args.self_test:
+        return self_test()
     report = Path(args.report)
     if not report.is_file():
         print(f"check-report: {report} does not exist (make run first)", file=sys.stderr)
