@@ -25,7 +25,8 @@ import numpy as np
 import pandas as pd
 
 from src.helpers import DAYS_PER_MONTH
-from src.validate import child_pugh_points_range, read_dictionary, DEFAULT_DICTIONARY
+from src.validate import (DEFAULT_DICTIONARY, MIN_SESSION_INTERVAL_DAYS, RESPONSE_ASSESSMENT_DAYS,
+                          child_pugh_points_range, read_dictionary)
 
 DEFAULT_SEED = 2026
 
@@ -129,6 +130,11 @@ def build_example(seed: int = DEFAULT_SEED, params: dict = EXAMPLE) -> dict[str,
     follow = np.round(np.where(death, os_days, end_days))
     patients["last_followup_date"] = _days(first, follow)
     patients["death"] = death.astype(int)
+    # the protocol's schedule (validate rules 8 and 9): sessions 4 weeks apart before progression or the
+    # end of follow-up; no response assessed without 4 weeks of follow-up
+    span = np.where(progresses, ttp_days, follow)
+    patients["n_haic_sessions"] = np.minimum(patients["n_haic_sessions"], 1 + span // MIN_SESSION_INTERVAL_DAYS)
+    patients["best_response"] = np.where(follow < RESPONSE_ASSESSMENT_DAYS, "NE", response)
     # progression table
     prog_date = _days(first.iloc[prog_idx].reset_index(drop=True), ttp_days[prog_idx])
     last = patients["last_followup_date"].iloc[prog_idx].reset_index(drop=True)
@@ -144,6 +150,10 @@ def build_example(seed: int = DEFAULT_SEED, params: dict = EXAMPLE) -> dict[str,
                                      "max_tumor_size_mm")},
         "salvage_treatment": salvage, "salvage_start_date": _days(prog_date, gap),
     })
+    # progressive disease: the largest tumour has not shrunk (validate rule 10)
+    is_pd = response[prog_idx] == "PD"
+    baseline_size = patients["max_tumor_size_mm"].to_numpy()[prog_idx]
+    progression.loc[is_pd, "max_tumor_size_mm"] = np.maximum(progression["max_tumor_size_mm"], baseline_size)[is_pd]
     return {"patients": patients, "progression": progression, "adverse_events": _adverse_events(rng, ids)}
 
 

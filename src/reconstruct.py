@@ -46,8 +46,14 @@ How (`python -m src.reconstruct --seed 20130101 --out data`):
 5. Dates: first HAIC within the enrolment period, sorafenib only after its
    approval and after progression, BSC and other options in the era given by
    the flow diagram, every timeline ordered (`assign_dates`).
+6. The protocol (validate rules 8-10): a response other than NE only after 28
+   days of follow-up (a bound of step 4's annealing), session counts placed on
+   patients whose time to progression or follow-up holds them 28 days apart
+   (`assign_sessions`), a baseline tumour no larger than at progression for
+   the patients with progressive disease (`tumour_sizes`).
 Plausibility rules (laboratory ranges, Child-Pugh score consistent with its
-components, date order) are those of `src/validate.py`; the written data pass them.
+components, date order, the protocol) are those of `src/validate.py`; the
+written data pass them without a warning.
 """
 from __future__ import annotations
 
@@ -62,7 +68,7 @@ import pandas as pd
 from src import audit, privacy
 from src import faststats as fs
 from src.helpers import DAYS_PER_MONTH, ROOT
-from src.validate import child_pugh_points_range
+from src.validate import MIN_SESSION_INTERVAL_DAYS, RESPONSE_ASSESSMENT_DAYS, child_pugh_points_range
 
 DEFAULT_SEED = 20130101
 
@@ -85,6 +91,7 @@ TOXICITY_TERMS = {"nausea": "Nausea", "diarrhea": "Diarrhea", "bilirubin": "Bili
                   "neutropenia": "Neutrophils/granulocytes (ANC/AGC)"}
 MAX_SPP_DAYS = 720  # SPP longer than two years would not fit the study period for late patients
 MIN_SPP_DAYS = 7  # shortest SPP drawn (days)
+MIN_NE_DAYS = 14  # shortest overall survival of a not-evaluated patient (days)
 RANK_LOSS_POWER = 0.5  # rank-stage loss: sum of weight x distance ** power
 RANK_MARGIN = 0.45  # the rank stage aims anywhere inside the rounding interval (numbers stay clear of its edge)
 SPP_PAIR_MOVES = 0.3  # share of rank-annealing candidates that make two random moves at once
@@ -791,7 +798,7 @@ def calibrate_os(rng, T, D, skip, s, n_roles, iterations=OS_ITERATIONS, log=None
         days[k] = np.round(rng.exponential(med[r] * DAYS_PER_MONTH / np.log(2), k.sum())) + 30
     max_days = (DATA_CUTOFF - ENROL_START).days - 30
     days = np.minimum(days, max_days)
-    days[role == "excluded"] = np.minimum(days[role == "excluded"], 366)
+    days[role == "excluded"] = np.minimum(days[role == "excluded"], 120)  # their liver function failed: they die early
     event[role == "dc"] = rng.random((role == "dc").sum()) < 0.6
     spp, ttp = s.spp_days.copy(), s.ttp_days.copy()
     order = np.argsort(spp, kind="stable")
@@ -812,6 +819,8 @@ def calibrate_os(rng, T, D, skip, s, n_roles, iterations=OS_ITERATIONS, log=None
             / fs.km_median(os38[sor], e[:n38][sor])
         return sum(distance(v, T[k], D[k]) for k, v in st.items() if k in T and k not in skip), st
 
+    # a response other than NE needs an assessment 4 weeks after the first session (validate rule 9)
+    min_days = np.where(role == "ne", MIN_NE_DAYS, RESPONSE_ASSESSMENT_DAYS)
     loss, st = loss_of(spp, ttp, days, event)
     idx_free = np.nonzero(free)[0]
     for it in range(2 * iterations):  # a second pass only if the first one ends with a number missed
@@ -826,9 +835,9 @@ def calibrate_os(rng, T, D, skip, s, n_roles, iterations=OS_ITERATIONS, log=None
             i = rng.choice(idx_free)
             d2 = days.copy()
             if rng.random() < 0.2:  # a jump anywhere
-                d2[i] = float(rng.integers(14, max_days + 1))
+                d2[i] = float(rng.integers(min_days[i], max_days + 1))
             else:
-                d2[i] = float(np.clip(d2[i] + np.round(rng.normal(0, 5 + 200 * temp)), 14, max_days))
+                d2[i] = float(np.clip(d2[i] + np.round(rng.normal(0, 5 + 200 * temp)), min_days[i], max_days))
             if role[i] == "excluded":
                 d2[i] = min(d2[i], 366)
         elif u < 0.55:
@@ -909,6 +918,46 @@ def assign_dates(rng, kind, os_days, event, ttp_days=None, salvage=None, era=Non
 
 
 # --- assembling the tables ----------------------------------------------------
+
+def assign_sessions(sessions, span_days, preference) -> np.ndarray:
+    """Give each patient one of the session counts so that n sessions fit in the patient's
+    span ((n - 1) x 28 days from the first HAIC to progression or last follow-up; validate
+    rule 8), larger counts to higher `preference` where the schedule allows.
+
+    The largest counts are placed first, each on the most preferred patient still free whose
+    span admits it: the patients admitting a count include those admitting any larger one, so
+    this succeeds whenever any assignment exists."""
+    sessions = np.sort(np.asarray(sessions, int))[::-1]
+    capacity = 1 + np.floor(np.asarray(span_days, float) / MIN_SESSION_INTERVAL_DAYS).astype(int)
+    out = np.zeros(len(capacity), int)
+    order = np.argsort(-np.asarray(preference, float), kind="stable")
+    for n in sessions:
+        free = order[(out[order] == 0) & (capacity[order] >= n)]
+        if not len(free):
+            raise ValueError(f"no patient's follow-up leaves room for {n} HAIC sessions 4 weeks apart")
+        out[free[0]] = n
+    return out
+
+
+def tumour_sizes(rng, small, prog_size):
+    """Baseline largest-tumour sizes (mm) with the category counts of `small` (< 50 mm), not
+    larger than the size at progression for the first len(prog_size) patients (who progressed,
+    validate rule 10): those whose tumour is < 50 mm at progression are put among the small ones."""
+    small = np.asarray(small, bool).copy()
+    k, n = len(prog_size), len(small)
+    prog_size = np.asarray(prog_size, int)
+    need = np.zeros(n, bool)
+    need[:k] = prog_size < 50
+    rest = rng.permutation(np.nonzero(~need)[0])
+    chosen = np.r_[np.nonzero(need)[0], rest[:max(0, small.sum() - need.sum())]]
+    if need.sum() > small.sum():
+        raise ValueError("more patients progressed with a small tumour than had one at baseline")
+    small[:] = False
+    small[chosen] = True
+    hi = np.full(n, 150)
+    hi[:k] = np.minimum(150, prog_size)
+    return np.where(small, rng.integers(12, np.minimum(hi, 49) + 1), rng.integers(50, np.maximum(hi, 50) + 1))
+
 
 def _salvage_plan(T) -> list[tuple[str, str]]:
     """(salvage option, era) of each 'other salvage' patient, from Figure 1 as corrected."""
@@ -1026,6 +1075,7 @@ def build_cohort(seed=DEFAULT_SEED, published=None, log=None) -> dict[str, pd.Da
         salvage[oth_idx[k]], era[oth_idx[k]] = opt, e
     # dates
     ttp = np.r_[s.ttp_days, np.round(rng.uniform(28, 70, n_ex)), [np.nan] * (n_dc + n_ne)]
+    ttp[n38:n38 + n_ex] = np.minimum(ttp[n38:n38 + n_ex], days[n38:n38 + n_ex] - 7)
     recs = []
     for i in range(n_total):
         if i < n38:
@@ -1038,12 +1088,12 @@ def build_cohort(seed=DEFAULT_SEED, published=None, log=None) -> dict[str, pd.Da
     # response
     dc_resp = counts_vector(rng, {"CR": T["r_response_cr"], "PR": T["r_response_pr"], "SD": T["r_response_sd"]})
     best = np.r_[["PD"] * (n38 + n_ex), dc_resp, ["NE"] * n_ne]
-    # sessions: more sessions for disease control, fewer for PD and not evaluated
+    # sessions: more sessions for disease control, fewer for PD and not evaluated, all 4 weeks apart
     sessions = np.repeat([int(i.split("_")[2]) for i in T if i.startswith("r_sessions_") and i.endswith("_n")],
                          [int(T[i]) for i in T if i.startswith("r_sessions_") and i.endswith("_n")])
     pref = rng.random(n_total) + np.where(role == "dc", 1.2, np.where(role == "ne", -0.5, 0))
-    n_sessions = np.empty(n_total, int)
-    n_sessions[np.argsort(-pref, kind="stable")] = np.sort(sessions)[::-1]
+    span = np.where(np.isnan(ttp), days, ttp)  # first HAIC to progression, else to the last follow-up
+    n_sessions = assign_sessions(sessions, span, pref)
     # progression table values
     cols = s.cols
     prog_age = cols["age"].astype(int)
@@ -1094,6 +1144,10 @@ def build_cohort(seed=DEFAULT_SEED, published=None, log=None) -> dict[str, pd.Da
                                 ex_cols["tumor_count"]]
     prog["max_tumor_size_mm"] = np.r_[np.where(cols["tumor_size"] == "lt50", rng.integers(15, 50, n38),
                                                rng.integers(50, 161, n38)), ex_cols["max_tumor_size_mm"]]
+    by_row = patients.set_index("row").sort_index()
+    patients["max_tumor_size_mm"] = pd.Series(tumour_sizes(rng, by_row["max_tumor_size_mm"].to_numpy() < 50,
+                                                           prog["max_tumor_size_mm"].to_numpy()),
+                                              index=by_row.index).reindex(patients["row"]).to_numpy()
     cp_min = child_pugh_min(prog["total_bilirubin"], prog["albumin"], prog["prothrombin_activity"], prog["ascites"])
     prog["child_pugh_score"] = np.r_[cp_min[:n38], np.maximum(cp_min[n38:], 9)].astype(int)
     prog["salvage_treatment"] = np.r_[salvage, ["bsc"] * n_ex]

@@ -107,6 +107,27 @@ Cross-table and plausibility rules (:func:`check_rules`)
        (:func:`child_pugh_points_range`; encephalopathy is not recorded, so
        it may add 1 to 3 points, and ascites adds 2 or 3).
 
+    8. ``n_haic_sessions`` fits the protocol's schedule: HAIC was repeated
+       at intervals of 4 to 6 weeks, so n sessions need at least
+       (n - 1) x :data:`MIN_SESSION_INTERVAL_DAYS` (28) days from
+       ``first_haic_date`` to the patient's (first) ``progression_date``,
+       or to ``last_followup_date`` if the patient has no progression row;
+    9. a ``best_response`` of CR, PR, SD or PD needs an imaging assessment,
+       made 4 weeks after a session: ``last_followup_date`` at least
+       :data:`RESPONSE_ASSESSMENT_DAYS` (28) days after ``first_haic_date``
+       (otherwise the response is NE, not evaluated).
+
+    Rule-based warnings (:func:`check_rule_warnings`; acknowledged like the
+    plausibility warnings below):
+
+    10. a patient whose ``best_response`` is PD and who has a progression
+        row has a ``max_tumor_size_mm`` at progression not smaller than at
+        the first HAIC. A warning, not an error: under RECIST a new lesion
+        or a growing non-target lesion is progression too, while the largest
+        tumour may have shrunk; in a cohort where progression means growth
+        of the largest tumour (the bundled one) it flags a swapped or
+        mistyped size.
+
     A rule is skipped for a value that already broke a column rule (it is
     reported once), for a table missing the columns it needs (a missing
     compulsory column is reported; a missing optional column is not), and
@@ -179,6 +200,13 @@ import pandera.pandas as pa
 #: the reproduced (Japanese) cohort. Pass ``sorafenib_approval=`` to
 #: :func:`load_and_validate` or :func:`check_rules` for another cohort.
 SORAFENIB_APPROVAL = "2009-05-01"
+
+#: Methods: "The treatment was repeated at an interval of 4 to 6 weeks": the shortest
+#: interval between two HAIC sessions (rule 8 of :func:`check_rules`).
+MIN_SESSION_INTERVAL_DAYS = 28
+#: Methods: response evaluated by CT or MRI "at 4 weeks after each HAIC session": the
+#: shortest follow-up that allows a RECIST response other than NE (rule 9).
+RESPONSE_ASSESSMENT_DAYS = 28
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 #: The project's data dictionary, used when the data folder has none.
@@ -1510,7 +1538,7 @@ def _has(frame, *columns) -> bool:
 
 def check_rules(tables: dict, *, files: dict | None = None,
                 sorafenib_approval: str = SORAFENIB_APPROVAL) -> pd.DataFrame:
-    """Apply the cross-table and plausibility rules (1-7 of the module docstring).
+    """Apply the cross-table and plausibility rules (1-9 of the module docstring).
 
     ``tables`` maps table names to typed DataFrames indexed by spreadsheet
     row number, as :func:`validate_table` returns them; a table that is
@@ -1546,6 +1574,41 @@ def check_rules(tables: dict, *, files: dict | None = None,
             add("patients", row, "last_followup_date", patients.at[row, "last_followup_date"],
                 f"last_followup_date {_show(patients.at[row, 'last_followup_date'])} is before "
                 f"first_haic_date {_show(patients.at[row, 'first_haic_date'])}")
+
+    # 9. a RECIST response needs an assessment 4 weeks after a session
+    if _has(patients, "best_response", "first_haic_date", "last_followup_date"):
+        days = (patients["last_followup_date"] - patients["first_haic_date"]).dt.days
+        # (a negative follow-up is rule 2's error, not this one's)
+        bad = patients["best_response"].isin(["CR", "PR", "SD", "PD"]) & (days < RESPONSE_ASSESSMENT_DAYS) & (days >= 0)
+        for row in patients.index[_mask(bad)]:
+            add("patients", row, "best_response", patients.at[row, "best_response"],
+                f"best_response {patients.at[row, 'best_response']} needs a response assessment at least "
+                f"{RESPONSE_ASSESSMENT_DAYS} days after the first HAIC, but follow-up lasted {int(days[row])} days "
+                f"(first_haic_date {_show(patients.at[row, 'first_haic_date'])}, last_followup_date "
+                f"{_show(patients.at[row, 'last_followup_date'])}); a patient never assessed is NE")
+
+    # 8. sessions at least 4 weeks apart, before progression (or the end of follow-up)
+    if _has(patients, "n_haic_sessions", "first_haic_date", "last_followup_date"):
+        end, source = patients["last_followup_date"], pd.Series("last_followup_date", index=patients.index)
+        progression_ = tables.get("progression")
+        if _has(patients, "patient_id") and _has(progression_, "patient_id", "progression_date"):
+            first_prog = progression_.dropna(subset=["patient_id"]).groupby("patient_id")["progression_date"].min()
+            prog = patients["patient_id"].map(first_prog)
+            end = prog.where(prog.notna(), end)
+            source = source.where(prog.isna(), "progression_date")
+        days = (end - patients["first_haic_date"]).dt.days
+        sessions = patients["n_haic_sessions"].astype("Float64")
+        bad = ((sessions - 1) * MIN_SESSION_INTERVAL_DAYS > days.astype("Float64")) & (days >= 0)  # < 0: rules 2, 3
+        if "patient_id" in patients:  # a repeated patient_id (reported) has no known progression: skipped
+            bad &= ~patients["patient_id"].duplicated(keep=False)
+        for row in patients.index[_mask(bad)]:
+            n = int(sessions[row])
+            add("patients", row, "n_haic_sessions", patients.at[row, "n_haic_sessions"],
+                f"n_haic_sessions {n}: {n} HAIC sessions need at least ({n} - 1) x {MIN_SESSION_INTERVAL_DAYS} = "
+                f"{(n - 1) * MIN_SESSION_INTERVAL_DAYS} days (sessions every 4 to 6 weeks) from the first HAIC to "
+                f"{'progression' if source[row] == 'progression_date' else 'the last follow-up'}, but there are "
+                f"{int(days[row])} (first_haic_date {_show(patients.at[row, 'first_haic_date'])}, "
+                f"{source[row]} {_show(end[row])})")
 
     # 7. Child-Pugh score consistent with its components, in every table that has them
     for name, frame in tables.items():
@@ -1627,6 +1690,32 @@ def check_rules(tables: dict, *, files: dict | None = None,
                     f"(age {_show(base.at[row, 'age'])} at the first HAIC + {_show(years[row])} whole years "
                     f"until progression + 1; {of_patient(row)})")
     return _problem_frame(problems)
+
+
+def check_rule_warnings(tables: dict, *, files: dict | None = None) -> pd.DataFrame:
+    """Rule-based warnings (rule 10 of the module docstring): a PD patient's largest
+    tumour smaller at progression than at the first HAIC. Same arguments and result
+    shape as :func:`check_rules`; the rows are warnings, not errors."""
+    files = {name: f"{name}.csv" for name in tables} | (files or {})
+    patients, progression = tables.get("patients"), tables.get("progression")
+    found: list = []
+    if not (_has(patients, "patient_id", "best_response", "max_tumor_size_mm")
+            and _has(progression, "patient_id", "max_tumor_size_mm")):
+        return _problem_frame(found)
+    base = patients.assign(_prow=patients.index).dropna(subset=["patient_id"]).drop_duplicates("patient_id")
+    base = base.set_index("patient_id").reindex(progression["patient_id"].to_numpy())
+    base.index = progression.index
+    pfile, file = files.get("patients", "patients.csv"), files["progression"]
+    bad = (base["best_response"] == "PD") & (
+        progression["max_tumor_size_mm"].astype("Float64") < base["max_tumor_size_mm"].astype("Float64"))
+    for row in progression.index[_mask(bad)]:
+        value = progression.at[row, "max_tumor_size_mm"]
+        found.append(_problem(file, int(row), "max_tumor_size_mm", _show(value),
+                              f"{file} row {row}, max_tumor_size_mm {_show(value)} mm at progression is smaller than "
+                              f"{_show(base.at[row, 'max_tumor_size_mm'])} mm at the first HAIC, but the best response "
+                              f"of patient {progression.at[row, 'patient_id']} ({pfile} row {_show(base.at[row, '_prow'])}) "
+                              f"is PD (progression by a new lesion is possible: acknowledge if so)"))
+    return _problem_frame(found)
 
 
 def _check_child_pugh(frame: pd.DataFrame, report) -> None:
@@ -1788,6 +1877,7 @@ def _collect(data_dir, dictionary_path=None, *, sorafenib_approval: str = SORAFE
     problems.append(check_rules(typed, files=files, sorafenib_approval=sorafenib_approval))
     plausibility_errors, warnings_ = check_plausibility(typed, dictionary, files=files, today=today)
     problems.append(plausibility_errors)
+    warnings_ = [warnings_, check_rule_warnings(typed, files=files)]
     order = [files.get(n, f"{n}.csv") for n in names]
     errors = _problem_frame(problems, file_order=order)
     warnings_ = _problem_frame(warnings_, file_order=order)

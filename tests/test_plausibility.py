@@ -218,8 +218,8 @@ def test_a_date_after_the_real_today_is_an_error(example):
 
 def test_a_followup_far_after_every_other_date_is_a_warning(bundled):
     # the case: a follow-up typed years after the data's own last date stretched OS to 182 months
-    row = 2  # P001: first HAIC 2005-04-16, died 2007-07-22; every other date ends 2013-03-31
-    assert get(bundled, "patients", row, "first_haic_date") == "2005-04-16"
+    row = 2  # P001: first HAIC 2005-04-24; every other date ends 2013-03-31
+    assert get(bundled, "patients", row, "first_haic_date") == "2005-04-24"
     put(bundled, "patients", row, "last_followup_date", "2020-06-16")
     found = warnings_of(bundled, today="2026-01-01")
     one(found, "patients.csv", row, "last_followup_date", "2020-06-16",
