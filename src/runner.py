@@ -386,6 +386,17 @@ def _join_streams(outputs: list) -> list:
     return joined
 
 
+# Run by each kernel at start (its IPYTHONDIR is the stage's): a warning names the file that raised it
+# without its folder ("UserWarning: ... (survival.py:666)"), so that no path of the machine reaches an
+# executed notebook through a warning printed by a library or by src/.
+WARNINGS_WITHOUT_PATHS = """\
+import os, warnings
+def _format_warning(message, category, filename, lineno, line=None):
+    return f"{category.__name__}: {message} ({os.path.basename(filename)}:{lineno})\\n"
+warnings.formatwarning = _format_warning
+"""
+
+
 def make_stage(data_dir: Path, build: Path) -> Path:
     """A private temporary folder (only this user can open it) where the kernels run: links
     ``DATA`` -> *data_dir* and ``OUT`` -> *build*, and room for the kernels' sockets and connection
@@ -395,6 +406,9 @@ def make_stage(data_dir: Path, build: Path) -> Path:
     (stage / STAGE_DATA).symlink_to(data_dir, target_is_directory=True)
     (stage / STAGE_OUT).symlink_to(build, target_is_directory=True)
     (stage / "k").mkdir()  # short: a Unix socket's path must stay under about 100 characters
+    startup = stage / "ipython" / "profile_default" / "startup"
+    startup.mkdir(parents=True)
+    (startup / "00-warnings-without-paths.py").write_text(WARNINGS_WITHOUT_PATHS, encoding="utf-8")
     return stage
 
 
@@ -464,6 +478,7 @@ def ipc_kernel_manager(folder: Path):
             # os.chdir, which would move every thread of a parallel run (papermill's own ``cwd``)
             # and is told where the tables validated by the runner are (if it wrote them: save_validated)
             env = dict(kw.get("env") or os.environ)
+            env["IPYTHONDIR"] = str(folder.parent / "ipython")  # warnings printed without paths (make_stage)
             if (folder.parent / VALIDATED_FILE).is_file():
                 env["HAIC_VALIDATED"] = str(folder.parent / VALIDATED_FILE)
             with open(folder.parent / KERNEL_LOG, "ab") as log:

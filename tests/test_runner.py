@@ -602,3 +602,19 @@ def test_a_signal_during_the_swap_waits_until_it_is_done():
                 os.kill(os.getpid(), signal.SIGTERM)
                 done.append("swapped")  # still running: the signal is held back
     assert done == ["swapped"]
+
+
+def test_a_warning_reaches_the_output_without_the_path_of_its_file(tmp_path):
+    # a library or src/ warning would print its file's absolute path, which the privacy check refuses
+    notebooks = tmp_path / "nbs"
+    notebooks.mkdir()
+    module = tmp_path / "lib_with_a_long_path" / "noisy.py"
+    module.parent.mkdir()
+    module.write_text("import warnings\ndef shout():\n    warnings.warn('no artists with labels')\n")
+    write_notebook(notebooks, "01_warns", f"import sys\nsys.path.insert(0, {str(module.parent)!r})\n"
+                                          "import noisy\nnoisy.shout()")
+    out = runner.run_pipeline(make_data(tmp_path / "data"), tmp_path / "out", notebooks_dir=notebooks,
+                              log=lambda line: None)
+    text = (out / "notebooks" / "01_warns.ipynb").read_text()
+    assert "UserWarning: no artists with labels (noisy.py:3)" in text
+    assert str(module.parent) not in text.replace(repr(str(module.parent))[1:-1], "")  # only in the cell's own code
