@@ -376,12 +376,12 @@ def show(df: pd.DataFrame, paths: SimpleNamespace) -> pd.DataFrame:
     return privacy.suppress_small_counts(df, paths.min_cell)
 
 
-def savefig(fig, name: str, paths: SimpleNamespace):
+def savefig(fig, name: str, paths: SimpleNamespace, layout: bool = True):
     """Save a matplotlib figure as `figures/<name>.svg` (vector) and `figures/<name>.png` (300 dpi), exactly
     its size, which must be a journal's width (made with `figures.size`: 8.5 or 17.5 cm; no text under 7 pt;
     else ValueError naming what is wrong), laid out tightly (unless the figure has a layout of its own), with
     the note that the data are synthetic on the bundled cohort, and no date, software or path in the files'
-    metadata (same bytes from run to run). Each Kaplan-Meier curve keeps its id (`km-...`) in the SVG."""
+    metadata (same bytes from run to run); `layout=False` keeps the notebook's own `subplots_adjust`. Each Kaplan-Meier curve keeps its id (`km-...`) in the SVG."""
     from src import figures
 
     problems = figures.size_problems(fig)
@@ -389,11 +389,11 @@ def savefig(fig, name: str, paths: SimpleNamespace):
         raise ValueError(f"figure {name} is not at a journal's size: " + "; ".join(problems))
     note = getattr(paths, "bundled", False)
     w, h = fig.get_size_inches()
-    if fig.get_layout_engine() is None and fig.axes and any(hasattr(ax, "get_subplotspec") and ax.get_subplotspec()
+    if layout and fig.get_layout_engine() is None and fig.axes and any(hasattr(ax, "get_subplotspec") and ax.get_subplotspec()
                                                             for ax in fig.axes):
         with warnings.catch_warnings():  # "tight layout not applied" for an axes it cannot place
             warnings.simplefilter("ignore")
-            fig.tight_layout(pad=0.3, rect=(0, (0.14 / h) if note else 0, 1, 1))
+            fig.tight_layout(pad=0.3, rect=(0, (0.2 / h) if note else 0, 1, 1))
     if note and not any(t.get_text() == figures.SYNTHETIC_NOTE for t in fig.texts):
         fig.text(1 - 0.03 / w, 0.03 / h, figures.SYNTHETIC_NOTE, ha="right", va="bottom", fontsize=7, color="0.35")
     fig.savefig(paths.figures / f"{name}.svg", metadata=figures.SVG_METADATA)

@@ -760,17 +760,19 @@ def plot_forest(table, ax=None, annotate=True, min_cell=0, **kwargs):
     ax.set_xlabel("Hazard ratio (95% CI, log scale)")
     if annotate:
         p_col = "multivariable p" if "multivariable p" in t else "p"
-        columns = [("HR (95% CI)", 1.05, [f"{h:.2f} ({a:.2f}–{b:.2f})" for h, a, b in zip(hr, low, high)]),
-                   ("p", 1.47, [_p_text(p) for p in t[p_col]] if p_col in t else [""] * len(t))]
+        # the columns sit a fixed number of points right of the axes, whatever its width
+        columns = [("HR (95% CI)", 7, [f"{h:.2f} ({a:.2f}–{b:.2f})" for h, a, b in zip(hr, low, high)]),
+                   ("p", 84, [_p_text(p) for p in t[p_col]] if p_col in t else [""] * len(t))]
         if "events" in t:
-            columns.append(("Events", 1.68, [" / ".join(privacy.count_text(int(x), min_cell)
+            columns.append(("Events", 122, [" / ".join(privacy.count_text(int(x), min_cell)
                                                         for x in str(e).split(" / ") if x.strip().isdigit())
                                              for e in t["events"]]))
         for header, x, texts in columns:
-            ax.annotate(header, (x, len(t) - 0.4), xycoords=("axes fraction", "data"), va="bottom",
-                        fontweight="bold", annotation_clip=False)
+            ax.annotate(header, (1, len(t) - 0.4), xycoords=("axes fraction", "data"), xytext=(x, 0),
+                        textcoords="offset points", va="bottom", fontweight="bold", annotation_clip=False)
             for yi, text in enumerate(texts):
-                ax.annotate(text, (x, yi), xycoords=("axes fraction", "data"), va="center", annotation_clip=False)
+                ax.annotate(text, (1, yi), xycoords=("axes fraction", "data"), xytext=(x, 0),
+                            textcoords="offset points", va="center", annotation_clip=False)
     return ax
 
 
