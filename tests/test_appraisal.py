@@ -287,3 +287,26 @@ def test_the_notebook_runs_on_the_example_cohort_in_private_mode(tmp_path):
     assert not [i for i in ids if f'"{i}' in text or f" {i} " in text]  # no identifier in the executed notebook
     # no sorafenib era split on this cohort (every salvage started after ERA_START): said, not crashed
     assert "fewer than two groups" in table.set_index("analysis").at["era_from2009", "note"]
+
+
+def test_the_notebook_goes_on_without_a_sorafenib_group(tmp_path):
+    # issue 11, point 4: every section that cannot run says why, and the notebook goes on to write its table
+    import papermill
+
+    example = helpers.ROOT / "data" / "examples" / "cohort250"
+    data = tmp_path / "data"
+    data.mkdir()
+    for name in ("patients.csv", "adverse_events.csv"):
+        (data / name).write_bytes((example / name).read_bytes())
+    progression = pd.read_excel(example / "progression.xlsx", dtype=str)
+    progression["salvage_treatment"] = progression["salvage_treatment"].replace("sorafenib", "bsc")
+    progression.to_csv(data / "progression.csv", index=False)
+    out = tmp_path / "nb.ipynb"
+    papermill.execute_notebook(str(helpers.ROOT / "notebooks" / "07_appraisal_sorafenib_effect.ipynb"), str(out),
+                               cwd=str(helpers.ROOT / "notebooks"), kernel_name="python3", progress_bar=False,
+                               parameters={"DATA_DIR": str(data), "OUTPUT_DIR": str(tmp_path / "o")})
+    table = pd.read_csv(tmp_path / "o" / "tables" / "appraisal.csv", dtype=str, keep_default_na=False)
+    assert sorted(table["analysis"]) == sorted(KEYS)
+    rows = table.set_index("analysis")
+    assert rows.at["td_cox_sorafenib", "estimate"] == "" and rows.at["td_cox_sorafenib", "note"] != ""
+    assert rows.at["rmst_sorafenib", "estimate"] == "" and rows.at["sorafenib_vs_bsc", "p"] == ""
