@@ -276,3 +276,58 @@ def test_size_check_refuses_a_wrong_width_and_small_text(tmp_path):
     assert abs(_png_width_cm(tmp_path / "right.png") - 17.5) < 0.05 and abs(_svg_width_cm(tmp_path / "right.svg") - 17.5) < 0.05
     assert figures.SYNTHETIC_NOTE in [t.get_text() for t in fig.texts]
     plt.close(fig)
+
+
+# --- the CONSORT flow diagram ---------------------------------------------------------------------
+
+def _flow_counts():
+    return {"title": "All", "total": 10, "response": {"DC": 3, "PD": 7}, "progressed": "PD",
+            "excluded": {"CP > 8": 1}, "analysed": ("SPP", 6), "groups": {"Sorafenib": 2, "Other": 4},
+            "split": "Other",
+            "breakdown": {"early": {"HAIC": 1, "UFT": 0, "BSC": 2}, "late": {"HAIC": 0, "UFT": 0, "BSC": 1}}}
+
+
+def _boxes(ax):
+    """(text, centre x, top y, kind by edge style) of every box of a drawn diagram."""
+    from matplotlib.patches import FancyBboxPatch
+    from matplotlib.text import Annotation
+
+    texts = [t for t in ax.texts if not isinstance(t, Annotation)]
+    out = []
+    for patch in (p for p in ax.patches if isinstance(p, FancyBboxPatch)):
+        x0, y0, w, h = patch.get_x(), patch.get_y(), patch.get_width(), patch.get_height()
+        inside = [t.get_text() for t in texts if x0 <= t.get_position()[0] <= x0 + w and y0 <= t.get_position()[1] <= y0 + h]
+        out.append((inside[0] if inside else "", x0 + w / 2, y0 + h, patch.get_linestyle()))
+    return out
+
+
+def test_consort_diagram_is_one_vertical_path_with_exits_to_the_side():
+    from src import flow
+
+    helpers.setup_plots()
+    ax = flow.draw_consort(flow.salvage_flow(_flow_counts()))
+    boxes = {text.split("\n")[0]: (x, top, ls) for text, x, top, ls in _boxes(ax)}
+    assert set(boxes) == {"All", "DC", "PD", "CP > 8", "SPP", "Sorafenib", "Other", "early", "late"}
+    path = ["All", "PD", "SPP"]
+    assert len({round(boxes[b][0], 6) for b in path}) == 1, "the path boxes share one vertical axis"
+    assert [boxes[b][1] for b in path] == sorted((boxes[b][1] for b in path), reverse=True)
+    for exit_, after, before in (("DC", "All", "PD"), ("CP > 8", "PD", "SPP")):
+        assert boxes[exit_][0] > boxes["All"][0] + 1, f"{exit_} is not to the side"
+        assert boxes[before][1] < boxes[exit_][1] < boxes[after][1], f"{exit_} is not beside its arrow"
+    assert boxes["CP > 8"][2] == "--" and boxes["DC"][2] == "-"
+    assert boxes["Sorafenib"][1] == boxes["Other"][1] < boxes["SPP"][1]  # the arms side by side, below
+    texts = [t for t, *_ in _boxes(ax)]
+    assert all("(n\u00a0=\u00a0" in t for t in texts), "a box without its n"
+    fig = ax.figure
+    assert figures.size_problems(fig) == []
+    plt.close(fig)
+
+
+def test_consort_diagram_suppresses_small_counts():
+    from src import flow
+
+    ax = flow.draw_consort(flow.salvage_flow(_flow_counts(), min_cell=3))
+    text = "\n".join(t for t, *_ in _boxes(ax))
+    assert "(n\u00a0=\u00a0<3)" in text and "(n\u00a0=\u00a010)" in text
+    assert not any(f"(n\u00a0=\u00a0{k})" in text for k in (1, 2))
+    plt.close(ax.figure)
