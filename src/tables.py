@@ -183,8 +183,9 @@ class Table:
         return self.html()
 
     def to_json(self) -> str:
+        # columns in their printed order (sorting the keys would put "p-value" between the groups)
         return json.dumps({"title": self.title, "stub": self.stub, "columns": self.columns, "rows": self.rows,
-                           "footnotes": self.footnotes}, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+                           "footnotes": self.footnotes}, ensure_ascii=False, indent=1) + "\n"
 
 
 def _table_id(text: str) -> str:
@@ -361,9 +362,49 @@ def table3(t3: pd.DataFrame, title: str, paths=None, event: str = "deaths", foot
     return Table(title, columns, rows, t3, _footnotes(paths, notes), stub="Factor")
 
 
+APPRAISAL_LABELS = {
+    "followup_sorafenib": "Median follow-up (reverse Kaplan-Meier), sorafenib",
+    "followup_other": "Median follow-up (reverse Kaplan-Meier), other salvage",
+    "td_cox_sorafenib": "Sorafenib as a time-dependent covariate (Cox)",
+    "td_cox_adj_sorafenib": "Sorafenib as a time-dependent covariate, adjusted (Cox)",
+    "landmark": "Landmark analysis after progression (log-rank)",
+    "sorafenib_vs_bsc": "Sorafenib vs best supportive care (log-rank)",
+    "sorafenib_vs_active": "Sorafenib vs active salvage options (log-rank)",
+    "rmst_sorafenib": "RMST, sorafenib", "rmst_other": "RMST, other salvage",
+    "rmst_diff": "RMST difference, sorafenib minus other salvage",
+    "lr_sorafenib": "Sorafenib in the paper's model (likelihood-ratio test)",
+    "evalue_hr": "E-value of the HR (rare outcome)", "evalue_ci": "E-value of the confidence limit (rare outcome)",
+    "evalue_hr_common": "E-value of the HR (common outcome)",
+    "evalue_ci_common": "E-value of the confidence limit (common outcome)",
+}
+APPRAISAL_FACTORS = {"age": "Age", "sex": "Sex", "ps": "Performance status (ECOG)", "plt": "Platelet count",
+                     "alb": "Albumin", "tbil": "Total bilirubin", "pt": "Prothrombin activity", "alt": "ALT",
+                     "ast": "AST", "afp": "AFP", "dcp": "DCP", "ascites": "Ascites", "pvtt": "PVTT",
+                     "sorafenib": "Sorafenib", "distribution": "Tumour distribution",
+                     "tumor_count": "Number of tumours", "tumor_size": "Maximum tumour size", "era": "Treatment era"}
+_APPRAISAL_PATTERNS = [(re.compile(r"^holm_(.+)$"), "Holm-adjusted p, {}"),
+                       (re.compile(r"^bh_(.+)$"), "Benjamini-Hochberg adjusted p, {}"),
+                       (re.compile(r"^smd_(.+)$"), "SMD, {}"),
+                       (re.compile(r"^era_from(\d{4})$"), "Salvage started from {} only (log-rank)")]
+
+
+def appraisal_label(analysis) -> str:
+    """The printed label of an analysis id of notebook 07 ("holm_tbil" -> "Holm-adjusted p, Total bilirubin");
+    an id it does not know reads in words ("new_check" -> "New check")."""
+    key = str(analysis)
+    if key in APPRAISAL_LABELS:
+        return APPRAISAL_LABELS[key]
+    for pattern, text in _APPRAISAL_PATTERNS:
+        match = pattern.match(key)
+        if match:
+            part = match.group(1)
+            return text.format(APPRAISAL_FACTORS.get(part, part.replace("_", " ")))
+    return _heading(key)
+
+
 def appraisal_table(table: pd.DataFrame, title: str, paths=None, footnotes=()) -> Table:
-    """The appraisal table (analysis, estimate, ci_low, ci_high, p, n, note) as printed: one row per analysis,
-    "estimate (95% CI)", p formatted."""
+    """The appraisal table (analysis, estimate, ci_low, ci_high, p, n, note) as printed: one row per analysis
+    labelled in words (`appraisal_label`; the CSV keeps the ids), "estimate (95% CI)", p formatted."""
     min_cell = _min_cell(paths)
     rows = []
     for rec in table.to_dict("records"):
@@ -371,7 +412,7 @@ def appraisal_table(table: pd.DataFrame, title: str, paths=None, footnotes=()) -
         cell = "" if _missing(est) else (f"{float(est):.3g}" if _missing(rec.get("ci_low")) else
                                          f"{float(est):.3g} ({float(rec['ci_low']):.3g}{EN_DASH}{float(rec['ci_high']):.3g})")
         n = rec.get("n")
-        rows.append({"label": str(rec["analysis"]), "indent": 0, "bold": False, "estimate": cell,
+        rows.append({"label": appraisal_label(rec["analysis"]), "indent": 0, "bold": False, "estimate": cell,
                      "p": format_p(rec.get("p")), "n": "" if _missing(n) else str(int(float(n))),
                      "note": "" if _missing(rec.get("note")) else str(rec["note"])})
     rows = _suppress_rows(rows, ["n"], min_cell)

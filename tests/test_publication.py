@@ -94,6 +94,11 @@ def docx_problems(path: Path, bundled: bool = True) -> list[str]:
             problems.append(f"{name}: a group header without its N ({header})")
         if number == 3 and not ({"N"} <= set(header) and any("HR (95% CI)" in h for h in header)):
             problems.append(f"{name}: header without N or HR (95% CI) ({header})")
+        if number == 3 and header[1:2] != ["N"]:
+            problems.append(f"{name}: columns out of order, N is not first ({header})")
+        p_columns = [i for i, h in enumerate(header) if h.lower() in ("p", "p-value")]
+        if number == 2 and p_columns != [len(header) - 1]:
+            problems.append(f"{name}: the p-value is not the last column ({header})")
         for row in table["rows"]:
             label = row[0].strip()
             if label in CODES or SNAKE.match(label):
@@ -139,7 +144,7 @@ def test_docx_check_finds_every_fault_of_a_wrong_file(tmp_path):
                                  [{"label": "initial_treatment", "bold": True, "v": ""},
                                   {"label": "rfa_pei", "indent": 1, "v": "3 (4.5%)"}], []),
         "table2_characteristics_at_progression": _spec(
-            "Table 2. At progression", "Characteristic", {"a": "sorafenib", "p": "p-value"},
+            "Table 2. At progression", "Characteristic", {"p": "p-value", "a": "sorafenib"},
             [{"label": "ps", "a": "nan", "p": "0.5"}], ["Abbreviations: none."]),
         "table3_paper_model": _spec("Table 3. Cox", "Factor", {"hr": "hr"}, [{"label": "tbil", "hr": "2.1"}],
                                     [tables.SYNTHETIC_NOTE]),
@@ -151,7 +156,8 @@ def test_docx_check_finds_every_fault_of_a_wrong_file(tmp_path):
     for expected in ["no appraisal table", "without its N", "'rfa_pei' is a data code", "'initial_treatment' is a data code",
                      "'ps' is a data code", "'tbil' is a data code", "reads 'nan'", "Table 1. Baseline: no footnotes",
                      "name the test 'Fisher'", "name the test 'log-rank'", "header without N or HR",
-                     "Table 2. At progression: no note that the data are synthetic"]:
+                     "Table 2. At progression: no note that the data are synthetic",
+                     "Table 2. At progression: the p-value is not the last column", "N is not first"]:
         assert expected in problems, f"{expected!r} not found in:\n{problems}"
 
 
