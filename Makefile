@@ -13,8 +13,15 @@ ONLY   ?=
 # The recipes read these from the environment ("$$DATA"), so a path with spaces, quotes or
 # accents (DATA="my data/été") reaches the runner as one argument, unchanged.
 export DATA OUT SEED MIN_CELL ACCEPT_WARNINGS ONLY
+# Reconstruction from a targets file, ensembles, validation against known truths (src/publish.py, src/ensemble.py)
+TARGETS ?=
+K      ?=
+JOBS   ?= -1
+DASK   ?=
+M      ?= 5
+export TARGETS K JOBS DASK M
 
-.PHONY: run test lab data example check clean
+.PHONY: run test lab data example check clean publish ensemble validate-reconstruction
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -41,9 +48,26 @@ test: $(STAMP)
 check: $(STAMP)
 	$(PY) -m src.validate "$$DATA" $${ACCEPT_WARNINGS:+--accept-warnings}
 
-## data: rebuild the synthetic cohort in data/ from the seed (deterministic)
+## data: rebuild the synthetic cohort in data/ from the seed (deterministic);
+##       TARGETS=file OUT=folder [SEED=n]: reconstruct a cohort from any targets file into OUT
 data: $(STAMP)
-	$(PY) -m src.reconstruct --seed "$$SEED" --out data
+	@if [ -n "$$TARGETS" ] && [ "$$OUT" = outputs ]; then echo "make data TARGETS=... needs OUT=folder"; exit 2; fi
+	$(PY) -m src.reconstruct --seed "$$SEED" --out data $${TARGETS:+--published "$$TARGETS" --out "$$OUT"}
+
+## publish: print a cohort's "paper": every published id computed by the notebooks on DATA, into TARGETS
+publish: $(STAMP)
+	@if [ -z "$$TARGETS" ]; then echo "make publish DATA=folder TARGETS=file"; exit 2; fi
+	$(PY) -m src.publish --data "$$DATA" --targets "$$TARGETS"
+
+## ensemble: K (default 20) cohorts from the bundled targets with K seeds into data/ensemble/ (JOBS local processes,
+##           DASK=host:port to use a running Dask cluster instead)
+ensemble: $(STAMP)
+	$(PY) -m src.ensemble build $${K:+--k "$$K"} --jobs "$$JOBS" $${DASK:+--dask "$$DASK"}
+
+## validate-reconstruction: M (default 5) true cohorts, each published and reconstructed K (default 10) times;
+##           writes outputs/tables/reconstruction_validation.csv (long: see README)
+validate-reconstruction: $(STAMP)
+	$(PY) -m src.ensemble validate --m "$$M" $${K:+--k "$$K"} --jobs "$$JOBS" $${DASK:+--dask "$$DASK"}
 
 ## example: rebuild the second synthetic cohort in data/examples/cohort250 (250 patients, another shape)
 example: $(STAMP)

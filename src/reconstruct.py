@@ -378,7 +378,15 @@ def _model_loss(p, beta, se, ok, pos_sor, pos_oth, T, D, skip, n):
             w = RANK_P_WEIGHT if k in ("t3_uni_p_tbil", "t3_uni_p_ascites", "spp_logrank_p") else 1.0
             loss += w * _distances(v, T[k], D[k], RANK_MARGIN) ** RANK_LOSS_POWER
     loss += np.where(ok, 0.0, 1e3) + np.where((pos_sor >= n) | (pos_oth >= n), 1e3, 0.0)
+    if not sorafenib_median_later(T):  # a targets file in which the other group's median is the later one
+        pos_sor, pos_oth = pos_oth, pos_sor
     return loss + 5.0 * np.maximum(0, pos_oth - pos_sor + 1) + 1.0 * np.maximum(0, pos_sor - pos_oth - MAX_MEDIAN_GAP)
+
+
+def sorafenib_median_later(T) -> bool:
+    """Whether the printed median SPP of the sorafenib group is the later of the two (the paper's case);
+    the rank stage places the two median patients in this order."""
+    return T["spp_median_sor"] >= T["spp_median_oth"]
 
 
 def calibrate_ranks(rng, T, D, skip, group, cols, chains=SPP_CHAINS, proposals=SPP_PROPOSALS, sweeps=SPP_SWEEPS,
@@ -537,7 +545,7 @@ def _apply_moves(moves, order, event, tb, asc):
     return O, EV, TB, AS
 
 
-def _fit_states(O, EV, TB, AS, alb, pt, sor, beta):
+def _fit_states(O, EV, TB, AS, alb, pt, sor, beta, sor_later=True):
     """Log-rank p, Cox coefficients and standard errors of K rank-stage states ((K, n) arrays: `O` lists the
     patients by time, the others are per patient), and whether each state is allowed: the fit converged,
     both group medians are reached (the other group's first, at most `MAX_MEDIAN_GAP` patients apart), at
@@ -549,6 +557,8 @@ def _fit_states(O, EV, TB, AS, alb, pt, sor, beta):
     G = np.take_along_axis(np.broadcast_to(sor, EV.shape), O, axis=1)
     p, b, se, ok = _ranked_statistics(X, E, beta)
     pos_s, pos_o = _median_position(G, E), _median_position(~G, E)
+    if not sor_later:  # `sorafenib_median_later`
+        pos_s, pos_o = pos_o, pos_s
     feasible = ok & (pos_s < n) & (pos_o < pos_s) & (pos_s - pos_o <= MAX_MEDIAN_GAP) \
         & (EV.sum(1) >= int(np.ceil(0.5 * n))) & (_cp_points(TB, alb, pt, AS) <= 8).all(1)
     return p, b, se, feasible
@@ -588,7 +598,8 @@ def polish_ranks(T, D, skip, group, order, event, cols, rounds=POLISH_ROUNDS, be
 
     def evaluate(moves, beta):  # moves: (K, m, 3) -> losses, statistics, betas and states after them
         O, EV, TB, AS = _apply_moves(moves, order, event, tb, asc)
-        p, b, se, feasible = _fit_states(O, EV, TB, AS, alb, pt, sor, np.tile(beta, (len(moves), 1)))
+        p, b, se, feasible = _fit_states(O, EV, TB, AS, alb, pt, sor, np.tile(beta, (len(moves), 1)),
+                                         sorafenib_median_later(T))
         S = stat_matrix(p, b, se)
         return np.where(feasible, loss_of(S.copy()), np.inf), S, b, (O, EV, TB, AS)
 
@@ -698,6 +709,8 @@ def _spp_days(rng, T, order, event, group) -> np.ndarray:
     S, E = (group[order] == 1)[None], event[order][None]
     pos_s, pos_o = _median_position(S, E)[0], _median_position(~S, E)[0]
     d_s, d_o = (int(round(T[k] * DAYS_PER_MONTH)) for k in ("spp_median_sor", "spp_median_oth"))
+    if not sorafenib_median_later(T):  # here the sorafenib group's median comes first
+        pos_s, pos_o, d_s, d_o = pos_o, pos_s, d_o, d_s
     def pick(lo, hi, k, scale=None):
         grid = np.arange(lo, hi + 1)
         w = None if scale is None else np.exp(-(grid - lo) / scale) / np.exp(-(grid - lo) / scale).sum()
@@ -1294,7 +1307,7 @@ def move_granularity(tables: dict, published=None) -> tuple[pd.DataFrame, int]:
     moves = np.concatenate([np.zeros((1, 3), int), moves])[:, None, :]  # row 0: no move (the cohort itself)
     O, EV, TB, AS = _apply_moves(moves, order, s.event, tb, asc)
     alb, pt = (s.cols[c].astype(float) for c in ("albumin", "prothrombin_activity"))
-    p, b, se, feasible = _fit_states(O, EV, TB, AS, alb, pt, sor, np.zeros((len(O), 3)))
+    p, b, se, feasible = _fit_states(O, EV, TB, AS, alb, pt, sor, np.zeros((len(O), 3)), sorafenib_median_later(T))
     st = _rank_statistics(p, b, se)
     S = np.stack([st[k] for k in keys], axis=-1)
     matched = np.abs(S - target) <= 0.5 * unit  # printed precision (half-up rounding aside)

@@ -1,0 +1,461 @@
+"""What the published numbers pin down: an ensemble of reconstructed cohorts (notebook 10).
+
+One reconstructed cohort (`src/reconstruct.py`) is one answer among many to "which patients
+give the paper's printed numbers?". Every result the paper did not print (an era effect, a
+correlation between two baseline values, a hazard ratio of a factor not entered in the model)
+is then chosen partly by the reconstruction's seed. This module builds K cohorts from the same
+targets with K seeds and measures how much such results vary between them.
+
+- `build_member`, `build_ensemble` (``make ensemble K=20``): K members with the visible seeds
+  `member_seeds(K)` into ``data/ensemble/seed_<seed>/``, in parallel with joblib (local
+  processes, or a running Dask cluster: ``DASK=tcp://host:8786``, joblib's ``dask`` backend), each
+  validated (`src.validate.check_data`: errors and warnings) and scored (`match`: how many of the
+  printed numbers the notebooks reproduce on it, via `src.publish`); ``data/ensemble/index.csv``
+  lists them.
+- `member_quantities`: the unprinted results of one cohort (definitions in `QUANTITIES`),
+  computed with the pipeline's functions (`src.survival`, `src.appraisal`, `src.helpers`).
+- `ensemble_table`, `classify`: their distribution over the members and a class:
+  *pinned* (every member gives the same value at the precision shown: `PRECISION`),
+  *constrained* (not pinned, but the range max - min is at most `CONSTRAINED_WIDTH` of the
+  quantity's kind: narrow enough that no conclusion a reader would draw changes; for a p-value,
+  in addition every member on the same side of 0.05), *free* otherwise (the reconstruction
+  decides).
+- `validate_reconstruction` (``make validate-reconstruction``): the same against a known truth
+  (`src/truth.py`): M true cohorts, each printed (`src.publish`) and reconstructed K times.
+
+Seeds: member i (1..K) of an ensemble has seed ``ENSEMBLE_SEED0 + i``.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import shutil
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from src import appraisal, survival
+from src import helpers
+from src.helpers import ROOT
+
+ENSEMBLE_DIR = ROOT / "data" / "ensemble"
+INDEX_NAME = "index.csv"
+ENSEMBLE_SEED0 = 20130200  # member i has seed ENSEMBLE_SEED0 + i (visible, fixed)
+TABLES = ("patients", "progression", "adverse_events")
+
+# Analysis choices, as the defaults of notebooks 06 and 07
+CUTOFFS = {"age": 70, "platelets": 12.5, "albumin": 3.8, "total_bilirubin": 1.0, "prothrombin_activity": 94,
+           "alt": 50, "ast": 84, "afp": 2000, "dcp": 1800}
+MODEL = ("tbil", "ascites", "sorafenib")  # the paper's multivariable model
+ERA_START = "2009-01-01"
+LANDMARK_DAYS = 30
+RMST_TAU = 12  # months
+OS_TIMES = (6, 18, 30)  # months: overall survival at times the paper did not print
+SPP_TIMES = (3, 6, 12)  # months: SPP per group
+CORRELATIONS = [("total_bilirubin", "albumin"), ("albumin", "prothrombin_activity"), ("afp", "dcp"),
+                ("age", "total_bilirubin"), ("platelets", "prothrombin_activity")]
+ALPHA = 0.05
+
+#: Kinds of quantity: the precision at which "the same" is judged (decimals) and the width of a
+#: range still called constrained.
+PRECISION = {"hr": 2, "p": 3, "percent": 0, "r": 2, "months": 1}
+CONSTRAINED_WIDTH = {"hr": 0.5, "p": 0.1, "percent": 10.0, "r": 0.2, "months": 2.0}
+
+
+# --- one member ------------------------------------------------------------------------------
+
+def member_seeds(k: int) -> list[int]:
+    """The seeds of an ensemble of k members."""
+    return [ENSEMBLE_SEED0 + i for i in range(1, k + 1)]
+
+
+def write_tables(tables: dict, folder) -> Path:
+    """The three tables as CSV, as `reconstruct.write_cohort` writes them (without the manifest)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, df in tables.items():
+        df.to_csv(folder / f"{name}.csv", index=False, lineterminator="\n", date_format="%Y-%m-%d",
+                  float_format="%.10g")
+    return folder
+
+
+def count_matches(reports_dir: Path) -> dict:
+    """Statuses of the notebooks' paper_vs_run tables (as the scorecard counts them)."""
+    statuses = []
+    seen = set()
+    for path in sorted(Path(reports_dir).glob("paper_vs_run_*.csv")):
+        t = pd.read_csv(path, dtype=str, keep_default_na=False)
+        for i, s in zip(t["id"], t["status"]):
+            if i not in seen:
+                seen.add(i)
+                statuses.append(s)
+    s = pd.Series(statuses, dtype=object)
+    return {"match": int((s == "match").sum()), "differs": int((s == "differs").sum()),
+            "not_reproducible": int((s == "not reproducible").sum())}
+
+
+MEMBER_ROW = "member.json"  # a member's index row, written once it is built, validated and scored
+
+
+def build_member(seed: int, folder, targets=None, score: bool = True, template=None, reuse: bool = True) -> dict:
+    """Reconstruct one cohort from `targets` (default the bundled published numbers) with `seed`
+    into `folder`; validate it and (with `score`) count the printed numbers it reproduces.
+    With `reuse`, a member already finished (its `MEMBER_ROW`) is read, and tables already written
+    (by the same code and seed: the same bytes) are not rebuilt, so an interrupted build resumes."""
+    import json
+
+    from src import publish, reconstruct, validate
+
+    folder = Path(folder)
+    if reuse and (folder / MEMBER_ROW).is_file():
+        return json.loads((folder / MEMBER_ROW).read_text())
+    t0 = time.time()
+    row = {"seed": seed, "folder": folder.name}
+    if not (reuse and all((folder / f"{t}.csv").is_file() for t in TABLES)):
+        try:
+            tables = reconstruct.build_cohort(seed, targets)
+        except (ValueError, RuntimeError) as exc:  # an infeasible draw: the member is reported, not written
+            return {**row, "seconds": round(time.time() - t0, 1), "valid": f"not built: {exc}"}
+        write_tables(tables, folder)
+    row["seconds"] = round(time.time() - t0, 1)
+    try:
+        _, warns = validate.check_data(folder)
+        row["valid"] = "yes" if len(warns) == 0 else f"{len(warns)} warnings"
+    except validate.DataValidationError as exc:
+        row["valid"] = f"{len(exc.problems)} errors"
+    if score:
+        with tempfile.TemporaryDirectory(prefix="haic-member-") as tmp:
+            reports = publish.run_notebooks(folder, Path(tmp), template or targets or publish.TEMPLATE)
+            row.update(count_matches(reports))
+        (folder / MEMBER_ROW).write_text(json.dumps({k: row[k] for k in row if k != "seconds"}) + "\n")
+    return row
+
+
+@contextlib.contextmanager
+def _backend(dask_address=None):
+    """joblib's default (local processes) or its dask backend on a running cluster."""
+    import joblib
+
+    if not dask_address:
+        yield
+        return
+    from distributed import Client
+
+    with Client(dask_address) as client, joblib.parallel_backend("dask"):
+        yield client
+
+
+def run_parallel(function, argument_list, jobs=-1, dask_address=None) -> list:
+    """`function(*arguments)` for each tuple of `argument_list`, in parallel, results in order."""
+    import joblib
+
+    with _backend(dask_address):
+        return joblib.Parallel(n_jobs=jobs if not dask_address else -1)(
+            joblib.delayed(function)(*a) for a in argument_list)
+
+
+def build_ensemble(k: int = 20, out=ENSEMBLE_DIR, targets=None, jobs=-1, dask_address=None,
+                   score: bool = True) -> pd.DataFrame:
+    """K members (`member_seeds(k)`) into `out`/seed_<seed>/ and their index `out`/index.csv."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    seeds = member_seeds(k)
+    rows = run_parallel(build_member, [(s, out / f"seed_{s}", targets, score) for s in seeds], jobs, dask_address)
+    index = pd.DataFrame(rows)
+    write_index(out)
+    return index
+
+
+def write_index(out=ENSEMBLE_DIR) -> pd.DataFrame:
+    """`index.csv` from the finished members' rows (`MEMBER_ROW`), in seed order."""
+    import json
+
+    rows = [json.loads(p.read_text()) for p in sorted(Path(out).glob(f"seed_*/{MEMBER_ROW}"))]
+    index = pd.DataFrame(rows)
+    if len(index):
+        index = index.sort_values("seed").reset_index(drop=True)
+    index.to_csv(Path(out) / INDEX_NAME, index=False, lineterminator="\n")
+    return index
+
+
+def read_members(folder=ENSEMBLE_DIR) -> dict:
+    """{member folder name: tables} of an ensemble folder (empty if there is none)."""
+    from src import validate
+
+    folder = Path(folder)
+    if not (folder / INDEX_NAME).is_file():
+        return {}
+    index = pd.read_csv(folder / INDEX_NAME)
+    return {name: validate.load_and_validate(folder / name) for name in index["folder"]}
+
+
+# --- the unprinted quantities of one cohort -----------------------------------------------------
+
+def _q(rows, quantity, group, kind, value, p=False):
+    rows.append({"quantity": quantity, "group": group, "kind": kind, "value": float(value) if value is not None
+                 and np.isfinite(value) else np.nan})
+
+
+def member_quantities(tables: dict) -> pd.DataFrame:
+    """The results of this cohort that the paper did not print: one row each (`quantity`,
+    `group` of results, `kind` = hr / p / percent / r / months, `value`)."""
+    rows: list = []
+    with warnings.catch_warnings(), contextlib.redirect_stdout(None):
+        warnings.simplefilter("ignore")
+        spp = survival.add_factors(helpers.spp_frame(tables), CUTOFFS)
+        spp["delay"] = helpers.time_between(spp["progression_date"], spp["salvage_start_date"], "months")
+        factors = survival.table3_factors(CUTOFFS)
+        # appraisal (notebook 07)
+        adjust = {k: factors[k] for k in MODEL if k != "sorafenib"}
+        long = appraisal.td_cox_data(spp, "spp_time", "death", "delay", "sorafenib", adjust)
+        td = appraisal.td_cox(long)
+        _q(rows, "time-dependent Cox HR on sorafenib", "appraisal", "hr", td.get("hr"))
+        _q(rows, "time-dependent Cox p", "appraisal", "p", td.get("p"))
+        lm, _ = appraisal.landmark_frame(spp, "spp_time", LANDMARK_DAYS / helpers.days_per("months"), "delay",
+                                         "sorafenib", labels=["sorafenib", "other salvage"])
+        _q(rows, f"landmark ({LANDMARK_DAYS} days) log-rank p", "appraisal", "p",
+           appraisal.logrank_subset(lm, "lm_time", "death", "lm_group")["p"])
+        in_era = spp[spp["salvage_start_date"] >= pd.Timestamp(ERA_START)]
+        _q(rows, "SPP log-rank p, salvage from 2009", "appraisal", "p",
+           appraisal.logrank_subset(in_era, "spp_time", "death", "salvage_group")["p"])
+        for name, codes in (("best supportive care", ["bsc"]), ("active options", ["haic", "uft"])):
+            part = spp[spp["sorafenib"] | spp["salvage_treatment"].isin(codes)]
+            _q(rows, f"SPP log-rank p, sorafenib vs {name}", "appraisal", "p",
+               appraisal.logrank_subset(part, "spp_time", "death", "salvage_group")["p"])
+        _, diff = appraisal.rmst_comparison(spp, "spp_time", "death", "salvage_group",
+                                            ["sorafenib", "other salvage"], RMST_TAU)
+        _q(rows, f"RMST difference to {RMST_TAU} months", "appraisal", "months", diff.get("estimate"))
+        _q(rows, "RMST difference p", "appraisal", "p", diff.get("p"))
+        # Cox hazard ratios of the factors the paper did not enter (each with the model's three)
+        for key in factors:
+            if key in MODEL:
+                continue
+            cov = {k: factors[k] for k in (key, *MODEL)}
+            t = survival.cox_table(spp, "spp_time", "death", cov).set_index("key")
+            _q(rows, f"Cox HR of {survival.TABLE3_NAMES[key].split(' (')[0]} in the paper's model",
+               "Cox, factors not entered", "hr", t.at[key, "hr"])
+            _q(rows, f"Cox p of {survival.TABLE3_NAMES[key].split(' (')[0]} in the paper's model",
+               "Cox, factors not entered", "p", t.at[key, "p"])
+        # Kaplan-Meier at unprinted times
+        os_ = helpers.overall_survival_frame(tables)
+        kmf = survival.km_fit(os_["os_time"], os_["death"])
+        for t_ in OS_TIMES:
+            _q(rows, f"OS at {t_} months (%)", "Kaplan-Meier, unprinted times", "percent",
+               100 * float(kmf.survival_function_at_times(t_).iloc[0]))
+        for g in ("sorafenib", "other salvage"):
+            sub = spp[spp["salvage_group"] == g]
+            kmf = survival.km_fit(sub["spp_time"], sub["death"])
+            for t_ in SPP_TIMES:
+                _q(rows, f"SPP at {t_} months, {g} (%)", "Kaplan-Meier, unprinted times", "percent",
+                   100 * float(kmf.survival_function_at_times(t_).iloc[0]))
+        # correlations between baseline factors
+        base = tables["patients"]
+        for a, b in CORRELATIONS:
+            if a in base and b in base:
+                _q(rows, f"Spearman r, {a} and {b} (baseline)", "correlations", "r",
+                   base[a].rank().corr(base[b].rank()))
+        if "ascites" in base:
+            _q(rows, "Spearman r, total_bilirubin and ascites (baseline)", "correlations", "r",
+               base["total_bilirubin"].rank().corr(base["ascites"].eq("yes").astype(float).rank()))
+        # OS of the 38 by era of the first HAIC
+        spp["era"] = np.where(spp["first_haic_date"] >= pd.Timestamp(ERA_START), "from 2009", "2005-2008")
+        _q(rows, "OS of the SPP cohort by era of the first HAIC: log-rank p", "era", "p",
+           survival.logrank(spp, "os_time", "death", "era")[1])
+        t = survival.cox_table(spp, "os_time", "death", {"era": ("era", "2005-2008", "from 2009")}).set_index("key")
+        _q(rows, "OS of the SPP cohort, HR from 2009 vs 2005-2008", "era", "hr", t.at["era", "hr"])
+        _q(rows, "share of the SPP cohort treated from 2009 (%)", "era", "percent", 100 * (spp["era"] == "from 2009").mean())
+    return pd.DataFrame(rows)
+
+
+# --- distribution and classes ------------------------------------------------------------------
+
+def classify(values, kind: str) -> str:
+    """pinned / constrained / free (module docstring) of one quantity's values over the members."""
+    v = np.asarray(values, float)
+    v = v[np.isfinite(v)]
+    if len(v) == 0:
+        return "not estimable"
+    shown = np.round(v, PRECISION[kind])
+    if shown.min() == shown.max():
+        return "pinned"
+    narrow = v.max() - v.min() <= CONSTRAINED_WIDTH[kind]
+    if kind == "p":
+        narrow = narrow and ((v < ALPHA).all() or (v >= ALPHA).all())
+    return "constrained" if narrow else "free"
+
+
+def ensemble_table(per_member: pd.DataFrame) -> pd.DataFrame:
+    """From a long table (member, quantity, group, kind, value): one row per quantity with
+    min / median / max over the members, the share with p < 0.05 (p-values) and the class."""
+    rows = []
+    for (group, quantity, kind), d in per_member.groupby(["group", "quantity", "kind"], sort=False):
+        v = d["value"].to_numpy(float)
+        ok = v[np.isfinite(v)]
+        rows.append({"group": group, "quantity": quantity, "kind": kind, "members": len(ok),
+                     "min": ok.min() if len(ok) else np.nan, "median": np.median(ok) if len(ok) else np.nan,
+                     "max": ok.max() if len(ok) else np.nan,
+                     "share_p_below_0.05": (ok < ALPHA).mean() if kind == "p" and len(ok) else np.nan,
+                     "class": classify(v, kind)})
+    return pd.DataFrame(rows)
+
+
+def ensemble_quantities(members: dict) -> pd.DataFrame:
+    """`member_quantities` of every member, in one long table with a `member` column."""
+    return pd.concat([member_quantities(t).assign(member=name) for name, t in members.items()], ignore_index=True)
+
+
+# --- for notebook 10 ----------------------------------------------------------------------------------
+
+VALIDATION_NAME = "reconstruction_validation.csv"  # in the ensemble folder (input) and outputs/tables/
+
+
+def ensemble_folder(data_dir, ensemble_dir=None) -> Path:
+    """Where a data folder's ensemble lives: `ensemble_dir`, else `data_dir`/ensemble."""
+    return Path(ensemble_dir) if ensemble_dir else Path(data_dir) / "ensemble"
+
+
+def read_index(folder) -> pd.DataFrame | None:
+    """The ensemble's index (seed, folder, valid, match, ...), or None if there is none."""
+    path = Path(folder) / INDEX_NAME
+    return pd.read_csv(path) if path.is_file() else None
+
+
+def class_counts(table: pd.DataFrame) -> pd.DataFrame:
+    """Quantities per group of results and class (pinned / constrained / free)."""
+    order = ["pinned", "constrained", "free", "not estimable"]
+    out = pd.crosstab(table["group"], table["class"]).reindex(columns=order, fill_value=0)
+    out = out.loc[:, (out.sum() > 0) | out.columns.isin(order[:3])]
+    return out.reset_index()
+
+
+def found_sentences(table: pd.DataFrame, index: pd.DataFrame | None = None) -> str:
+    """What the ensemble shows, in words, from the computed table."""
+    n = int(table["members"].max()) if len(table) else 0
+    c = table["class"].value_counts()
+    lines = [f"Over {n} reconstructed cohorts, of {len(table)} results the paper did not print: "
+             f"pinned {c.get('pinned', 0)}, constrained {c.get('constrained', 0)}, free {c.get('free', 0)}."]
+    if index is not None and "match" in index:
+        lines.append(f"Every member reproduces between {index['match'].min()} and {index['match'].max()} of the "
+                     f"printed numbers, as the bundled cohort does: the results below differ between cohorts that "
+                     f"the paper cannot tell apart.")
+    p = table[table["kind"] == "p"]
+    split = p[(p["share_p_below_0.05"] > 0) & (p["share_p_below_0.05"] < 1)]
+    if len(split):
+        worst = split.iloc[(split["share_p_below_0.05"] - 0.5).abs().argsort()].iloc[0]
+        lines.append(f"{len(split)} of {len(p)} tests are significant at 0.05 in some members and not in others; "
+                     f"the most divided is \"{worst['quantity']}\" (p < 0.05 in {worst['share_p_below_0.05']:.0%} "
+                     f"of the members, p from {worst['min']:.3f} to {worst['max']:.3f}).")
+    free = table[table["class"] == "free"]
+    if len(free):
+        lines.append("Free results (decided by the reconstruction, not by the paper): "
+                     + "; ".join(free["quantity"].head(8)) + ("; ..." if len(free) > 8 else "") + ".")
+    return " ".join(lines)
+
+
+def plot_ranges(table: pd.DataFrame, kind: str = "p", ax=None, **kwargs):
+    """Each quantity of `kind` as a line from the ensemble's min to max, a dot at the median;
+    a dashed line at 0.05 for p-values."""
+    import matplotlib.pyplot as plt
+
+    ax = ax or plt.gca()
+    d = table[table["kind"] == kind].reset_index(drop=True)
+    colours = {"pinned": "0.2", "constrained": "tab:blue", "free": "tab:red", "not estimable": "0.7"}
+    for i, r in d.iterrows():
+        c = colours[r["class"]]
+        ax.plot([r["min"], r["max"]], [i, i], color=c, lw=2, solid_capstyle="butt", **kwargs)
+        ax.plot([r["median"]], [i], "o", color=c, ms=3)
+    ax.set_yticks(range(len(d)))
+    ax.set_yticklabels(d["quantity"], fontsize=7)
+    ax.invert_yaxis()
+    if kind == "p":
+        ax.axvline(ALPHA, color="0.4", ls="--", lw=0.8)
+        ax.set_xscale("log")
+    for cls, c in colours.items():
+        if (d["class"] == cls).any():
+            ax.plot([], [], color=c, lw=2, label=cls)
+    ax.legend(fontsize=7, loc="lower right", frameon=False)
+    return ax
+
+
+def coverage_table(validation: pd.DataFrame) -> pd.DataFrame:
+    """Per class (over every true cohort and quantity): how often the ensemble range covered the truth
+    and the median absolute error of the ensemble median, by kind of quantity."""
+    v = validation.copy()
+    v["abs_error"] = v["error_of_median"].abs()
+    out = (v.groupby(["kind", "class"]).agg(results=("quantity", "size"), covered=("covered", "mean"),
+                                            median_abs_error=("abs_error", "median")).reset_index())
+    out["covered"] = (100 * out["covered"]).round(0)
+    return out.rename(columns={"covered": "covered_pct"})
+
+
+def plot_validation(validation: pd.DataFrame, kind: str = "p", ax=None, **kwargs):
+    """Truth (x) against the ensemble's median (y) with its min-max range, one point per true cohort
+    and quantity of `kind`; on the diagonal the reconstruction recovers the truth."""
+    import matplotlib.pyplot as plt
+
+    ax = ax or plt.gca()
+    d = validation[validation["kind"] == kind]
+    colours = {"pinned": "0.2", "constrained": "tab:blue", "free": "tab:red", "not estimable": "0.7"}
+    for cls, g in d.groupby("class"):
+        ax.errorbar(g["truth"], g["median"], yerr=[g["median"] - g["min"], g["max"] - g["median"]], fmt="o", ms=2.5,
+                    lw=0.6, color=colours.get(cls, "0.5"), label=cls, **kwargs)
+    lo = np.nanmin([d["truth"].min(), d["min"].min()])
+    hi = np.nanmax([d["truth"].max(), d["max"].max()])
+    ax.plot([lo, hi], [lo, hi], color="0.5", lw=0.8, ls=":")
+    ax.set_xlabel(f"truth ({kind})")
+    ax.set_ylabel(f"reconstructions ({kind}): median, min-max")
+    ax.legend(fontsize=7, frameon=False)
+    return ax
+
+
+# --- command line ---------------------------------------------------------------------------------
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m src.ensemble", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    b = sub.add_parser("build", help="K members from the bundled targets into data/ensemble/")
+    b.add_argument("--k", type=int, default=20)
+    b.add_argument("--out", default=str(ENSEMBLE_DIR))
+    b.add_argument("--targets", default=None, help="targets file (default data/published_results.csv)")
+    b.add_argument("--jobs", type=int, default=-1, help="local processes (joblib; -1 = every core)")
+    b.add_argument("--dask", default=None, help="address of a running Dask scheduler (tcp://host:8786)")
+    b.add_argument("--fresh", action="store_true", help="rebuild every member (default: resume, keep finished ones)")
+    sub.add_parser("index", help="write data/ensemble/index.csv from the finished members")
+    v = sub.add_parser("validate", help="validation against known truths (src/truth.py)")
+    v.add_argument("--m", type=int, default=5)
+    v.add_argument("--k", type=int, default=10)
+    v.add_argument("--jobs", type=int, default=-1)
+    v.add_argument("--dask", default=None)
+    v.add_argument("--out", default=str(ENSEMBLE_DIR / VALIDATION_NAME),
+                   help="the table (read by notebook 10; default data/ensemble/, copied to outputs/tables/)")
+    args = parser.parse_args(argv)
+    t0 = time.time()
+    if args.command == "index":
+        print(write_index().to_string(index=False))
+    elif args.command == "build":
+        out = Path(args.out)
+        for old in out.glob("seed_*") if args.fresh else []:  # an earlier build's members (the validation stays)
+            shutil.rmtree(old)
+        index = build_ensemble(args.k, out, args.targets, args.jobs, args.dask)
+        print(index.to_string(index=False))
+        print(f"{len(index)} members in {out} in {time.time() - t0:.0f} s")
+    else:
+        from src import truth
+
+        table = truth.validate_reconstruction(args.m, args.k, jobs=args.jobs, dask_address=args.dask)
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        table.to_csv(args.out, index=False, lineterminator="\n", float_format="%.6g")
+        if Path(args.out) == ENSEMBLE_DIR / VALIDATION_NAME:  # the committed copy in outputs/ (notebook 10 writes it too)
+            (ROOT / "outputs" / "tables").mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(args.out, ROOT / "outputs" / "tables" / VALIDATION_NAME)
+        print(f"wrote {args.out} ({len(table)} rows) in {time.time() - t0:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,244 @@
+"""Known truths: "true" cohorts of the study's design, to validate the reconstruction against.
+
+`true_cohort(seed)` draws a cohort in the data contract, of the study's size and design (HAIC,
+response, progression during HAIC, salvage after progression with sorafenib only after its
+approval), from a model that does **not** share the reconstruction's assumptions:
+
+- baseline factors are correlated through one latent liver-reserve score (bilirubin, albumin,
+  prothrombin activity, platelets, ascites and the Child-Pugh score move together) and through a
+  tumour-burden score (AFP, DCP, PVTT, tumour count and size); the reconstruction draws them
+  independently;
+- survival post-progression has a chosen true sorafenib effect (`TRUTH["sorafenib_hr"]`), effects
+  of bilirubin and ascites, and an era effect (patients who progressed from 2009 do better, with or
+  without sorafenib: `TRUTH["era_hr"]`);
+- censoring depends on calendar time: administrative at the data cut-off, and a loss to follow-up
+  whose hazard grows with the calendar year of the first HAIC.
+
+Every parameter is in `TRUTH`. The structure follows what the paper's targets file can describe
+(the ids of `data/published_results.csv`): session counts in {1..7, 9}, progression only for the
+progressive-disease patients, salvage options sorafenib / HAIC / tegafur-uracil / BSC.
+
+`validate_reconstruction(M, K)` then prints each truth (`src.publish`), reconstructs it K times
+from the printed numbers alone (`reconstruct.build_cohort` with the targets file: the path of
+``make data TARGETS=...``) and compares every quantity of `ensemble.member_quantities`.
+"""
+from __future__ import annotations
+
+import contextlib
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from src.validate import MIN_SESSION_INTERVAL_DAYS, RESPONSE_ASSESSMENT_DAYS, child_pugh_points_range
+
+TRUTH_SEED0 = 7000  # true cohort j (1..M) has seed TRUTH_SEED0 + j
+TRUTH = {
+    "n": 67,
+    "enrol": ("2005-04-01", "2011-08-31"),
+    "cutoff": "2013-03-31",
+    "sorafenib_approval": "2009-05-20",
+    "era_start": "2009-01-01",
+    "response": {"CR": 0.07, "PR": 0.13, "SD": 0.08, "PD": 0.62, "NE": 0.10},
+    "sessions": [1, 2, 3, 4, 5, 6, 7, 9],       # the counts the targets file has ids for
+    "liver_loadings": {"total_bilirubin": 0.30, "albumin": -0.30, "prothrombin_activity": -9.0,
+                       "platelets": -0.25, "ascites": 1.2},   # per unit of the latent liver score
+    "burden_loadings": {"afp": 1.5, "dcp": 1.5, "pvtt": 1.0, "tumor_count": 0.8, "max_tumor_size_mm": 0.35},
+    "progression_worsening": 0.5,                # liver score shift from baseline to progression
+    "median_ttp_months": 2.2,                    # progressive disease
+    "median_os_months": {"CR": 45.0, "PR": 30.0, "SD": 20.0, "NE": 2.5, "excluded": 2.0},
+    "median_spp_months": 3.5,                    # other salvage, before 2009, bilirubin < 1, no ascites
+    "sorafenib_hr": 0.65,                        # the chosen true effect of sorafenib on SPP
+    "era_hr": 0.75,                              # progression from 2009 vs before
+    "bilirubin_hr": 1.6, "ascites_hr": 2.8,
+    "sorafenib_share": 0.6,                      # of the patients progressing after approval
+    "other_salvage": {"haic": 0.3, "uft": 0.15, "bsc": 0.55},
+    "loss_hazard_per_year": 0.03,                # loss to follow-up per year, times (calendar year - 2004)
+    "toxicity": {"Nausea": 0.02, "Diarrhea": 0.02, "Bilirubin (hyperbilirubinemia)": 0.06, "AST (SGOT)": 0.15,
+                 "ALT (SGPT)": 0.10, "Alkaline phosphatase": 0.02, "GGT (gamma-glutamyl transpeptidase)": 0.18,
+                 "Glucose (hyperglycemia)": 0.07, "Platelets": 0.10, "Hemoglobin": 0.07,
+                 "Neutrophils/granulocytes (ANC/AGC)": 0.06},
+}
+
+
+def _days(ts, days):
+    return pd.to_datetime(ts) + pd.to_timedelta(np.round(np.asarray(days, float)), unit="D")
+
+
+def _labs(rng, z, b, p=TRUTH):
+    """Laboratory values and tumour features from the liver score z and the burden score b."""
+    n, L, B = len(z), p["liver_loadings"], p["burden_loadings"]
+    return {
+        "alt": np.round(np.exp(rng.normal(3.9, 0.5, n))).clip(9, 400),
+        "ast": np.round(np.exp(rng.normal(4.4 + 0.1 * z, 0.5, n))).clip(15, 400),
+        "total_bilirubin": np.round(np.exp(np.log(0.8) + L["total_bilirubin"] * z + rng.normal(0, 0.2, n)), 1).clip(0.2, 2.9),
+        "albumin": np.round(3.7 + L["albumin"] * z + rng.normal(0, 0.25, n), 1).clip(2.3, 4.8),
+        "prothrombin_activity": np.round(95 + L["prothrombin_activity"] * z + rng.normal(0, 9, n)).clip(60, 140),
+        "platelets": np.round(np.exp(np.log(12) + L["platelets"] * z + rng.normal(0, 0.35, n)), 1).clip(3.0, 48.0),
+        "afp": np.round(np.exp(6.2 + B["afp"] * b + rng.normal(0, 1.5, n))).clip(2, 900000),
+        "dcp": np.round(np.exp(6.8 + B["dcp"] * b + rng.normal(0, 1.5, n))).clip(10, 300000),
+        "ascites": np.where(rng.random(n) < 1 / (1 + np.exp(-(-1.2 + L["ascites"] * z))), "yes", "no"),
+        "pvtt": np.where(rng.random(n) < 1 / (1 + np.exp(-(0.5 + B["pvtt"] * b))), "yes", "no"),
+        "tumor_distribution": np.where(rng.random(n) < 1 / (1 + np.exp(-(0.8 + b))), "bilateral", "unilateral"),
+        "tumor_count": np.clip(np.round(np.exp(1.3 + B["tumor_count"] * b + rng.normal(0, 0.5, n))), 1, 20).astype(int),
+        "max_tumor_size_mm": np.round(np.exp(np.log(45) + B["max_tumor_size_mm"] * b + rng.normal(0, 0.4, n))).clip(12, 150),
+    }
+
+
+def _child_pugh(labs, extra) -> np.ndarray:
+    low, high = child_pugh_points_range(*(pd.Series(labs[c]) for c in
+                                          ("total_bilirubin", "albumin", "prothrombin_activity", "ascites")))
+    return np.minimum(low.to_numpy(int) + extra, high.to_numpy(int))
+
+
+def true_cohort(seed: int, p: dict = TRUTH) -> dict[str, pd.DataFrame]:
+    """One true cohort (the three tables), deterministic for a seed."""
+    rng = np.random.default_rng(seed)
+    n = p["n"]
+    start, end, cutoff = (pd.Timestamp(x) for x in (*p["enrol"], p["cutoff"]))
+    approval, era_start = pd.Timestamp(p["sorafenib_approval"]), pd.Timestamp(p["era_start"])
+    first = pd.Series(np.sort(start + pd.to_timedelta(rng.integers(0, (end - start).days + 1, n), unit="D")))
+    z, b = rng.normal(0, 1, n), rng.normal(0, 1, n)
+    labs = _labs(rng, z, b, p)
+    cp = _child_pugh(labs, np.zeros(n, int))
+    for _ in range(50):  # baseline Child-Pugh A or B only (the study's inclusion)
+        worse = cp > 9
+        if not worse.any():
+            break
+        z[worse] = rng.normal(-0.5, 0.7, worse.sum())
+        redraw = _labs(rng, z, b, p)
+        for k in labs:
+            labs[k] = np.where(worse, redraw[k], labs[k])
+        cp = _child_pugh(labs, np.zeros(n, int))
+    ps = np.where(rng.random(n) < 0.65, 0, rng.choice([1, 1, 2], n))
+    pvtt = labs["pvtt"]
+    bclc = np.where((pvtt == "no") & (ps == 0) & (rng.random(n) < 0.6), "B", "C")
+    tnm = np.where(bclc == "B", np.where(rng.random(n) < 0.25, "II", "III"),
+                   np.where(rng.random(n) < 0.06, "IVB", np.where(rng.random(n) < 0.65, "IVA", "III")))
+    response = rng.choice(list(p["response"]), n, p=list(p["response"].values()))
+    # overall survival, progression, salvage
+    month = 30.4375
+    ttp = np.maximum(21, rng.exponential(p["median_ttp_months"] * month / np.log(2), n)).round()
+    is_pd = response == "PD"
+    prog_z = z + p["progression_worsening"] + rng.normal(0, 0.6, n)
+    prog_labs = _labs(rng, prog_z, b + 0.3, p)
+    prog_cp = _child_pugh(prog_labs, (rng.random(n) < 0.1).astype(int))
+    excluded = is_pd & (prog_cp > 8)
+    prog_date = _days(first, ttp)
+    after = prog_date >= approval
+    salvage = np.where(after & (rng.random(n) < p["sorafenib_share"]), "sorafenib",
+                       rng.choice(list(p["other_salvage"]), n, p=list(p["other_salvage"].values())))
+    salvage = np.where(excluded, "bsc", salvage)
+    lin = (np.log(p["sorafenib_hr"]) * (salvage == "sorafenib") + np.log(p["era_hr"]) * (prog_date >= era_start)
+           + np.log(p["bilirubin_hr"]) * (prog_labs["total_bilirubin"] >= 1.0)
+           + np.log(p["ascites_hr"]) * (prog_labs["ascites"] == "yes"))
+    spp = np.maximum(7, rng.exponential(p["median_spp_months"] * month / np.log(2) / np.exp(lin))).round()
+    med = np.array([p["median_os_months"].get(r, 1.0) for r in response])
+    med = np.where(excluded, p["median_os_months"]["excluded"], med)
+    os_days = rng.exponential(med * month / np.log(2)).round() + 14
+    dc = np.isin(response, ["CR", "PR", "SD"])
+    os_days = np.where(dc, np.maximum(os_days, RESPONSE_ASSESSMENT_DAYS + 14), os_days)
+    os_days = np.where(is_pd, ttp + np.where(excluded, np.maximum(14, os_days - 14), spp), os_days)
+    # censoring: administrative at the cut-off, and lost to follow-up more often in later years
+    admin = (cutoff - first).dt.days.to_numpy().astype(float)
+    rate = p["loss_hazard_per_year"] * (first.dt.year.to_numpy() - 2004) / 365.25
+    lost = rng.exponential(1 / rate)
+    end_days = np.minimum(admin, lost)
+    end_days = np.where(is_pd, np.maximum(end_days, ttp + 7), end_days)  # progression is seen
+    end_days = np.minimum(end_days, admin)
+    death = os_days <= end_days
+    follow = np.where(death, os_days, end_days).round()
+    is_pd = is_pd & (ttp + 7 <= follow)  # a progression after the end of follow-up is not seen
+    response = np.where(~is_pd & (response == "PD"), "NE", response)
+    response = np.where(follow < RESPONSE_ASSESSMENT_DAYS, "NE", response)
+    is_pd = response == "PD"
+    # sessions: within the span to progression (or follow-up), more for disease control
+    span = np.where(is_pd, ttp, follow)
+    cap = 1 + span // MIN_SESSION_INTERVAL_DAYS
+    wish = np.where(dc, rng.integers(3, 10, n), rng.integers(1, 3, n))
+    allowed = np.array(p["sessions"])
+    sessions = np.array([allowed[allowed <= min(w, c)].max() for w, c in zip(wish, cap)])
+    ids = [f"T{k:03d}" for k in range(1, n + 1)]
+    patients = pd.DataFrame({
+        "patient_id": ids, "sex": np.where(rng.random(n) < 0.75, "M", "F"),
+        "age": np.clip(np.round(rng.normal(70, 8, n)), 35, 88).astype(int),
+        "etiology": rng.choice(["HBV", "HCV", "alcohol", "other"], n, p=[0.12, 0.68, 0.08, 0.12]),
+        "tnm_stage": tnm, "bclc_stage": bclc, "ecog_ps": ps,
+        "initial_treatment": rng.choice(["resection", "rfa_pei", "tace", "tace_rfa", "none"], n,
+                                        p=[0.1, 0.2, 0.4, 0.1, 0.2]),
+        "child_pugh_score": cp, **{k: labs[k] for k in ("alt", "total_bilirubin", "prothrombin_activity", "albumin",
+                                                        "platelets", "afp", "dcp", "ascites", "pvtt",
+                                                        "tumor_distribution", "tumor_count", "max_tumor_size_mm")},
+        "first_haic_date": first, "n_haic_sessions": sessions, "best_response": response,
+        "last_followup_date": _days(first, follow), "death": death.astype(int)})
+    k = np.nonzero(is_pd)[0]
+    pd_date = prog_date.iloc[k].reset_index(drop=True)
+    last = patients["last_followup_date"].iloc[k].reset_index(drop=True)
+    gap = np.minimum(rng.integers(3, 21, len(k)), (last - pd_date).dt.days.to_numpy())
+    start_ = _days(pd_date, np.where(salvage[k] == "sorafenib",
+                                     np.maximum(gap, (approval - pd_date).dt.days.to_numpy()), gap))
+    start_ = pd.Series(np.minimum(start_, last))
+    prog = pd.DataFrame({
+        "patient_id": np.array(ids)[k], "progression_date": pd_date,
+        "age": patients["age"].to_numpy()[k] + ((pd_date - first.iloc[k].reset_index(drop=True)).dt.days // 366).to_numpy(),
+        "ecog_ps": np.minimum(ps[k] + rng.choice([0, 0, 1], len(k)), 2), "child_pugh_score": prog_cp[k],
+        **{c: prog_labs[c][k] for c in ("alt", "ast", "total_bilirubin", "albumin", "prothrombin_activity",
+                                        "platelets", "afp", "dcp", "ascites", "pvtt", "tumor_distribution",
+                                        "tumor_count")},
+        "max_tumor_size_mm": np.maximum(prog_labs["max_tumor_size_mm"][k], labs["max_tumor_size_mm"][k]),
+        "salvage_treatment": salvage[k], "salvage_start_date": start_})
+    rows = []
+    for term, share in p["toxicity"].items():
+        for i in np.nonzero(rng.random(n) < share)[0]:
+            rows.append((ids[i], term, int(rng.choice([3, 4], p=[0.8, 0.2])), 0))
+    rows.append((ids[int(rng.integers(n))], "Rash/desquamation", 2, 1))
+    ae = pd.DataFrame(rows, columns=["patient_id", "term", "grade", "led_to_discontinuation"])
+    ae = ae.drop_duplicates(["patient_id", "term"]).sort_values(["patient_id", "term"]).reset_index(drop=True)
+    return {"patients": patients, "progression": prog, "adverse_events": ae}
+
+
+# --- validation ---------------------------------------------------------------------------------
+
+def _reconstruct_and_measure(seed: int, targets: str) -> pd.DataFrame:
+    from src import ensemble, reconstruct, validate
+
+    with tempfile.TemporaryDirectory(prefix="haic-recon-") as tmp:
+        tables = reconstruct.build_cohort(seed, targets)
+        ensemble.write_tables(tables, tmp)
+        typed = validate.load_and_validate(tmp, accept_warnings=True)
+    return ensemble.member_quantities(typed).assign(seed=seed)
+
+
+VALIDATION_COLUMNS = ["true_cohort", "true_seed", "group", "quantity", "kind", "class", "truth", "min", "median",
+                      "max", "covered", "error_of_median", "share_p_below_0.05", "members"]
+
+
+def validate_one_truth(j: int, k: int, work, targets=None, jobs=-1, dask_address=None) -> pd.DataFrame:
+    """True cohort j: written to `work`/truth_<j>, printed (unless `targets` is given), reconstructed with
+    the k seeds `ensemble.member_seeds(k)`, and compared quantity by quantity."""
+    from src import ensemble, publish, validate
+
+    folder = Path(work) / f"truth_{j}"
+    ensemble.write_tables(true_cohort(TRUTH_SEED0 + j), folder)
+    truth_q = ensemble.member_quantities(validate.load_and_validate(folder, accept_warnings=True))
+    if targets is None:
+        targets = Path(work) / f"targets_{j}.csv"
+        publish.publish(folder, targets)
+    members = ensemble.run_parallel(_reconstruct_and_measure,
+                                    [(s, str(targets)) for s in ensemble.member_seeds(k)], jobs, dask_address)
+    long = pd.concat(members, ignore_index=True).rename(columns={"seed": "member"})
+    summary = ensemble.ensemble_table(long)
+    summary = summary.merge(truth_q[["quantity", "value"]].rename(columns={"value": "truth"}), on="quantity")
+    summary["covered"] = (summary["min"] <= summary["truth"]) & (summary["truth"] <= summary["max"])
+    summary["error_of_median"] = summary["median"] - summary["truth"]
+    return summary.assign(true_cohort=j, true_seed=TRUTH_SEED0 + j)[VALIDATION_COLUMNS]
+
+
+def validate_reconstruction(m: int = 5, k: int = 10, jobs=-1, dask_address=None, work=None) -> pd.DataFrame:
+    """For true cohorts 1..m: publish, reconstruct k times, compare (`validate_one_truth`). One row per
+    (truth, quantity): truth value, ensemble min / median / max, class over the ensemble, covered
+    (min <= truth <= max), error of the ensemble median."""
+    with (contextlib.nullcontext(work) if work else tempfile.TemporaryDirectory(prefix="haic-truth-")) as tmp:
+        out = [validate_one_truth(j, k, tmp, jobs=jobs, dask_address=dask_address) for j in range(1, m + 1)]
+    return pd.concat(out, ignore_index=True)

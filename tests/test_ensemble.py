@@ -1,0 +1,166 @@
+"""Ensemble, publication of a cohort's numbers, and known truths (issue 13, points 2-5).
+
+Reference values are computed by hand or by independent implementations (lifelines, scipy). The
+end-to-end tests (publish a cohort the project did not make, reconstruct it, publish the
+reconstruction) run the notebooks and the calibration once each: a few minutes.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from src import ensemble, publish, truth, validate
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+# --- classes and summaries, by hand ---------------------------------------------------------------
+
+@pytest.mark.parametrize("values, kind, expected", [
+    ([0.0101, 0.0104, 0.0098], "p", "pinned"),          # all print 0.010
+    ([0.02, 0.04, 0.03], "p", "constrained"),           # range 0.02, all < 0.05
+    ([0.03, 0.07], "p", "free"),                        # both sides of 0.05
+    ([0.2, 0.35], "p", "free"),                         # range 0.15 > 0.1
+    ([1.001, 1.004], "hr", "pinned"),                   # both 1.00
+    ([1.0, 1.4], "hr", "constrained"),
+    ([1.0, 2.0], "hr", "free"),
+    ([41.6, 41.9, 42.4], "percent", "pinned"),          # all 42
+    ([np.nan, np.nan], "r", "not estimable"),
+])
+def test_classify_by_hand(values, kind, expected):
+    assert ensemble.classify(values, kind) == expected
+
+
+def test_ensemble_table_by_hand():
+    long = pd.DataFrame({"member": [1, 2, 3, 4] * 2, "group": "g", "quantity": ["a"] * 4 + ["b"] * 4,
+                         "kind": ["p"] * 4 + ["hr"] * 4,
+                         "value": [0.01, 0.2, 0.03, np.nan, 1.0, 3.0, 2.0, 4.0]})
+    t = ensemble.ensemble_table(long).set_index("quantity")
+    assert t.loc["a", ["members", "min", "median", "max"]].tolist() == [3, 0.01, 0.03, 0.2]
+    assert t.loc["a", "share_p_below_0.05"] == pytest.approx(2 / 3)
+    assert t.loc["b", "median"] == 2.5 and np.isnan(t.loc["b", "share_p_below_0.05"])
+    assert t["class"].tolist() == ["free", "free"]
+
+
+def test_member_seeds_are_visible_and_fixed():
+    assert ensemble.member_seeds(3) == [ensemble.ENSEMBLE_SEED0 + 1, ensemble.ENSEMBLE_SEED0 + 2,
+                                        ensemble.ENSEMBLE_SEED0 + 3]
+
+
+# --- parallel machinery ----------------------------------------------------------------------------
+
+def _square(x):
+    return x * x
+
+
+def test_run_parallel_locally_keeps_the_order():
+    assert ensemble.run_parallel(_square, [(i,) for i in range(6)], jobs=2) == [0, 1, 4, 9, 16, 25]
+
+
+def test_run_parallel_on_a_dask_cluster():
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+        assert ensemble.run_parallel(_square, [(i,) for i in range(5)], dask_address=cluster.scheduler_address) \
+            == [0, 1, 4, 9, 16]
+
+
+# --- publish: the notebooks' numbers as a targets file ------------------------------------------------
+
+def test_targets_from_reports_by_hand(tmp_path):
+    template = tmp_path / "published.csv"
+    template.write_text("id,value,decimals,relation,statistic,source,notebook\n"
+                        "a,0.5,1,=,x,s,01\nb,0.001,3,<,p_value,s,01\nc,0.001,3,<,p_value,s,02\nd,7,0,=,count,s,02\n")
+    reports = tmp_path / "tables"
+    reports.mkdir()
+    (reports / "paper_vs_run_01.csv").write_text("id,source,published,reproduced,status,note\n"
+                                                 "a,s,0.5,0.7,differs,\nb,s,<0.001,0.000,match,\n")
+    (reports / "paper_vs_run_02.csv").write_text("id,source,published,reproduced,status,note\n"
+                                                 "c,s,<0.001,0.042,differs,\n")
+    t = publish.targets_from_reports(reports, template).set_index("id")
+    assert list(t.index) == ["a", "b", "c"]  # d was not computed: left out
+    assert t.loc["a", ["value", "relation"]].tolist() == ["0.7", "="]
+    assert t.loc["b", ["value", "relation"]].tolist() == ["0.001", "<"]  # still below the printed bound
+    assert t.loc["c", ["value", "relation"]].tolist() == ["0.042", "="]
+    assert ensemble.count_matches(reports) == {"match": 1, "differs": 2, "not_reproducible": 0}
+
+
+# --- quantities, against independent implementations --------------------------------------------------
+
+def test_member_quantities_agree_with_lifelines_and_scipy():
+    from lifelines import KaplanMeierFitter
+    from scipy import stats
+
+    tables = validate.load_and_validate(ROOT / "data")
+    q = ensemble.member_quantities(tables).set_index("quantity")["value"]
+    p = tables["patients"]
+    days = (p["last_followup_date"] - p["first_haic_date"]).dt.days / 30.4375
+    km = KaplanMeierFitter().fit(days, p["death"])
+    assert q["OS at 18 months (%)"] == pytest.approx(100 * km.predict(18.0))
+    rho = stats.spearmanr(p["total_bilirubin"], p["albumin"]).statistic
+    assert q["Spearman r, total_bilirubin and albumin (baseline)"] == pytest.approx(rho)
+
+
+# --- known truths ------------------------------------------------------------------------------------
+
+def test_true_cohorts_pass_validation_and_are_deterministic(tmp_path):
+    a, b = truth.true_cohort(truth.TRUTH_SEED0 + 1), truth.true_cohort(truth.TRUTH_SEED0 + 1)
+    for name in a:
+        pd.testing.assert_frame_equal(a[name], b[name])
+    ensemble.write_tables(a, tmp_path)
+    tables, warnings_ = validate.check_data(tmp_path)
+    assert len(warnings_) == 0
+    p, g = tables["patients"], tables["progression"]
+    assert len(p) == truth.TRUTH["n"]
+    assert set(p["n_haic_sessions"]) <= set(truth.TRUTH["sessions"])
+    assert set(g["patient_id"]) == set(p.loc[p["best_response"] == "PD", "patient_id"])
+    sor = g[g["salvage_treatment"] == "sorafenib"]
+    assert (sor["salvage_start_date"] >= pd.Timestamp(truth.TRUTH["sorafenib_approval"])).all()
+
+
+# --- committed ensemble ----------------------------------------------------------------------------------
+
+def test_committed_members_pass_validation_and_reproduce_the_paper():
+    index = ensemble.read_index(ensemble.ENSEMBLE_DIR)
+    if index is None:
+        pytest.skip("no ensemble committed")
+    assert (index["valid"] == "yes").all(), index.to_string()
+    assert (index["match"] >= 236).all(), index.to_string()
+    for name in index["folder"]:
+        _, warnings_ = validate.check_data(ensemble.ENSEMBLE_DIR / name)
+        assert len(warnings_) == 0
+
+
+# --- end to end: print a cohort the project did not make, reconstruct it, print the reconstruction -------
+
+@pytest.fixture(scope="module")
+def printed_truth(tmp_path_factory):
+    work = tmp_path_factory.mktemp("truth")
+    folder = work / "truth_1"
+    ensemble.write_tables(truth.true_cohort(truth.TRUTH_SEED0 + 1), folder)
+    targets = work / "targets_1.csv"
+    publish.publish(folder, targets)
+    return work, targets
+
+
+def test_publish_then_reconstruct_reproduces_the_printed_numbers(printed_truth, tmp_path):
+    _, targets = printed_truth
+    printed = pd.read_csv(targets)
+    template = pd.read_csv(publish.TEMPLATE)
+    assert list(printed.columns) == list(template.columns) and len(printed) == len(template)
+    row = ensemble.build_member(ensemble.member_seeds(1)[0], tmp_path / "member", str(targets))
+    assert row["valid"] == "yes", row
+    # the paper: 238 of 253 (94%); a cohort whose printed numbers contradict nothing should do as well
+    assert row["match"] >= 0.9 * len(printed), row
+
+
+def test_validation_machinery_on_one_truth_and_one_reconstruction(printed_truth):
+    work, targets = printed_truth
+    table = truth.validate_one_truth(1, 1, work, targets=targets, jobs=1)
+    assert list(table.columns) == truth.VALIDATION_COLUMNS
+    assert (table["members"] <= 1).all() and set(table["true_cohort"]) == {1}
+    one = table.dropna(subset=["min"])
+    assert (one["min"] == one["max"]).all()
+    assert (one["covered"] == ((one["min"] <= one["truth"]) & (one["truth"] <= one["max"]))).all()
