@@ -433,6 +433,9 @@ def execute_notebook(notebook: Path, stage: Path, parameters: Mapping[str, objec
         cwd=None,  # papermill's cwd is os.chdir, process-wide: the kernel manager starts the kernel in stage
         progress_bar=False,
         log_output=False,
+        # written once at the end (and on a failure), not after every cell: papermill's default rewrites and
+        # re-validates the whole notebook some 500 times a run, seconds of CPU that the kernels need
+        request_save_on_cell_execute=False,
         kernel_manager_class=ipc_kernel_manager(stage / "k"),
     )
     return executed

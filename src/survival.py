@@ -688,7 +688,7 @@ def plot_km(fitters, ax=None, at_risk=True, annotate_p=None, ci=True, mark_media
         key = transforms.blended_transform_factory(table.transAxes, table.transData)
         for row, (kmf, style) in enumerate(zip(fitters, styles)):
             # each row keyed by a short stretch of its curve (colour and line style), as survminer does
-            table.plot([-0.15, -0.05], [row, row], transform=key, color=style["color"],
+            table.plot([-0.18, -0.08], [row, row], transform=key, color=style["color"],
                        linestyle=style["linestyle"], linewidth=1.3, clip_on=False)
             for tick, n in zip(ticks, numbers_at_risk(kmf, ticks)):
                 table.text(tick, row, privacy.count_text(n, min_cell), ha="center", va="center",

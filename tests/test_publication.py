@@ -337,3 +337,20 @@ def test_consort_diagram_suppresses_small_counts():
     assert "(n\u00a0=\u00a0<3)" in text and "(n\u00a0=\u00a010)" in text
     assert not any(f"(n\u00a0=\u00a0{k})" in text for k in (1, 2))
     plt.close(ax.figure)
+
+
+# --- great_tables' CSS ------------------------------------------------------------------------------
+
+def test_great_tables_css_applies_to_its_own_table_only():
+    table = tables.plain(pd.DataFrame({"a": [1, 2], "b": [3, 4]}), "Table 9. Something")
+    page = table.html("t9")
+    css = re.search(r"<style>(.*?)</style>", page, re.S).group(1)
+    selectors = [s.strip() for block in re.findall(r"([^{}]+)\{", css) for s in block.split(",")]
+    assert selectors and all(s.startswith("#t9") for s in selectors), [s for s in selectors if not s.startswith("#t9")]
+    assert '<div id="t9"' in page
+    # what great_tables writes without scoping (it would take the borders off every other table of the report)
+    raw = table.gt("t9").as_raw_html()
+    raw_selectors = [s.strip() for block in re.findall(r"([^{}]+)\{", re.search(r"<style>(.*?)</style>", raw, re.S).group(1))
+                     for s in block.split(",")]
+    assert any(not s.startswith("#t9") for s in raw_selectors)
+    assert tables.plain(pd.DataFrame({"a": [1]}), "My title: x").html().startswith('<div id="My-title-x"')
