@@ -389,7 +389,10 @@ def savefig(fig, name: str, paths: SimpleNamespace, layout: bool = True):
         raise ValueError(f"figure {name} is not at a journal's size: " + "; ".join(problems))
     note = getattr(paths, "bundled", False)
     w, h = fig.get_size_inches()
-    if layout and fig.get_layout_engine() is None and fig.axes and any(hasattr(ax, "get_subplotspec") and ax.get_subplotspec()
+    from matplotlib.layout_engine import PlaceHolderLayoutEngine
+
+    engine = fig.get_layout_engine()  # an earlier fig.tight_layout() leaves a placeholder, no layout of its own
+    if layout and (engine is None or isinstance(engine, PlaceHolderLayoutEngine)) and fig.axes and any(hasattr(ax, "get_subplotspec") and ax.get_subplotspec()
                                                             for ax in fig.axes):
         with warnings.catch_warnings():  # "tight layout not applied" for an axes it cannot place
             warnings.simplefilter("ignore")
