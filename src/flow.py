@@ -163,6 +163,16 @@ def _arrow(ax, start, end):
                                                       "mutation_scale": 7, **LINE_STYLE})
 
 
+def _partition(node: dict, leaving: list, going_on: dict) -> bool:
+    """Whether the boxes *leaving* the path at *node* and the box *going_on* split its patients (their counts
+    add up to its count): then they leave it (arrows to the side); else they overlap the next box and are a
+    breakdown of *node* (one box "of these", joined by a dotted line)."""
+    counts = [node["n"], going_on["n"], *(k["n"] for k in leaving)]
+    if any(n is None for n in counts):
+        return True
+    return node["n"] == going_on["n"] + sum(k["n"] for k in leaving)
+
+
 def consort_steps(root: dict):
     """The CONSORT reading of a tree: ``(main path, exits of each step, arms)``. At each box of the path, the
     child that has children of its own goes on down; the other children (exclusions, groups that stop there)
@@ -206,12 +216,17 @@ def draw_consort(root: dict, ax=None, width: float | None = None):
         items.append(("main", node, main_cx, y, main_w, text))
         y -= _height(text)
         if i < len(path) - 1:
-            side = [(k, _wrapped(k, side_w)) for k in exits[i]]
+            leaving = exits[i]
+            kind = "exit" if _partition(node, leaving, path[i + 1]) else "breakdown"
+            if kind == "breakdown":  # they overlap the next box: one box "of these" beside the path, no arrows
+                leaving = [box("Of these:", None, lines=[f"{k['text']} {count_label(k['n'], k.get('min_cell', 0))}"
+                                                         for k in leaving])]
+            side = [(k, _wrapped(k, side_w)) for k in leaving]
             room = sum(_height(t) for _, t in side) + 0.08 * max(0, len(side) - 1)
             gap = max(STEP_IN, room + 0.16) if side else STEP_IN
             top = y - (gap - room) / 2
             for k, t in side:
-                items.append(("exit", k, side_cx, top, side_w, t))
+                items.append((kind, k, side_cx, top, side_w, t))
                 top -= _height(t) + 0.08
             items.append(("down", None, main_cx, y, None, y - gap))
             y -= gap
@@ -246,7 +261,7 @@ def draw_consort(root: dict, ax=None, width: float | None = None):
         fig = plt.figure(figsize=(W, total_h))
         ax = fig.add_axes((0, 0, 1, 1))
     for kind, node, cx, top, w, extra in items + arm_items:
-        if kind in ("main", "exit"):
+        if kind in ("main", "exit", "breakdown"):
             _draw_box(ax, node, cx, top, w, extra, align="left" if node["lines"] else "center")
         elif kind == "down":
             _arrow(ax, (cx, top), (cx, extra))
@@ -259,8 +274,10 @@ def draw_consort(root: dict, ax=None, width: float | None = None):
     for kind, node, cx, top, w, text in items:  # arrows from the path to its exits
         if kind == "exit":
             mid = top - _height(text) / 2
-            ax.plot([main_cx, main_cx], [mid, mid], **LINE_STYLE)
             _arrow(ax, (main_cx, mid), (cx - w / 2, mid))
+        elif kind == "breakdown":
+            mid = top - _height(text) / 2
+            ax.plot([main_cx, cx - w / 2], [mid, mid], linestyle=":", **LINE_STYLE)
     ax.set_xlim(0, W)
     ax.set_ylim(-total_h, 0)
     ax.set_axis_off()

@@ -354,3 +354,18 @@ def test_great_tables_css_applies_to_its_own_table_only():
                      for s in block.split(",")]
     assert any(not s.startswith("#t9") for s in raw_selectors)
     assert tables.plain(pd.DataFrame({"a": [1]}), "My title: x").html().startswith('<div id="My-title-x"')
+
+
+def test_consort_groups_that_overlap_the_next_box_are_a_breakdown_not_exits():
+    from matplotlib.text import Annotation
+
+    from src import flow
+
+    counts = {**_flow_counts(), "progressed": None, "progression": ("Progressed (any)", 8),
+              "analysed": ("SPP", 7), "groups": {"Sorafenib": 3, "Other": 4}}
+    ax = flow.draw_consort(flow.salvage_flow(counts))
+    texts = [t for t, *_ in _boxes(ax)]
+    assert any(t.startswith("Of these:") and "DC (n\u00a0=\u00a03)" in t and "PD (n\u00a0=\u00a07)" in t for t in texts)
+    horizontal = [a for a in ax.texts if isinstance(a, Annotation) and a.xy[1] == a.xyann[1]]
+    assert len(horizontal) == 1, "only the exclusion leaves the path with an arrow"
+    plt.close(ax.figure)
