@@ -610,6 +610,8 @@ def polish_ranks(T, D, skip, group, order, event, cols, rounds=POLISH_ROUNDS, be
         l1, s1, b1, st1 = evaluate(one[:, None, :], beta)
         keep = np.isfinite(l1)
         one, effect = one[keep], s1[keep] - S0
+        if not len(one):  # no allowed single move from here
+            break
         best = (loss, None)
         k = int(np.argmin(l1))
         if l1[k] < loss - 1e-9:
@@ -630,6 +632,8 @@ def polish_ranks(T, D, skip, group, order, event, cols, rounds=POLISH_ROUNDS, be
                 new_sums.append(sums[x] + effect[y])
                 if len(new) >= beam:
                     break
+            if not new:
+                break
             combos, sums = new, np.array(new_sums)
             l_, s_, b_, st_ = evaluate(one[np.array(combos[:POLISH_EXACT])], beta)
             k = int(np.argmin(l_))
@@ -711,6 +715,8 @@ def _spp_days(rng, T, order, event, group) -> np.ndarray:
     d_s, d_o = (int(round(T[k] * DAYS_PER_MONTH)) for k in ("spp_median_sor", "spp_median_oth"))
     if not sorafenib_median_later(T):  # here the sorafenib group's median comes first
         pos_s, pos_o, d_s, d_o = pos_o, pos_s, d_o, d_s
+    if not pos_o < pos_s < n or pos_s - pos_o - 1 > d_s - d_o - 1 or pos_o > d_o - MIN_SPP_DAYS:
+        raise ValueError("the rank stage found no order of the SPP times with both printed medians in place")
     def pick(lo, hi, k, scale=None):
         grid = np.arange(lo, hi + 1)
         w = None if scale is None else np.exp(-(grid - lo) / scale) / np.exp(-(grid - lo) / scale).sum()
