@@ -685,10 +685,11 @@ def plot_km(fitters, ax=None, at_risk=True, annotate_p=None, ci=True, mark_media
         table.set_axis_off()
         table.text(0, 1.0, "Number at risk", transform=table.transAxes, ha="left", va="bottom",
                    fontweight="bold")
-        key = transforms.blended_transform_factory(table.transAxes, table.transData)
+        left_of_axes = points + transforms.ScaledTranslation(0, 0, table.transAxes)  # x in points from its left
+        key = transforms.blended_transform_factory(left_of_axes, table.transData)
         for row, (kmf, style) in enumerate(zip(fitters, styles)):
             # each row keyed by a short stretch of its curve (colour and line style), as survminer does
-            table.plot([-0.18, -0.08], [row, row], transform=key, color=style["color"],
+            table.plot([-30, -12], [row, row], transform=key, color=style["color"],
                        linestyle=style["linestyle"], linewidth=1.3, clip_on=False)
             for tick, n in zip(ticks, numbers_at_risk(kmf, ticks)):
                 table.text(tick, row, privacy.count_text(n, min_cell), ha="center", va="center",
