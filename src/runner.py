@@ -646,15 +646,35 @@ def _stop_kernels(stage: Path) -> None:
 
 @contextlib.contextmanager
 def signals_held():
-    """Hold SIGINT, SIGTERM and SIGHUP back while inside (they arrive on leaving), so that
-    swapping the results into place is never cut in half."""
-    held = {getattr(signal, name) for name in INTERRUPT_SIGNALS if hasattr(signal, name)}
-    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, held) if hasattr(signal, "pthread_sigmask") else None
+    """Hold SIGINT, SIGTERM and SIGHUP back while inside (they take effect on leaving), so that swapping
+    the results into place is never cut in half.
+
+    The Python handlers are swapped for one that only notes the signal, and the first noted signal is
+    handed to the previous handler on leaving. (A blocked signal mask would not do: it holds only the
+    calling thread, and the kernel then hands a signal sent to the process to another thread, such as
+    one of numpy's BLAS threads, whose C handler lets Python raise in the main thread at once.)"""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pending: list[int] = []
+
+    def note(signum, frame):
+        pending.append(signum)
+
+    names = [n for n in INTERRUPT_SIGNALS if hasattr(signal, n)]
+    previous = {n: signal.signal(getattr(signal, n), note) for n in names}
     try:
         yield
     finally:
-        if blocked is not None:
-            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+        for n, handler in previous.items():
+            signal.signal(getattr(signal, n), handler)
+        if pending:
+            signum = pending[0]
+            handler = previous[signal.Signals(signum).name]
+            if callable(handler):
+                handler(signum, None)
+            elif handler == signal.SIG_DFL:
+                os.kill(os.getpid(), signum)  # its default action, now that the handler is back
 
 
 def swap_into_place(build: Path, out_dir: Path, log: Log = print) -> None:
