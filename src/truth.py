@@ -204,14 +204,17 @@ def _reconstruct_and_measure(seed: int, targets: str) -> pd.DataFrame:
     from src import ensemble, reconstruct, validate
 
     with tempfile.TemporaryDirectory(prefix="haic-recon-") as tmp:
-        tables = reconstruct.build_cohort(seed, targets)
+        try:
+            tables = reconstruct.build_cohort(seed, targets)
+        except (ValueError, RuntimeError):  # no cohort fits these targets from this seed: counted as failed
+            return pd.DataFrame(columns=["quantity", "group", "kind", "value", "seed"])
         ensemble.write_tables(tables, tmp)
         typed = validate.load_and_validate(tmp, accept_warnings=True)
     return ensemble.member_quantities(typed).assign(seed=seed)
 
 
 VALIDATION_COLUMNS = ["true_cohort", "true_seed", "group", "quantity", "kind", "class", "truth", "min", "median",
-                      "max", "covered", "error_of_median", "share_p_below_0.05", "members"]
+                      "max", "covered", "error_of_median", "share_p_below_0.05", "members", "failed"]
 
 
 def validate_one_truth(j: int, k: int, work, targets=None, jobs=-1, dask_address=None) -> pd.DataFrame:
@@ -228,7 +231,10 @@ def validate_one_truth(j: int, k: int, work, targets=None, jobs=-1, dask_address
     members = ensemble.run_parallel(_reconstruct_and_measure,
                                     [(s, str(targets)) for s in ensemble.member_seeds(k)], jobs, dask_address)
     long = pd.concat(members, ignore_index=True).rename(columns={"seed": "member"})
+    if long.empty:  # every reconstruction failed: the truth's rows, with no ensemble
+        long = truth_q.assign(value=np.nan, member=0)
     summary = ensemble.ensemble_table(long)
+    summary["failed"] = k - long.loc[long["member"] != 0, "member"].nunique()
     summary = summary.merge(truth_q[["quantity", "value"]].rename(columns={"value": "truth"}), on="quantity")
     summary["covered"] = (summary["min"] <= summary["truth"]) & (summary["truth"] <= summary["max"])
     summary["error_of_median"] = summary["median"] - summary["truth"]

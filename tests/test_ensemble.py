@@ -126,9 +126,12 @@ def test_committed_members_pass_validation_and_reproduce_the_paper():
     index = ensemble.read_index(ensemble.ENSEMBLE_DIR)
     if index is None:
         pytest.skip("no ensemble committed")
-    assert (index["valid"] == "yes").all(), index.to_string()
-    assert (index["match"] >= 236).all(), index.to_string()
-    for name in index["folder"]:
+    included = index[index["included"] == "yes"]
+    assert len(included) >= 10, index.to_string()
+    assert (included["valid"] == "yes").all() and (included["match"] >= 236).all(), index.to_string()
+    assert ((index["included"] == "yes") == (index["valid"].eq("yes") & (index["match"] >= 236))).all()
+    assert ensemble.member_seeds(len(index)) == index["seed"].tolist()  # the first K seeds, none left out
+    for name in included["folder"]:
         _, warnings_ = validate.check_data(ensemble.ENSEMBLE_DIR / name)
         assert len(warnings_) == 0
 
@@ -138,9 +141,9 @@ def test_committed_members_pass_validation_and_reproduce_the_paper():
 @pytest.fixture(scope="module")
 def printed_truth(tmp_path_factory):
     work = tmp_path_factory.mktemp("truth")
-    folder = work / "truth_1"
-    ensemble.write_tables(truth.true_cohort(truth.TRUTH_SEED0 + 1), folder)
-    targets = work / "targets_1.csv"
+    folder = work / "truth_2"
+    ensemble.write_tables(truth.true_cohort(truth.TRUTH_SEED0 + 2), folder)
+    targets = work / "targets_2.csv"
     publish.publish(folder, targets)
     return work, targets
 
@@ -158,9 +161,9 @@ def test_publish_then_reconstruct_reproduces_the_printed_numbers(printed_truth, 
 
 def test_validation_machinery_on_one_truth_and_one_reconstruction(printed_truth):
     work, targets = printed_truth
-    table = truth.validate_one_truth(1, 1, work, targets=targets, jobs=1)
+    table = truth.validate_one_truth(2, 1, work, targets=targets, jobs=1)
     assert list(table.columns) == truth.VALIDATION_COLUMNS
-    assert (table["members"] <= 1).all() and set(table["true_cohort"]) == {1}
+    assert (table["members"] <= 1).all() and set(table["true_cohort"]) == {2}
     one = table.dropna(subset=["min"])
     assert (one["min"] == one["max"]).all()
     assert (one["covered"] == ((one["min"] <= one["truth"]) & (one["truth"] <= one["max"]))).all()
