@@ -67,7 +67,7 @@ ensemble: $(STAMP)
 ## validate-reconstruction: M (default 5) true cohorts, each published and reconstructed K (default 10) times;
 ##           writes outputs/tables/reconstruction_validation.csv (long: see README)
 validate-reconstruction: $(STAMP)
-	$(PY) -m src.ensemble validate --m "$$M" $${K:+--k "$$K"} --jobs "$$JOBS" $${DASK:+--dask "$$DASK"}
+	$(PY) -m src.truth --m "$$M" $${K:+--k "$$K"} --jobs "$$JOBS" $${DASK:+--dask "$$DASK"}
 
 ## example: rebuild the second synthetic cohort in data/examples/cohort250 (250 patients, another shape)
 example: $(STAMP)

@@ -20,8 +20,8 @@ targets with K seeds and measures how much such results vary between them.
   quantity's kind: narrow enough that no conclusion a reader would draw changes; for a p-value,
   in addition every member on the same side of 0.05), *free* otherwise (the reconstruction
   decides).
-- `validate_reconstruction` (``make validate-reconstruction``): the same against a known truth
-  (`src/truth.py`): M true cohorts, each printed (`src.publish`) and reconstructed K times.
+- The same against a known truth: `src/truth.py` (``make validate-reconstruction``), which builds on
+  this module.
 
 Seeds: member i (1..K) of an ensemble has seed ``ENSEMBLE_SEED0 + i``.
 """
@@ -441,13 +441,6 @@ def main(argv=None) -> int:
     b.add_argument("--dask", default=None, help="address of a running Dask scheduler (tcp://host:8786)")
     b.add_argument("--fresh", action="store_true", help="rebuild every member (default: resume, keep finished ones)")
     sub.add_parser("index", help="write data/ensemble/index.csv from the finished members")
-    v = sub.add_parser("validate", help="validation against known truths (src/truth.py)")
-    v.add_argument("--m", type=int, default=5)
-    v.add_argument("--k", type=int, default=10)
-    v.add_argument("--jobs", type=int, default=-1)
-    v.add_argument("--dask", default=None)
-    v.add_argument("--out", default=str(ENSEMBLE_DIR / VALIDATION_NAME),
-                   help="the table (read by notebook 10; default data/ensemble/, copied to outputs/tables/)")
     args = parser.parse_args(argv)
     t0 = time.time()
     if args.command == "index":
@@ -459,16 +452,6 @@ def main(argv=None) -> int:
         index = build_ensemble(args.k, out, args.targets, args.jobs, args.dask)
         print(index.to_string(index=False))
         print(f"{len(index)} members in {out} in {time.time() - t0:.0f} s")
-    else:
-        from src import truth
-
-        table = truth.validate_reconstruction(args.m, args.k, jobs=args.jobs, dask_address=args.dask)
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        table.to_csv(args.out, index=False, lineterminator="\n", float_format="%.6g")
-        if Path(args.out) == ENSEMBLE_DIR / VALIDATION_NAME:  # the committed copy in outputs/ (notebook 10 writes it too)
-            (ROOT / "outputs" / "tables").mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(args.out, ROOT / "outputs" / "tables" / VALIDATION_NAME)
-        print(f"wrote {args.out} ({len(table)} rows) in {time.time() - t0:.0f} s")
     return 0
 
 
