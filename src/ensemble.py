@@ -393,8 +393,19 @@ def plot_ranges(table: pd.DataFrame, kind: str = "p", ax=None, **kwargs):
     for cls, c in colours.items():
         if (d["class"] == cls).any():
             ax.plot([], [], color=c, lw=2, label=cls)
-    ax.legend(fontsize=7, loc="lower right", frameon=False)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
     return ax
+
+
+def read_validation(folder, tables_dir=None) -> pd.DataFrame | None:
+    """The validation table of an ensemble folder (None if absent), copied byte for byte into
+    `tables_dir` (outputs/tables/, so that a run's outputs hold the committed table unchanged)."""
+    path = Path(folder) / VALIDATION_NAME
+    if not path.is_file():
+        return None
+    if tables_dir is not None:
+        shutil.copyfile(path, Path(tables_dir) / VALIDATION_NAME)
+    return pd.read_csv(path)
 
 
 def coverage_table(validation: pd.DataFrame) -> pd.DataFrame:
