@@ -645,6 +645,22 @@ def _stop_kernels(stage: Path) -> None:
 
 
 @contextlib.contextmanager
+def _handling(names, handler):
+    """While inside, *handler* handles the signals *names* (those this system has); the previous
+    handlers, which it yields, are put back on leaving. Only the main thread may set handlers:
+    elsewhere nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield {}
+        return
+    previous = {n: signal.signal(getattr(signal, n), handler) for n in names if hasattr(signal, n)}
+    try:
+        yield previous
+    finally:
+        for n, old in previous.items():
+            signal.signal(getattr(signal, n), old)
+
+
+@contextlib.contextmanager
 def signals_held():
     """Hold SIGINT, SIGTERM and SIGHUP back while inside (they take effect on leaving), so that swapping
     the results into place is never cut in half.
@@ -653,21 +669,12 @@ def signals_held():
     handed to the previous handler on leaving. (A blocked signal mask would not do: it holds only the
     calling thread, and the kernel then hands a signal sent to the process to another thread, such as
     one of numpy's BLAS threads, whose C handler lets Python raise in the main thread at once.)"""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
     pending: list[int] = []
-
-    def note(signum, frame):
-        pending.append(signum)
-
-    names = [n for n in INTERRUPT_SIGNALS if hasattr(signal, n)]
-    previous = {n: signal.signal(getattr(signal, n), note) for n in names}
+    previous: dict = {}
     try:
-        yield
+        with _handling(INTERRUPT_SIGNALS, lambda signum, frame: pending.append(signum)) as previous:
+            yield
     finally:
-        for n, handler in previous.items():
-            signal.signal(getattr(signal, n), handler)
         if pending:
             signum = pending[0]
             handler = previous[signal.Signals(signum).name]
@@ -775,20 +782,11 @@ def check_privacy(build: Path, tables: Mapping[str, object] | None, names: Itera
 def interrupts_raise():
     """While inside, SIGTERM and SIGHUP interrupt the run as Ctrl-C (SIGINT) does: they raise
     KeyboardInterrupt, so that the run cleans up after itself (only in the main thread)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
     def interrupt(signum, frame):
         raise KeyboardInterrupt(signal.Signals(signum).name)
 
-    names = [n for n in INTERRUPT_SIGNALS[1:] if hasattr(signal, n)]
-    previous = {n: signal.signal(getattr(signal, n), interrupt) for n in names}
-    try:
+    with _handling(INTERRUPT_SIGNALS[1:], interrupt):
         yield
-    finally:
-        for n, handler in previous.items():
-            signal.signal(getattr(signal, n), handler)
 
 
 def run_pipeline(

@@ -76,7 +76,7 @@ def _missing(x) -> bool:
 
 
 def format_p(p, digits: int = 3) -> str:
-    """A p-value as a journal prints it: "0.041", "<0.001", "" when missing."""
+    """A p-value as a journal prints it: "0.032", "<0.001", "" when missing."""
     if _missing(p):
         return ""
     p = float(p)
