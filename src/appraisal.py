@@ -352,37 +352,30 @@ def evalues(hr, ci_low, ci_high, common=False) -> tuple[float, float]:
 
 # --- multiplicity ---------------------------------------------------------------------
 
-def holm(p) -> np.ndarray:
-    """Holm's step-down adjusted p-values (family-wise error rate); NaN entries are left out of
-    the family and stay NaN. Sort the m p-values, multiply the k-th smallest by (m - k + 1),
-    keep the running maximum, cap at 1."""
+def _adjusted(p, method: str) -> np.ndarray:
+    """p-values adjusted by statsmodels' `multipletests` (`method` "holm" or "fdr_bh"); NaN entries
+    are left out of the family and stay NaN."""
+    from statsmodels.stats.multitest import multipletests
+
     p = np.asarray(p, dtype=float)
     out = np.full(p.shape, np.nan)
-    ok = np.flatnonzero(np.isfinite(p))
-    m = len(ok)
-    order = ok[np.argsort(p[ok], kind="stable")]
-    running = 0.0
-    for k, i in enumerate(order):
-        running = max(running, min(1.0, (m - k) * p[i]))
-        out[i] = running
+    ok = np.isfinite(p)
+    if ok.any():
+        out[ok] = multipletests(p[ok], method=method)[1]
     return out
+
+
+def holm(p) -> np.ndarray:
+    """Holm's step-down adjusted p-values (family-wise error rate); NaN entries stay NaN. Sort the
+    m p-values, multiply the k-th smallest by (m - k + 1), keep the running maximum, cap at 1."""
+    return _adjusted(p, "holm")
 
 
 def benjamini_hochberg(p) -> np.ndarray:
-    """Benjamini-Hochberg adjusted p-values (false discovery rate); NaN entries are left out of
-    the family and stay NaN. Sort the m p-values, multiply the k-th smallest by m / k, keep the
-    running minimum from the largest down, cap at 1."""
-    p = np.asarray(p, dtype=float)
-    out = np.full(p.shape, np.nan)
-    ok = np.flatnonzero(np.isfinite(p))
-    m = len(ok)
-    order = ok[np.argsort(p[ok], kind="stable")]
-    running = 1.0
-    for k in range(m - 1, -1, -1):
-        i = order[k]
-        running = min(running, m * p[i] / (k + 1))
-        out[i] = running
-    return out
+    """Benjamini-Hochberg adjusted p-values (false discovery rate); NaN entries stay NaN. Sort the
+    m p-values, multiply the k-th smallest by m / k, keep the running minimum from the largest
+    down, cap at 1."""
+    return _adjusted(p, "fdr_bh")
 
 
 def events_per_variable(n_events, n_candidates) -> float:
