@@ -15,9 +15,10 @@ path, so the same run gives the same bytes.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
+
+from src.privacy import file_sha256
 
 STAMP_NAME = ".haic-run.json"
 STAMP_KIND = "haic-spp runner output"
@@ -26,10 +27,6 @@ SHOWN = 10
 
 class NotOurs(Exception):
     """The output folder holds something the runner did not write; nothing was changed."""
-
-
-def _digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _entries(folder: Path) -> tuple[dict[str, Path], set[str]]:
@@ -48,7 +45,7 @@ def _entries(folder: Path) -> tuple[dict[str, Path], set[str]]:
 def write_stamp(folder: Path) -> Path:
     """Write the stamp of `folder` (every file below it and its SHA-256); return its path."""
     files, _ = _entries(folder)
-    stamp = {"kind": STAMP_KIND, "files": {name: _digest(path) for name, path in files.items()}}
+    stamp = {"kind": STAMP_KIND, "files": {name: file_sha256(path) for name, path in files.items()}}
     target = folder / STAMP_NAME
     target.write_text(json.dumps(stamp, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     return target
@@ -82,7 +79,7 @@ def foreign_files(folder: Path) -> tuple[str, list[str]]:
     parents = {p.as_posix() for name in listed for p in Path(name).parents if p.as_posix() != "."}
     foreign = [f"{name} (not written by a run)" for name in files if name not in listed]
     foreign += [f"{name} (changed since the run wrote it)" for name, path in files.items()
-                if name in listed and (path.is_symlink() or _digest(path) != listed[name])]
+                if name in listed and (path.is_symlink() or file_sha256(path) != listed[name])]
     foreign += [f"{name}/ (not written by a run)" for name in sorted(folders - parents)]
     return ("foreign", sorted(foreign)) if foreign else ("", [])
 
