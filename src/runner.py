@@ -12,7 +12,10 @@
    the machine and no name of the data folder reaches an executed notebook.
    The kernels talk to papermill over Unix sockets in that stage folder, not
    over TCP ports on localhost (:func:`ipc_kernel_manager`), and their
-   connection files live there too, so removing it removes every kernel file;
+   connection files live there too, so removing it removes every kernel file.
+   The kernels are forked from one process that has imported the stack once
+   (:mod:`src.forkserver`; ``HAIC_FORK=0`` starts each as its own Python),
+   and up to ``HAIC_JOBS`` notebooks run side by side;
 3. collects the notebooks' ``tables/paper_vs_run_<notebook>.csv`` files into
    one ``scorecard.csv`` (one row per published number, in the order of
    ``published_results.csv``) and renders every executed notebook into one
@@ -70,7 +73,7 @@ import time
 from pathlib import Path
 from typing import Callable, Iterable, Mapping, Sequence
 
-from src import outdir, privacy
+from src import forkserver, outdir, privacy
 from src.report import (REPORT_OWN_DATA_NOTE, REPORT_PRIVATE_NOTE, REPORT_SYNTHETIC_NOTE,  # noqa: F401
                         REPORT_TITLE, find_title, heading_anchor, intro_markdown, merge_notebooks,
                         render_report)
@@ -436,9 +439,36 @@ def execute_notebook(notebook: Path, stage: Path, parameters: Mapping[str, objec
         # written once at the end (and on a failure), not after every cell: papermill's default rewrites and
         # re-validates the whole notebook some 500 times a run, seconds of CPU that the kernels need
         request_save_on_cell_execute=False,
-        kernel_manager_class=ipc_kernel_manager(stage / "k"),
+        kernel_manager_class=ipc_kernel_manager(stage / "k", fork_socket(stage)),
     )
     return executed
+
+
+FORK_SOCKET = "fork"  # in the stage's socket folder: the run's fork server (src.forkserver), while it runs
+
+
+def fork_socket(stage: Path) -> Path | None:
+    """The socket of the fork server of the run staged in *stage*, or None when it has none."""
+    path = stage / "k" / FORK_SOCKET
+    return path if (stage / "k" / f"{FORK_SOCKET}.on").exists() else None
+
+
+def start_fork_server(stage: Path, notebooks: Sequence[Path]):
+    """Start the run's fork server (:mod:`src.forkserver`) in *stage*, warming the modules *notebooks*
+    import; None where kernels cannot be forked (they then start as usual)."""
+    if not forkserver.available():
+        return None
+    server = forkserver.start(stage / "k" / FORK_SOCKET, forkserver.imports_of(notebooks), stage, stage / KERNEL_LOG)
+    (stage / "k" / f"{FORK_SOCKET}.on").touch()
+    return server
+
+
+def stop_fork_server(stage: Path | None, server) -> None:
+    """Stop the run's fork server (any kernel still running ends with it) and remove its socket."""
+    forkserver.stop(server)
+    if stage is not None:
+        for name in (FORK_SOCKET, f"{FORK_SOCKET}.on"):
+            (stage / "k" / name).unlink(missing_ok=True)
 
 
 VALIDATED_FILE = "validated.pkl"  # in the stage folder: the tables the runner validated (helpers.load_cohort)
@@ -459,12 +489,14 @@ def save_validated(stage: Path, data_dir: Path, tables: Mapping[str, object], wa
     return path
 
 
-def ipc_kernel_manager(folder: Path):
+def ipc_kernel_manager(folder: Path, fork_socket: Path | None = None):
     """A kernel-manager class whose kernels talk to papermill over Unix sockets in *folder* (a
     temporary folder only this user can open) instead of unencrypted TCP ports on localhost, which
     other users of the machine could listen to (ipykernel warns about them), write their
     connection files there too (not in the user's Jupyter runtime folder), and send their own
-    output (log lines, a traceback when Ctrl-C reaches them) to ``kernel.log`` beside that folder."""
+    output (log lines, a traceback when Ctrl-C reaches them) to ``kernel.log`` beside that folder.
+    With *fork_socket*, the kernels are forked by the run's fork server listening there
+    (:mod:`src.forkserver`) instead of starting Python and the stack's imports each time."""
     from jupyter_client.manager import AsyncKernelManager
 
     class IpcKernelManager(AsyncKernelManager):
@@ -473,6 +505,12 @@ def ipc_kernel_manager(folder: Path):
             self.transport = "ipc"
             self.ip = str(folder / secrets.token_hex(4))
             self.connection_file = f"{self.ip}.json"
+
+        def format_kernel_cmd(self, extra_arguments=None):
+            command = super().format_kernel_cmd(extra_arguments=extra_arguments)
+            if fork_socket is None:
+                return command
+            return forkserver.client_command(fork_socket, command) or command
 
         async def _async_launch_kernel(self, kernel_cmd, **kw):
             # the kernel's own stderr (its log, a traceback when Ctrl-C reaches it) goes to a file
@@ -853,14 +891,16 @@ def run_pipeline(
         parameters["ACCEPT_WARNINGS"] = True
     allowed = own_text(selected, parameters)
 
-    build = stage = None
+    build = stage = server = None
     published = False
     try:
         with interrupts_raise():
             build = make_build_dir(out)
             stage = make_stage(data, build)
+            server = start_fork_server(stage, selected)
             save_validated(stage, data, tables, accept_warnings)
             executed = execute_all(selected, stage, parameters, log)
+            stop_fork_server(stage, server)
             finish_build(build, executed, bundled, private, published_path, log)
             names = machine_paths(data, out, build, stage, folder) | ({data.name} if not bundled else set())
             check_privacy(build, tables if private else None, names, allowed, log)
@@ -875,6 +915,7 @@ def run_pipeline(
         raise Interrupted(f"interrupted ({str(error) or 'SIGINT'}): {out} was left as it was and the "
                           "temporary folders were removed") from None
     finally:
+        stop_fork_server(stage, server)
         for temporary in (build, stage):
             if temporary is not None and temporary.exists():
                 shutil.rmtree(temporary, ignore_errors=True)
