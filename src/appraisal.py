@@ -308,7 +308,7 @@ def lr_test(df, duration_col, event_col, covariates: dict, term, alpha=0.05) -> 
         reduced_ll = full.log_likelihood_ - full.log_likelihood_ratio_test().test_statistic / 2
     out["statistic"] = float(2 * (full.log_likelihood_ - reduced_ll))
     out["p"] = float(stats.chi2.sf(out["statistic"], 1))
-    out["wald_p"] = float(full.summary.loc[term, "p"])
+    out["wald_p"] = float(survival.cox_summary(full).loc[term, "p"])
     return out
 
 

@@ -309,10 +309,10 @@ def cox_design(df, duration_col, event_col, covariates: dict) -> pd.DataFrame:
     0/1 column is 1 for the other level, so exp(coef) is the hazard ratio of
     "other vs reference". Rows with another value or a missing one are dropped.
     """
-    d = df[[duration_col, event_col]].astype(float).copy()
+    d = {c: df[c].astype(float).to_numpy() for c in (duration_col, event_col)}
     for name, (column, reference, other) in covariates.items():
         d[name] = np.where(df[column] == other, 1.0, np.where(df[column] == reference, 0.0, np.nan))
-    return d.dropna().reset_index(drop=True)
+    return pd.DataFrame(d, index=df.index).dropna().reset_index(drop=True)  # one frame, not a column at a time
 
 
 def cox_fit(df, duration_col, event_col, covariates: dict, alpha=0.05):
@@ -327,10 +327,12 @@ def cox_fit(df, duration_col, event_col, covariates: dict, alpha=0.05):
     from lifelines import CoxPHFitter
 
     d = cox_design(df, duration_col, event_col, covariates)
+    events = d[event_col].to_numpy()
     for c in covariates:
-        if d[c].nunique() < 2:
+        x = d[c].to_numpy()
+        if len(np.unique(x)) < 2:
             print(f"Cox model: '{c}' has a single level in these data and is left out.")
-        elif d.groupby(c)[event_col].sum().min() == 0:
+        elif min(events[x == 0].sum(), events[x == 1].sum()) == 0:  # deaths per level (0 / 1)
             print(f"Cox model: '{c}' has a level without any event (hazard ratio not estimable) and is left out.")
         else:
             continue
@@ -349,6 +351,13 @@ def cox_fit(df, duration_col, event_col, covariates: dict, alpha=0.05):
         if "Convergence" in w.category.__name__:
             print(f"Cox model warning: {str(w.message).splitlines()[0]}")
     return cph, d
+
+
+def cox_summary(cph) -> pd.DataFrame:
+    """`cph.summary` of a fitted `CoxPHFitter`, built once: lifelines rebuilds that property on every
+    access, and `CoxPHFitter` (a wrapper that hands attributes on to its fitted `_model` through
+    `hasattr` then `getattr`) builds it twice per access."""
+    return getattr(cph, "_model", cph).summary
 
 
 MAX_ABS_COEF = 10  # |log HR| above this (HR beyond 1/22000..22000) is taken as a divergent estimate, not a result
@@ -370,15 +379,16 @@ def cox_table(df, duration_col, event_col, covariates: dict, alpha=0.05, names=N
     """
     cph, d = cox_fit(df, duration_col, event_col, covariates, alpha=alpha)
     level = f"{round(100 * (1 - alpha))}%"
+    summary = cox_summary(cph).to_dict("index") if cph is not None else {}  # key -> {column: value}
     rows = []
     for key, (column, reference, other) in covariates.items():
         row = {"key": key, "factor": (names or {}).get(key, key), "comparison": f"{other} vs {reference}",
                "hr": np.nan, "ci_low": np.nan, "ci_high": np.nan, "p": np.nan,
                "n": len(d), "events": int(d[event_col].sum()), "note": ""}
-        s = cph.summary.loc[key] if cph is not None and key in cph.summary.index else None
+        s = summary.get(key)
         if s is None:
             row["note"] = "not estimable on these data"
-        elif abs(s["coef"]) > MAX_ABS_COEF or not np.isfinite(s[[f"exp(coef) lower {level}", f"exp(coef) upper {level}"]]).all():
+        elif abs(s["coef"]) > MAX_ABS_COEF or not np.isfinite([s[f"exp(coef) lower {level}"], s[f"exp(coef) upper {level}"]]).all():
             row["note"] = "not estimable: the estimate runs off to 0 or infinity (monotone likelihood)"
             print(f"Cox model: the hazard ratio of '{key}' is not estimable on these data (monotone likelihood).")
         else:
