@@ -210,6 +210,13 @@ details.appendix > summary { cursor: pointer; font-weight: bold; }
 """
 
 
+def _elements(root) -> list:
+    """The elements (tags) below *root*, in page order."""
+    from bs4 import Tag
+
+    return [node for node in root.descendants if isinstance(node, Tag)]
+
+
 def reshape(page: str) -> str:
     """Unique heading ids, in-page Previous/Next links, folded code, the collapsed appendix and the
     sticky nested contents (see the module docstring); returns the new page."""
@@ -217,9 +224,13 @@ def reshape(page: str) -> str:
 
     soup = BeautifulSoup(page, "html.parser")
     main = soup.find("main") or soup.body
+    # every element, listed once in page order (rather than one search of the page per kind below);
+    # the steps below change attributes and move elements, but add or remove none of these
+    everything = _elements(soup)
+    inside = _elements(main)
     # unique heading ids (nbconvert gives every "Glossary" the same one)
     seen, headings = {}, []
-    for h in main.find_all(["h1", "h2", "h3"]):
+    for h in [t for t in inside if t.name in ("h1", "h2", "h3")]:
         hid = h.get("id")
         if not hid:
             continue
@@ -236,12 +247,13 @@ def reshape(page: str) -> str:
         seen.setdefault(hid, 1)
         headings.append(h)
     # links to a notebook of the report point inside the page
-    for link in soup.find_all("a", href=True):
+    ids = {tag["id"] for tag in everything if tag.get("id") is not None}
+    for link in [t for t in everything if t.name == "a" and t.get("href") is not None]:
         match = re.fullmatch(r"(?:\./)?(\d\d_[A-Za-z0-9_]+)\.ipynb(#.*)?", link["href"])
-        if match and soup.find(id=f"nb-{match.group(1)}") is not None:
+        if match and f"nb-{match.group(1)}" in ids:
             link["href"] = f"#nb-{match.group(1)}"
     # code folded by default
-    for cell in main.find_all("div", class_="jp-CodeCell"):
+    for cell in [t for t in inside if t.name == "div" and "jp-CodeCell" in t.get_attribute_list("class")]:
         wrapper = cell.find("div", class_="jp-Cell-inputWrapper")
         if wrapper is not None:
             details = soup.new_tag("details", attrs={"class": "code-fold"})
@@ -250,7 +262,7 @@ def reshape(page: str) -> str:
             wrapper.wrap(details)
             details.insert(0, summary)
     # each notebook's paper-vs-this-run section collapsed in the appendix
-    for marker in main.find_all("div", class_="appendix-start"):
+    for marker in [t for t in inside if t.name == "div" and "appendix-start" in t.get_attribute_list("class")]:
         start_cell = marker.find_parent("div", class_="jp-Cell")
         details = soup.new_tag("details", attrs={"class": "appendix"})
         summary = soup.new_tag("summary")
@@ -272,8 +284,8 @@ def reshape(page: str) -> str:
     top = soup.new_tag("ol")
     nav.append(top)
     current = None
-    for h in main.find_all(["h1", "h2"]):
-        if not h.get("id") or h.find_parent("details", class_="appendix"):
+    for h in headings:  # those with an id, in page order (moving the appendix kept the order)
+        if h.name == "h3" or h.find_parent("details", class_="appendix"):
             continue
         text = h.get_text(" ", strip=True).rstrip("¶").strip()
         item = soup.new_tag("li")

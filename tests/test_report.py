@@ -1,0 +1,52 @@
+"""The report's reshaping (src/report.py), without running any notebook."""
+import json
+from pathlib import Path
+
+import pytest
+
+from src import report
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_highlighted_code_is_unchanged_by_bleach():
+    """The report template leaves out the lab template's `clean_html` on highlighted code: bleach must
+    return Pygments' output of every code cell of the notebooks unchanged."""
+    pytest.importorskip("nbconvert")
+    from nbconvert.filters.highlight import Highlight2HTML
+    from nbconvert.filters.strings import clean_html
+
+    highlight = Highlight2HTML(pygments_lexer="ipython3")
+    sources = ["x = '<b>' & \"q\"  # é < > \t", "%%time\n!ls 'a b'"]
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        nb = json.loads(path.read_text())
+        sources += ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"]
+    for source in sources:
+        html = highlight(source)
+        assert clean_html(html) == html, source
+
+
+PAGE = """<!DOCTYPE html>
+<html><head><title>t</title></head><body><main>
+<div class="jp-Cell"><h1 id="A">A<a class="anchor-link" href="#A">¶</a></h1>
+<h2 id="Glossary">Glossary<a class="anchor-link" href="#Glossary">¶</a></h2>
+<a href="02_b.ipynb">next</a><a href="03_c.ipynb">missing</a></div>
+<div class="nb-start" id="nb-02_b"></div>
+<div class="jp-Cell jp-CodeCell"><div class="jp-Cell-inputWrapper">code</div></div>
+<div class="jp-Cell"><h2 id="Glossary">Glossary<a class="anchor-link" href="#Glossary">¶</a></h2></div>
+<div class="jp-Cell"><div class="appendix-start" data-title="B"></div></div>
+<div class="jp-Cell"><h3 id="B">B</h3><p>moved</p></div>
+<div class="jp-Cell"><div class="appendix-end"></div></div>
+</main></body></html>
+"""
+
+
+def test_reshape():
+    page = report.reshape(PAGE)
+    assert 'id="Glossary-2"' in page and 'href="#Glossary-2"' in page
+    assert 'href="#nb-02_b"' in page and 'href="03_c.ipynb"' in page
+    assert '<details class="code-fold"><summary>Code</summary><div class="jp-Cell-inputWrapper">' in page
+    assert '<details class="appendix"><summary>Paper vs this run: B</summary>' in page
+    assert "appendix-end" not in page
+    toc = page[page.index('<nav aria-label="Contents" id="toc">'):page.index("</nav>")]
+    assert toc.count("<li>") == 3 and 'href="#Glossary-2"' in toc and "#B" not in toc
