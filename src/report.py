@@ -217,12 +217,13 @@ def _elements(root) -> list:
     return [node for node in root.descendants if isinstance(node, Tag)]
 
 
-def reshape(page: str) -> str:
+def reshape(page) -> str:
     """Unique heading ids, in-page Previous/Next links, folded code, the collapsed appendix and the
-    sticky nested contents (see the module docstring); returns the new page."""
+    sticky nested contents (see the module docstring); returns the new page. *page* is the HTML text
+    or that text already parsed by BeautifulSoup's "html.parser" (changed in place)."""
     from bs4 import BeautifulSoup
 
-    soup = BeautifulSoup(page, "html.parser")
+    soup = BeautifulSoup(page, "html.parser") if isinstance(page, str) else page
     main = soup.find("main") or soup.body
     # every element, listed once in page order (rather than one search of the page per kind below);
     # the steps below change attributes and move elements, but add or remove none of these
@@ -315,12 +316,48 @@ def reshape(page: str) -> str:
 def render_report(executed: Sequence[Path], bundled: bool, private: bool, summary: str | None, target: Path,
                   figures_dir: Path | None = None) -> None:
     """Render the executed notebooks into one self-contained HTML page *target* (see the module docstring)."""
-    from nbconvert import HTMLExporter
-
     merged = merge_notebooks(executed, bundled, private, summary, figures_dir)
-    exporter = HTMLExporter(template_name="lab", template_file=REPORT_TEMPLATE.name,
-                            extra_template_paths=[str(REPORT_TEMPLATE.parent)], exclude_input_prompt=True,
-                            embed_images=True)
+    exporter = _exporter_class()(template_name="lab", template_file=REPORT_TEMPLATE.name,
+                                 extra_template_paths=[str(REPORT_TEMPLATE.parent)], exclude_input_prompt=True,
+                                 embed_images=True)
     resources = {"metadata": {"name": REPORT_TITLE, "path": "notebooks"}}
-    body, _ = exporter.from_notebook_node(merged, resources=resources)
-    target.write_text(reshape(body), encoding="utf-8")
+    soup, _ = exporter.soup_from_notebook_node(merged, resources=resources)
+    target.write_text(reshape(soup), encoding="utf-8")
+
+
+def _exporter_class():
+    """nbconvert's `HTMLExporter` that also gives its page as the BeautifulSoup it finishes it on
+    (`soup_from_notebook_node`), so that `reshape` goes on with that tree instead of parsing the
+    page's text again (a parse and a serialisation of the whole page less; the same bytes)."""
+    from bs4 import BeautifulSoup
+    from nbconvert import HTMLExporter
+    from nbconvert.exporters.templateexporter import TemplateExporter
+    from nbconvert.filters.highlight import Highlight2HTML
+    from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
+
+    class ReportExporter(HTMLExporter):
+        def soup_from_notebook_node(self, nb, resources=None, **kw):
+            """`HTMLExporter.from_notebook_node` (nbconvert 7.17), returning the soup instead of its text."""
+            langinfo = nb.metadata.get("language_info", {})
+            lexer = langinfo.get("pygments_lexer", langinfo.get("name", None))
+            highlight_code = self.filters.get("highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self))
+            resources = self._init_resources(resources)
+            filter_data_type = WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata, parent=self,
+                                                     resources=resources)
+            self.register_filter("highlight_code", highlight_code)
+            self.register_filter("filter_data_type", filter_data_type)
+            page, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+            soup = BeautifulSoup(page, features="html.parser")
+            missing_alt = 0
+            for elem in soup.select("img:not([alt])"):
+                elem.attrs["alt"] = "No description has been provided for this image"
+                missing_alt += 1
+            if missing_alt:
+                self.log.warning("Alternative text is missing on %s image(s).", missing_alt)
+            for elem in soup.select(".jp-Notebook div.jp-Cell-inputWrapper"):
+                elem.attrs["tabindex"] = "0"
+            for elem in soup.select(".jp-Notebook div.jp-OutputArea-output"):
+                elem.attrs["tabindex"] = "0"
+            return soup, resources
+
+    return ReportExporter

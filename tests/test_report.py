@@ -50,3 +50,23 @@ def test_reshape():
     assert "appendix-end" not in page
     toc = page[page.index('<nav aria-label="Contents" id="toc">'):page.index("</nav>")]
     assert toc.count("<li>") == 3 and 'href="#Glossary-2"' in toc and "#B" not in toc
+
+
+def test_report_exporter_matches_nbconvert():
+    """`soup_from_notebook_node` repeats `HTMLExporter.from_notebook_node` of the installed nbconvert,
+    and reshaping its soup gives the page that reshaping nbconvert's text gives."""
+    pytest.importorskip("nbconvert")
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# Title\n\n## Glossary\n\n<img src='x.png'>"),
+                nbformat.v4.new_code_cell("x = '<b>' & 1", outputs=[nbformat.v4.new_output(
+                    "execute_result", data={"text/html": "<table><tr><td>1</td></tr></table>"}, execution_count=1)]),
+                nbformat.v4.new_markdown_cell("## Glossary")]
+    exporter = report._exporter_class()(template_name="lab", template_file=report.REPORT_TEMPLATE.name,
+                                        extra_template_paths=[str(report.REPORT_TEMPLATE.parent)],
+                                        exclude_input_prompt=True, embed_images=True)
+    text, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": "t"}})
+    soup, _ = exporter.soup_from_notebook_node(nb, resources={"metadata": {"name": "t"}})
+    assert str(soup) == text
+    assert report.reshape(soup) == report.reshape(text)
