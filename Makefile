@@ -65,7 +65,7 @@ ensemble: $(STAMP)
 	$(PY) -m src.ensemble build $${K:+--k "$$K"} --jobs "$$JOBS" $${DASK:+--dask "$$DASK"}
 
 ## validate-reconstruction: M (default 5) true cohorts, each published and reconstructed K (default 10) times;
-##           writes outputs/tables/reconstruction_validation.csv (long: see README)
+##           writes data/ensemble/reconstruction_validation.csv (long: see README; make run shows it in outputs/)
 validate-reconstruction: $(STAMP)
 	$(PY) -m src.truth --m "$$M" $${K:+--k "$$K"} --jobs "$$JOBS" $${DASK:+--dask "$$DASK"}
 
