@@ -348,15 +348,22 @@ def _exporter_class():
             self.register_filter("filter_data_type", filter_data_type)
             page, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
             soup = BeautifulSoup(page, features="html.parser")
+            # nbconvert's three CSS selections, by one walk of the page (soupsieve searches it three times)
+            elements = _elements(soup)
             missing_alt = 0
-            for elem in soup.select("img:not([alt])"):
-                elem.attrs["alt"] = "No description has been provided for this image"
-                missing_alt += 1
+            for elem in elements:  # img:not([alt])
+                if elem.name == "img" and "alt" not in elem.attrs:
+                    elem.attrs["alt"] = "No description has been provided for this image"
+                    missing_alt += 1
             if missing_alt:
                 self.log.warning("Alternative text is missing on %s image(s).", missing_alt)
-            for elem in soup.select(".jp-Notebook div.jp-Cell-inputWrapper"):
-                elem.attrs["tabindex"] = "0"
-            for elem in soup.select(".jp-Notebook div.jp-OutputArea-output"):
+            focusable = {}  # .jp-Notebook div.jp-Cell-inputWrapper, .jp-Notebook div.jp-OutputArea-output
+            for notebook in [e for e in elements if "jp-Notebook" in e.get_attribute_list("class")]:
+                for elem in _elements(notebook):
+                    if elem.name == "div" and {"jp-Cell-inputWrapper", "jp-OutputArea-output"} & set(
+                            elem.get_attribute_list("class")):
+                        focusable[id(elem)] = elem
+            for elem in focusable.values():
                 elem.attrs["tabindex"] = "0"
             return soup, resources
 
