@@ -292,37 +292,54 @@ def _cp_ok(cols) -> bool:
 COX_FACTORS = ("tbil", "ascites", "sorafenib")  # Table 3's multivariable model, in the notebooks' column order
 
 
+def _suffix_sums(a) -> np.ndarray:
+    """Sums over the first axis from each row to the last (`np.cumsum(a[::-1], axis=0)[::-1]`: the same
+    additions in the same order), one row at a time: faster than NumPy's cumsum along a first axis."""
+    out = np.empty_like(a)
+    out[-1] = a[-1]
+    for i in range(len(a) - 2, -1, -1):
+        np.add(out[i + 1], a[i], out=out[i])
+    return out
+
+
 def _ranked_statistics(X, E, beta0, newton=12):
     """Log-rank p of the three model factors and the Cox fit for K candidate orderings at once.
 
     X: (K, n, 3) binary covariates [bilirubin >= cut-off, no ascites, other salvage] with rows in time
     order (no two times equal, so every risk set is a suffix); E: (K, n) events. Same conventions as
     `faststats.logrank_p` and `faststats.cox_fit`. Returns (p (K, 3), beta (K, 3), se (K, 3), converged (K,)).
+
+    Inside, arrays are time-major with the candidates last ((n, columns, K)): every sum over the patients
+    then adds whole rows one after the other, which is what NumPy does over axis 1 of a (K, n, columns)
+    array (the same additions in the same order, so the same floats), only with long contiguous rows.
+    The linear predictor keeps einsum on (n, K, 3), whose order of additions depends on the layout.
     """
     K, n, m = X.shape
-    Ef = E.astype(float)[:, :, None]
-    n1 = np.cumsum(X[:, ::-1, :], axis=1)[:, ::-1, :]
-    f = n1 / (n - np.arange(n)).astype(float)[None, :, None]
+    Xk = np.ascontiguousarray(X.transpose(1, 0, 2), dtype=float)  # (n, K, m), for einsum
+    Xt = np.ascontiguousarray(X.transpose(1, 2, 0), dtype=float)  # (n, m, K)
+    Ef = np.ascontiguousarray(E.T, dtype=float)[:, None, :]  # (n, 1, K)
+    f = _suffix_sums(Xt) / (n - np.arange(n)).astype(float)[:, None, None]
     with np.errstate(invalid="ignore", divide="ignore"):
-        p = fs._chi2_sf_1df(((X - f) * Ef).sum(1) ** 2 / (f * (1 - f) * Ef).sum(1))
+        p = fs._chi2_sf_1df(((Xt - f) * Ef).sum(0) ** 2 / (f * (1 - f) * Ef).sum(0)).T
     # binary covariates: x_j^2 = x_j, so the second moments need only the three cross products
     a_, b_ = np.triu_indices(m, 1)
-    XP = np.concatenate([np.ones((K, n, 1)), X, X[:, :, a_] * X[:, :, b_]], axis=2)
-    sumX = (X * Ef).sum(1)
+    XP = np.concatenate([np.ones((n, 1, K)), Xt, Xt[:, a_] * Xt[:, b_]], axis=1)
+    sumX = (Xt * Ef).sum(0).T
     beta, se = beta0.copy(), np.full((K, m), np.nan)
     ok, active = np.zeros(K, bool), np.ones(K, bool)
     for _ in range(newton):
         idx = np.nonzero(active)[0]
         if idx.size == 0:
             break
-        XPa, Ea, b = XP[idx], Ef[idx], beta[idx]
-        w = np.exp(np.clip(np.einsum("knj,kj->kn", XPa[:, :, 1:m + 1], b), -50, 50))
-        cs = np.cumsum((w[:, :, None] * XPa)[:, ::-1], axis=1)[:, ::-1]
-        mom = cs[:, :, 1:] / cs[:, :, :1]
-        xbar = mom[:, :, :m]
-        grad = sumX[idx] - (xbar * Ea).sum(1)
-        diag = ((xbar - xbar ** 2) * Ea).sum(1)
-        off = ((mom[:, :, m:] - xbar[:, :, a_] * xbar[:, :, b_]) * Ea).sum(1)
+        XPa, Xa, Ea = (XP, Xk, Ef) if idx.size == K else (XP[:, :, idx], Xk[:, idx], Ef[:, :, idx])
+        b = beta[idx]
+        w = np.exp(np.clip(np.einsum("nkj,kj->nk", Xa, b), -50, 50))
+        cs = _suffix_sums(w[:, None, :] * XPa)
+        mom = cs[:, 1:] / cs[:, :1]
+        xbar = mom[:, :m]
+        grad = sumX[idx] - (xbar * Ea).sum(0).T
+        diag = ((xbar - xbar ** 2) * Ea).sum(0).T
+        off = ((mom[:, m:] - xbar[:, a_] * xbar[:, b_]) * Ea).sum(0).T
         info = np.zeros((len(idx), m, m))
         info[:, np.arange(m), np.arange(m)] = diag
         info[:, a_, b_] = info[:, b_, a_] = off
@@ -564,6 +581,66 @@ def _fit_states(O, EV, TB, AS, alb, pt, sor, beta, sor_later=True):
     return p, b, se, feasible
 
 
+def _sum_rows_pairwise(a) -> np.ndarray:
+    """Sum over the first axis of `a` (m rows) with NumPy's pairwise summation of m values along a contiguous
+    last axis: eight partial sums, each adding every eighth row, combined as a tree, then the rows left over
+    one by one (m < 8: one after the other). So `_sum_rows_pairwise(a)` equals `b.sum(-1)` for the C-ordered
+    copy `b` of `np.moveaxis(a, 0, -1)` bit for bit (`tests/test_reconstruct.py` checks it), but adds whole
+    rows instead of looping in NumPy over many short rows of m values, which is slow."""
+    m = len(a)
+    if m > 128:  # NumPy splits longer sums in halves (never the case here: at most 15 published numbers)
+        return np.ascontiguousarray(np.moveaxis(a, 0, -1)).sum(-1)
+    if m < 8:
+        out = a[0].copy()
+        for row in a[1:]:
+            out += row
+        return out
+    r = a[:8].copy()
+    for i in range(8, m - m % 8, 8):
+        r += a[i:i + 8]
+    out = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
+    for row in a[m - m % 8:]:
+        out += row
+    return out
+
+
+def _polish_loss(S, target, unit, weight, scratch=None) -> np.ndarray:
+    """The loss of `polish_ranks` for statistics S with the published numbers first ((keys, ...), float64,
+    or float32 for predictions; overwritten): the sum over the numbers of weight x (square root of the
+    distance outside `RANK_MARGIN`, in rounding units, plus `POLISH_STEP` if the number is missed).
+    `scratch`: a boolean and a float array of S's shape to reuse for the intermediate results."""
+    t = S.dtype.type
+    missed, extra = scratch if scratch is not None else (np.empty(S.shape, bool), np.empty_like(S))
+    per_key = (slice(None),) + (None,) * (S.ndim - 1)
+    np.subtract(S, target.astype(t)[per_key], out=S)
+    np.abs(S, out=S)
+    np.subtract(S, (RANK_MARGIN * unit).astype(t)[per_key], out=S)
+    np.maximum(S, t(0), out=S)
+    np.divide(S, unit.astype(t)[per_key], out=S)
+    np.greater(S, 0, out=missed)
+    np.sqrt(S, out=S)
+    np.multiply(t(POLISH_STEP), missed, out=extra)
+    np.add(S, extra, out=S)
+    np.multiply(S, weight.astype(t)[per_key], out=S)
+    return _sum_rows_pairwise(S)
+
+
+def _predicted_losses(sums, base, target, unit, weight, rows=32) -> np.ndarray:
+    """Predicted `_polish_loss` (float32) of every pair of a row of `sums` (the added effects of a set of
+    moves) and a row of `base` (the statistics after one more move), flattened in row-major order
+    (len(sums) x len(base)). Computed `rows` rows of `sums` at a time, the numbers first, in arrays
+    allocated once: they stay in the processor's cache."""
+    s32, b32 = sums.astype(np.float32).T, base.astype(np.float32).T  # (keys, len(sums)), (keys, len(base))
+    out = np.empty((len(sums), len(base)), np.float32)
+    shape = (len(target), rows, len(base))
+    buffers = np.empty(shape, np.float32), np.empty(shape, bool), np.empty(shape, np.float32)
+    for i in range(0, len(sums), rows):
+        S, missed, extra = (x[:, :min(rows, len(sums) - i)] for x in buffers)
+        np.add(s32[:, i:i + rows, None], b32[:, None, :], out=S)
+        out[i:i + rows] = _polish_loss(S, target, unit, weight, scratch=(missed, extra))
+    return out.ravel()
+
+
 def polish_ranks(T, D, skip, group, order, event, cols, rounds=POLISH_ROUNDS, beam=POLISH_BEAM):
     """Step 3a, end: a deterministic search over combinations of up to 5 single moves (swap of two
     patients at most 4 apart in the order, censoring flip, swap of bilirubin or ascites within a group).
@@ -583,25 +660,12 @@ def polish_ranks(T, D, skip, group, order, event, cols, rounds=POLISH_ROUNDS, be
         st = _rank_statistics(p, b, se)
         return np.stack([st[k] for k in keys], axis=-1)
 
-    def loss_of(S):  # in place: S is overwritten (float32 for the predictions of combinations)
-        t = S.dtype.type
-        np.subtract(S, target.astype(t), out=S)
-        np.abs(S, out=S)
-        S -= (RANK_MARGIN * unit).astype(t)
-        np.maximum(S, t(0), out=S)
-        S /= unit.astype(t)
-        missed = S > 0
-        np.sqrt(S, out=S)
-        S += t(POLISH_STEP) * missed
-        S *= weight.astype(t)
-        return S.sum(-1)
-
     def evaluate(moves, beta):  # moves: (K, m, 3) -> losses, statistics, betas and states after them
         O, EV, TB, AS = _apply_moves(moves, order, event, tb, asc)
         p, b, se, feasible = _fit_states(O, EV, TB, AS, alb, pt, sor, np.tile(beta, (len(moves), 1)),
                                          sorafenib_median_later(T))
         S = stat_matrix(p, b, se)
-        return np.where(feasible, loss_of(S.copy()), np.inf), S, b, (O, EV, TB, AS)
+        return np.where(feasible, _polish_loss(S.T.copy(), target, unit, weight), np.inf), S, b, (O, EV, TB, AS)
 
     loss, S0, beta, _ = evaluate(np.zeros((1, 0, 3), int), np.zeros(3))
     loss, S0, beta = loss[0], S0[0], beta[0]
@@ -618,7 +682,7 @@ def polish_ranks(T, D, skip, group, order, event, cols, rounds=POLISH_ROUNDS, be
             best = (l1[k], (s1[k], b1[k], tuple(x[k] for x in st1)))
         combos, sums = [(i,) for i in range(len(one))], effect
         for size in range(2, 6):
-            pred = loss_of(sums.astype(np.float32)[:, None, :] + (S0 + effect).astype(np.float32)[None, :, :]).ravel()
+            pred = _predicted_losses(sums, S0 + effect, target, unit, weight)
             top = np.argpartition(pred, min(3 * beam, pred.size - 1))[:3 * beam]
             top = top[np.lexsort((top, pred[top]))]  # best predictions first, ties by index
             a, b = np.unravel_index(top, (len(sums), len(effect)))

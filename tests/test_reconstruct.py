@@ -126,3 +126,14 @@ def test_move_granularity_refuses_tied_times():
     patients.loc[i, "last_followup_date"] = prog.set_index("patient_id").loc[second, "progression_date"] + spp[first]
     with pytest.raises(ValueError, match="distinct"):
         rc.move_granularity({**tables, "patients": patients})
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_row_sums_add_in_numpys_order(dtype):
+    # the rank stage's fast sums must give NumPy's floats exactly (the annealing's decisions depend on them)
+    rng = np.random.default_rng(2)
+    for m in (*range(1, 30), 130):
+        a = (rng.normal(size=(m, 50, 7)) * 10.0 ** rng.uniform(-6, 6, (m, 50, 7))).astype(dtype)
+        keys_last = np.ascontiguousarray(np.moveaxis(a, 0, -1))  # as the loss had them: one row per state
+        assert rc._sum_rows_pairwise(a).tobytes() == keys_last.sum(-1).tobytes()
+        assert rc._suffix_sums(a).tobytes() == np.cumsum(a[::-1], axis=0)[::-1].tobytes()
