@@ -618,3 +618,26 @@ def test_a_warning_reaches_the_output_without_the_path_of_its_file(tmp_path):
     text = (out / "notebooks" / "01_warns.ipynb").read_text()
     assert "UserWarning: no artists with labels (noisy.py:3)" in text
     assert str(module.parent) not in text.replace(repr(str(module.parent))[1:-1], "")  # only in the cell's own code
+
+
+def test_a_long_notebook_can_ask_to_start_first_in_a_parallel_run(tmp_path, monkeypatch):
+    # a notebook nothing waits for, marked {"haic": {"start_early": true}}, starts before the ones ahead of it
+    # (else it would run last, alone on a core); results and progress lines keep numeric order
+    def notebook(name, early=False):
+        path = tmp_path / f"{name}.ipynb"
+        metadata = {"haic": {"start_early": True}} if early else {}
+        path.write_text(json.dumps({"cells": [], "metadata": metadata, "nbformat": 4, "nbformat_minor": 5}))
+        return path
+
+    nbs = [notebook("01_a"), notebook("02_b"), notebook("08_scorecard"), notebook("09_c"), notebook("10_long", True)]
+    assert runner.start_order(nbs) == [nbs[4], *nbs[:4]]
+    assert runner.start_order(nbs[:3]) == nbs[:3]
+    started = []
+    monkeypatch.setattr(runner, "_run_one", lambda nb, stage, parameters: started.append(nb.stem) or nb)
+    lines = []
+    assert runner.execute_all(nbs, tmp_path, {}, log=lines.append, jobs=1) == nbs
+    assert started == ["01_a", "02_b", "08_scorecard", "09_c", "10_long"]  # one at a time: numeric order
+    started.clear()
+    assert runner.execute_all(nbs, tmp_path, {}, log=lines.append, jobs=2) == nbs
+    assert started[0] == "10_long" and started.index("08_scorecard") > started.index("02_b")
+    assert [line.split()[1] for line in lines[-5:]] == ["01_a", "02_b", "08_scorecard", "09_c", "10_long"]
