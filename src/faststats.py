@@ -9,6 +9,7 @@ lifelines and scipy:
 - `km_median`: first time at which the Kaplan-Meier estimate is <= 0.5
   (lifelines and SPSS convention), `inf` if never reached;
 - `km_at`: Kaplan-Meier survival at given times (right-continuous step);
+  `km_curve` once and `curve_median`, `curve_at` when both are needed;
 - `logrank_p`: log-rank test of one or many binary factors at once
   (hypergeometric variance, as lifelines and R's survdiff);
 - `cox_fit`: Cox proportional-hazards fit by Newton-Raphson with Breslow
@@ -29,26 +30,50 @@ def _chi2_sf_1df(x):
     return special.erfc(np.sqrt(np.maximum(x, 0.0) / 2.0))
 
 
+def _runs(sorted_values):
+    """Distinct values of a sorted array, how many times each occurs and where each first occurs (what
+    `np.unique` computes after sorting, without its overhead: these functions run thousands of times)."""
+    n = len(sorted_values)
+    edge = np.empty(n + 1, bool)
+    edge[0] = edge[n] = True
+    np.not_equal(sorted_values[1:], sorted_values[:-1], out=edge[1:n])
+    bounds = edge.nonzero()[0]  # the start of each run, then n
+    first = bounds[:-1]
+    return sorted_values[first], bounds[1:] - first, first
+
+
 def km_curve(time, event):
     """Distinct event times and the Kaplan-Meier estimate just after each."""
     time, event = np.asarray(time, float), np.asarray(event, bool)
-    t_ev, d = np.unique(time[event], return_counts=True)
-    at_risk = len(time) - np.searchsorted(np.sort(time), t_ev, side="left")
+    t_events = time[event]
+    t_events.sort()
+    t_ev, d, _ = _runs(t_events)
+    t_all = time.copy()
+    t_all.sort()
+    at_risk = len(time) - t_all.searchsorted(t_ev, side="left")
     return t_ev, np.cumprod(1.0 - d / at_risk)
 
 
-def km_median(time, event) -> float:
-    """Median survival: first event time with S(t) <= 0.5 (inf if never)."""
-    t_ev, s = km_curve(time, event)
+def curve_median(t_ev, s) -> float:
+    """Median of a Kaplan-Meier curve given as `km_curve` returns it: first time with S(t) <= 0.5 (inf if never)."""
     below = np.nonzero(s <= 0.5)[0]
     return float(t_ev[below[0]]) if below.size else np.inf
 
 
-def km_at(time, event, at) -> np.ndarray:
-    """Kaplan-Meier survival S(t) at each time in `at`."""
-    t_ev, s = km_curve(time, event)
+def curve_at(t_ev, s, at) -> np.ndarray:
+    """A Kaplan-Meier curve given as `km_curve` returns it, at each time in `at`."""
     idx = np.searchsorted(t_ev, np.asarray(at, float), side="right") - 1
     return np.where(idx >= 0, s[np.maximum(idx, 0)], 1.0)
+
+
+def km_median(time, event) -> float:
+    """Median survival: first event time with S(t) <= 0.5 (inf if never)."""
+    return curve_median(*km_curve(time, event))
+
+
+def km_at(time, event, at) -> np.ndarray:
+    """Kaplan-Meier survival S(t) at each time in `at`."""
+    return curve_at(*km_curve(time, event), at)
 
 
 def logrank_p(time, event, groups) -> np.ndarray:
@@ -62,10 +87,9 @@ def logrank_p(time, event, groups) -> np.ndarray:
         g = g[:, None]
     order = np.argsort(time, kind="stable")
     ts, es, gs = time[order], event[order], g[order]
-    t_ev, inv = np.unique(ts[es], return_inverse=True)
-    d = np.bincount(inv, minlength=len(t_ev)).astype(float)
-    d1 = np.zeros((len(t_ev), g.shape[1]))
-    np.add.at(d1, inv, gs[es])
+    t_ev, d, first_death = _runs(ts[es])
+    d = d.astype(float)
+    d1 = np.add.reduceat(gs[es], first_death, axis=0) if len(t_ev) else np.zeros((0, g.shape[1]))  # counts: exact
     first = np.searchsorted(ts, t_ev, side="left")
     n = len(ts) - first
     tail = np.vstack([np.cumsum(gs[::-1], axis=0)[::-1], np.zeros((1, g.shape[1]))])

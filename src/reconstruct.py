@@ -302,12 +302,21 @@ def _suffix_sums(a) -> np.ndarray:
     return out
 
 
-def _ranked_statistics(X, E, beta0, newton=12):
+def _ranked_statistics(X, E, beta0, newton=12, block=256):
     """Log-rank p of the three model factors and the Cox fit for K candidate orderings at once.
 
     X: (K, n, 3) binary covariates [bilirubin >= cut-off, no ascites, other salvage] with rows in time
     order (no two times equal, so every risk set is a suffix); E: (K, n) events. Same conventions as
     `faststats.logrank_p` and `faststats.cox_fit`. Returns (p (K, 3), beta (K, 3), se (K, 3), converged (K,)).
+    Computed `block` candidates at a time (`_ranked_block`), so that the arrays stay in the processor's cache.
+    """
+    parts = [_ranked_block(X[i:i + block], E[i:i + block], beta0[i:i + block], newton)
+             for i in range(0, max(len(X), 1), block)]  # (one empty block if K = 0)
+    return tuple(np.concatenate(results) for results in zip(*parts))
+
+
+def _ranked_block(X, E, beta0, newton):
+    """`_ranked_statistics` of one block of candidates.
 
     Inside, arrays are time-major with the candidates last ((n, columns, K)): every sum over the patients
     then adds whole rows one after the other, which is what NumPy does over axis 1 of a (K, n, columns)
@@ -859,9 +868,10 @@ def calibrate_spp(rng, T, D, skip, tt, log=None):
 def os_statistics(days, event, role) -> dict:
     """Published overall-survival statistics from OS days, events and response role."""
     m = days / DAYS_PER_MONTH
-    land = fs.km_at(m, event, [12, 24, 36]) * 100
-    dc, pd_ = role == "dc", np.isin(role, ["pd", "excluded"])
-    return {"os_median_all": fs.km_median(m, event), "os_1y_pct": land[0], "os_2y_pct": land[1],
+    curve = fs.km_curve(m, event)
+    land = fs.curve_at(*curve, [12, 24, 36]) * 100
+    dc, pd_ = role == "dc", (role == "pd") | (role == "excluded")
+    return {"os_median_all": fs.curve_median(*curve), "os_1y_pct": land[0], "os_2y_pct": land[1],
             "os_3y_pct": land[2], "os_median_dc": fs.km_median(m[dc], event[dc]),
             "os_median_pd": fs.km_median(m[pd_], event[pd_])}
 

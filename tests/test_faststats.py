@@ -65,3 +65,19 @@ def test_student_matches_scipy():
     rng = np.random.default_rng(3)
     a, b = rng.normal(0, 1, 19), rng.normal(0.5, 2, 19)
     assert fs.student_p(a, b) == pytest.approx(stats.ttest_ind(a, b).pvalue, rel=1e-10)
+
+
+def test_runs_are_numpys_unique():
+    # the calibration's decisions depend on these floats: the lean version must equal np.unique's
+    for values in ([], [3.0], [1, 1, 2, 5, 5, 5, 9], np.sort(np.random.default_rng(3).integers(0, 20, 60)).astype(float)):
+        v = np.asarray(values, float)
+        distinct, counts, first = fs._runs(v)
+        ref, ref_first, ref_counts = np.unique(v, return_index=True, return_counts=True)
+        for got, want in ((distinct, ref), (counts, ref_counts), (first, ref_first)):
+            assert got.tobytes() == want.tobytes()
+
+
+def test_no_event_gives_no_median():
+    t = np.array([1, 2, 3.0])
+    assert fs.km_median(t, np.zeros(3, bool)) == np.inf
+    assert np.isnan(fs.logrank_p(t, np.zeros(3, bool), np.array([1, 0, 1.0]))[0])
