@@ -33,7 +33,7 @@ $(STAMP): requirements.txt pyproject.toml
 
 ## run: execute notebooks 01..NN with papermill into $(OUT)/ (scorecard, report, tables, figures);
 ##      DATA=folder OUT=folder for your own cohort (private mode), MIN_CELL=5 to suppress small counts,
-##      ACCEPT_WARNINGS=1 to go on despite plausibility warnings, ONLY=03 to run some notebooks.
+##      ACCEPT_WARNINGS=1 to go on despite plausibility warnings, ONLY=03 (or ONLY=01_,03_) to run some notebooks.
 ##      OUT is replaced only if it is new, empty or an earlier run's (python -m src.runner --help).
 ##      On failure make says "Error N" with the runner's exit code N (and exits 2 itself).
 run: $(STAMP)

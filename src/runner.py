@@ -179,12 +179,14 @@ def notebook_sort_key(path: Path) -> tuple[int, str]:
 def discover_notebooks(notebooks_dir: Path | None = None, only: str | None = None) -> list[Path]:
     """Return the ``NN_*.ipynb`` notebooks of *notebooks_dir* in numeric order.
 
-    *only*, if given, keeps the notebooks whose file name contains it.
+    *only*, if given, keeps the notebooks whose file name contains it, or one of its comma-separated
+    parts (``"01_,03_"``).
     """
     folder = Path(notebooks_dir) if notebooks_dir is not None else NOTEBOOKS_DIR
     found = sorted(folder.glob(NOTEBOOK_GLOB), key=notebook_sort_key)
     if only:
-        found = [path for path in found if only in path.name]
+        patterns = [part for part in only.split(",") if part]
+        found = [path for path in found if any(pattern in path.name for pattern in patterns)]
     return found
 
 
@@ -1022,8 +1024,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--only",
         metavar="PATTERN",
-        help="run only the notebooks whose file name contains PATTERN (debugging; "
-        "OUT then holds only their results)",
+        help="run only the notebooks whose file name contains PATTERN, or one of its comma-separated "
+        "parts (01_,03_); OUT then holds only their results",
     )
     parser.add_argument(
         "-p",

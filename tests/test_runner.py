@@ -365,6 +365,8 @@ def test_discover_notebooks_order_and_filter(tmp_path):
         (tmp_path / f"{name}.ipynb").write_text("{}")
     assert [p.stem for p in runner.discover_notebooks(tmp_path)] == ["01_one", "02_two", "10_ten"]
     assert [p.stem for p in runner.discover_notebooks(tmp_path, only="two")] == ["02_two"]
+    assert [p.stem for p in runner.discover_notebooks(tmp_path, only="10_,01_")] == ["01_one", "10_ten"]
+    assert [p.stem for p in runner.discover_notebooks(tmp_path, only="o,")] == ["01_one", "02_two"]
 
 
 def test_parse_parameters():
