@@ -617,14 +617,16 @@ def _polish_loss(S, target, unit, weight, scratch=None) -> np.ndarray:
     """The loss of `polish_ranks` for statistics S with the published numbers first ((keys, ...), float64,
     or float32 for predictions; overwritten): the sum over the numbers of weight x (square root of the
     distance outside `RANK_MARGIN`, in rounding units, plus `POLISH_STEP` if the number is missed).
-    `scratch`: a boolean and a float array of S's shape to reuse for the intermediate results."""
+    `scratch`: a boolean array, a float array and a float array of zeros of S's shape, to reuse for the
+    intermediate results (`np.maximum` against an array of zeros is much faster than against the scalar 0)."""
     t = S.dtype.type
-    missed, extra = scratch if scratch is not None else (np.empty(S.shape, bool), np.empty_like(S))
+    missed, extra, zeros = scratch if scratch is not None else (np.empty(S.shape, bool), np.empty_like(S),
+                                                                 np.zeros_like(S))
     per_key = (slice(None),) + (None,) * (S.ndim - 1)
     np.subtract(S, target.astype(t)[per_key], out=S)
     np.abs(S, out=S)
     np.subtract(S, (RANK_MARGIN * unit).astype(t)[per_key], out=S)
-    np.maximum(S, t(0), out=S)
+    np.maximum(S, zeros, out=S)
     np.divide(S, unit.astype(t)[per_key], out=S)
     np.greater(S, 0, out=missed)
     np.sqrt(S, out=S)
@@ -642,12 +644,26 @@ def _predicted_losses(sums, base, target, unit, weight, rows=32) -> np.ndarray:
     s32, b32 = sums.astype(np.float32).T, base.astype(np.float32).T  # (keys, len(sums)), (keys, len(base))
     out = np.empty((len(sums), len(base)), np.float32)
     shape = (len(target), rows, len(base))
-    buffers = np.empty(shape, np.float32), np.empty(shape, bool), np.empty(shape, np.float32)
+    buffers = (np.empty(shape, np.float32), np.empty(shape, bool), np.empty(shape, np.float32),
+               np.zeros(shape, np.float32))
     for i in range(0, len(sums), rows):
-        S, missed, extra = (x[:, :min(rows, len(sums) - i)] for x in buffers)
+        S, *scratch = (x[:, :min(rows, len(sums) - i)] for x in buffers)
         np.add(s32[:, i:i + rows, None], b32[:, None, :], out=S)
-        out[i:i + rows] = _polish_loss(S, target, unit, weight, scratch=(missed, extra))
+        out[i:i + rows] = _polish_loss(S, target, unit, weight, scratch=scratch)
     return out.ravel()
+
+
+def _extend_combinations(combos, x, y, beam, n_moves):
+    """The first `beam` distinct combinations, in the given order, of a combination `combos[x]` (rows of
+    sorted indices of the `n_moves` moves) with a move `y` not already in it: (their sorted rows, the x and
+    the y used)."""
+    fresh = ~(combos[x] == y[:, None]).any(1)
+    x, y = x[fresh], y[fresh]
+    rows = np.sort(np.column_stack([combos[x], y]), axis=1)
+    code = rows @ n_moves ** np.arange(rows.shape[1], dtype=np.int64)  # one integer per combination (< 2**63)
+    _, first = np.unique(code, return_index=True)  # the first occurrence of each combination
+    keep = np.sort(first)[:beam]
+    return rows[keep], x[keep], y[keep]
 
 
 def polish_ranks(T, D, skip, group, order, event, cols, rounds=POLISH_ROUNDS, beam=POLISH_BEAM):
@@ -689,26 +705,17 @@ def polish_ranks(T, D, skip, group, order, event, cols, rounds=POLISH_ROUNDS, be
         k = int(np.argmin(l1))
         if l1[k] < loss - 1e-9:
             best = (l1[k], (s1[k], b1[k], tuple(x[k] for x in st1)))
-        combos, sums = [(i,) for i in range(len(one))], effect
+        combos, sums = np.arange(len(one))[:, None], effect
         for size in range(2, 6):
             pred = _predicted_losses(sums, S0 + effect, target, unit, weight)
             top = np.argpartition(pred, min(3 * beam, pred.size - 1))[:3 * beam]
             top = top[np.lexsort((top, pred[top]))]  # best predictions first, ties by index
-            a, b = np.unravel_index(top, (len(sums), len(effect)))
-            seen, new, new_sums = set(), [], []
-            for x, y in zip(a, b):
-                c = tuple(sorted(combos[x] + (y,)))
-                if y in combos[x] or c in seen:
-                    continue
-                seen.add(c)
-                new.append(c)
-                new_sums.append(sums[x] + effect[y])
-                if len(new) >= beam:
-                    break
-            if not new:
+            combos, a, b = _extend_combinations(combos, *np.unravel_index(top, (len(sums), len(effect))), beam,
+                                                len(one))
+            if not len(combos):
                 break
-            combos, sums = new, np.array(new_sums)
-            l_, s_, b_, st_ = evaluate(one[np.array(combos[:POLISH_EXACT])], beta)
+            sums = sums[a] + effect[b]
+            l_, s_, b_, st_ = evaluate(one[combos[:POLISH_EXACT]], beta)
             k = int(np.argmin(l_))
             if l_[k] < best[0] - 1e-9:
                 best = (l_[k], (s_[k], b_[k], tuple(x[k] for x in st_)))
@@ -902,14 +909,23 @@ def calibrate_os(rng, T, D, skip, s, n_roles, iterations=OS_ITERATIONS, log=None
     rank[order] = np.arange(n38)
     sor = s.group == 1
 
+    last_38 = [None, None, None]  # SPP and TTP arrays (never changed in place) and the statistics of the 38
+
+    def statistics_38(spp_, ttp_, e):
+        """The OS log-rank p of the 38 and their SPP/OS median ratio; these depend on the 38's SPP and TTP
+        only (the moves change no event of the 38), so half the moves, which change neither, reuse them."""
+        if last_38[0] is not spp_ or last_38[1] is not ttp_:
+            os38 = (spp_ + ttp_) / DAYS_PER_MONTH
+            last_38[:] = spp_, ttp_, {
+                "os38_logrank_p": fs.logrank_p(os38, e[:n38], sor)[0],
+                "spp_over_os_median_sor_pct": 100 * fs.km_median(spp_[sor] / DAYS_PER_MONTH, e[:n38][sor])
+                / fs.km_median(os38[sor], e[:n38][sor])}
+        return last_38[2]
+
     def loss_of(spp_, ttp_, d, e):
         d = d.copy()
         d[:n38] = spp_ + ttp_
-        st = os_statistics(d, e, role)
-        os38 = d[:n38] / DAYS_PER_MONTH
-        st["os38_logrank_p"] = fs.logrank_p(os38, e[:n38], sor)[0]
-        st["spp_over_os_median_sor_pct"] = 100 * fs.km_median(spp_[sor] / DAYS_PER_MONTH, e[:n38][sor]) \
-            / fs.km_median(os38[sor], e[:n38][sor])
+        st = {**os_statistics(d, e, role), **statistics_38(spp_, ttp_, e)}
         return sum(distance(v, T[k], D[k]) for k, v in st.items() if k in T and k not in skip), st
 
     # a response other than NE needs an assessment 4 weeks after the first session (validate rule 9)
