@@ -302,6 +302,17 @@ def _suffix_sums(a) -> np.ndarray:
     return out
 
 
+def _linear_predictor(X, beta) -> np.ndarray:
+    """x'beta of the Cox model for covariates X (n, 3, K) and coefficients beta (K, 3): (n, K).
+
+    The three terms are added as (x0 b0 + x2 b2) + x1 b1, the order of the vectorised loop of
+    `np.einsum("knj,kj->kn", X, beta)` with which the cohort was calibrated (the same floats but for the sign
+    of a zero, which the exponential removes: the same cohort; `tests/test_reconstruct.py` checks it), in a
+    few whole-array operations instead of einsum's many 3-term loops."""
+    b = beta.T
+    return (X[:, 0] * b[0] + X[:, 2] * b[2]) + X[:, 1] * b[1]
+
+
 def _ranked_statistics(X, E, beta0, newton=12, block=256):
     """Log-rank p of the three model factors and the Cox fit for K candidate orderings at once.
 
@@ -321,10 +332,8 @@ def _ranked_block(X, E, beta0, newton):
     Inside, arrays are time-major with the candidates last ((n, columns, K)): every sum over the patients
     then adds whole rows one after the other, which is what NumPy does over axis 1 of a (K, n, columns)
     array (the same additions in the same order, so the same floats), only with long contiguous rows.
-    The linear predictor keeps einsum on (n, K, 3), whose order of additions depends on the layout.
     """
     K, n, m = X.shape
-    Xk = np.ascontiguousarray(X.transpose(1, 0, 2), dtype=float)  # (n, K, m), for einsum
     Xt = np.ascontiguousarray(X.transpose(1, 2, 0), dtype=float)  # (n, m, K)
     Ef = np.ascontiguousarray(E.T, dtype=float)[:, None, :]  # (n, 1, K)
     f = _suffix_sums(Xt) / (n - np.arange(n)).astype(float)[:, None, None]
@@ -340,9 +349,9 @@ def _ranked_block(X, E, beta0, newton):
         idx = np.nonzero(active)[0]
         if idx.size == 0:
             break
-        XPa, Xa, Ea = (XP, Xk, Ef) if idx.size == K else (XP[:, :, idx], Xk[:, idx], Ef[:, :, idx])
+        XPa, Ea = (XP, Ef) if idx.size == K else (XP[:, :, idx], Ef[:, :, idx])
         b = beta[idx]
-        w = np.exp(np.clip(np.einsum("nkj,kj->nk", Xa, b), -50, 50))
+        w = np.exp(np.clip(_linear_predictor(XPa[:, 1:m + 1], b), -50, 50))
         cs = _suffix_sums(w[:, None, :] * XPa)
         mom = cs[:, 1:] / cs[:, :1]
         xbar = mom[:, :m]

@@ -137,3 +137,15 @@ def test_row_sums_add_in_numpys_order(dtype):
         keys_last = np.ascontiguousarray(np.moveaxis(a, 0, -1))  # as the loss had them: one row per state
         assert rc._sum_rows_pairwise(a).tobytes() == keys_last.sum(-1).tobytes()
         assert rc._suffix_sums(a).tobytes() == np.cumsum(a[::-1], axis=0)[::-1].tobytes()
+
+
+def test_linear_predictor_adds_like_einsum():
+    # the Cox fits of the rank stage must give the floats with which the bundled cohort was calibrated
+    rng = np.random.default_rng(4)
+    for K in (1, 2, 127, 256):
+        X = (rng.random((38, 3, K)) < 0.5).astype(float)  # binary covariates, as in the rank stage
+        beta = rng.normal(size=(K, 3)) * 10.0 ** rng.uniform(-3, 1, (K, 3))
+        einsum = np.einsum("knj,kj->kn", np.ascontiguousarray(X.transpose(2, 0, 1)), beta)
+        mine = rc._linear_predictor(X, beta).T
+        np.testing.assert_array_equal(mine, einsum)  # equal floats (a zero may differ in sign)
+        assert np.exp(mine).tobytes() == np.exp(einsum).tobytes()  # what the fit uses
