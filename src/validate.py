@@ -1288,6 +1288,91 @@ def _cached_schema(dictionary: pd.DataFrame, table: str) -> pa.DataFrameSchema:
     return _SCHEMAS[key]
 
 
+def _schema_passes(typed: pd.DataFrame, spec: pd.DataFrame) -> bool:
+    """True only if pandera's validation of ``typed`` by :func:`build_schema` would find no failure.
+
+    A quick test of the same rules (columns, dtype, nullable, unique, allowed values or range) on the
+    typed columns; any doubt (a dtype other than the one the schema coerces to, a value it would
+    compare) answers False, and pandera then reports the failures as before.
+    """
+    columns = list(typed.columns)
+    if len(set(columns)) != len(columns):
+        return False
+    for column in columns:
+        if column not in spec.index:
+            return False  # strict: an unexpected column
+    for column, rule in _column_rules(spec).items():
+        if column not in typed:
+            if not rule.optional:
+                return False
+            continue
+        series = typed[column]
+        dtype = series.dtype
+        kind = rule.kind
+        isna = series.isna().to_numpy()
+        has_na = bool(isna.any())
+        if has_na and rule.required:
+            return False
+        if rule.unique and not series.is_unique:
+            return False
+        if kind in ("string", "category"):
+            if dtype != object:
+                return False
+            values = series.to_numpy()[~isna] if has_na else series.to_numpy()
+            if not all(type(v) is str for v in values):
+                return False
+            if rule.allowed_set is not None and not set(values) <= rule.allowed_set:
+                return False
+            continue
+        if kind == "integer":
+            if not isinstance(dtype, pd.Int64Dtype):
+                return False
+            values = series.array.to_numpy(dtype="int64", na_value=0)[~isna]
+        elif kind == "number":
+            if dtype != np.float64:
+                return False
+            values = series.to_numpy()[~isna]
+        else:  # date
+            if dtype != np.dtype("datetime64[ns]"):
+                return False
+            values = series.to_numpy()[~isna]
+        if rule.lo is not None and len(values) and not (values >= rule.lo).all():
+            return False
+        if rule.hi is not None and len(values) and not (values <= rule.hi).all():
+            return False
+    return True
+
+
+class _ColumnRule:
+    """The dictionary row of a column as :func:`_schema_passes` uses it."""
+
+    __slots__ = ("kind", "required", "unique", "optional", "allowed_set", "lo", "hi")
+
+    def __init__(self, info):
+        self.kind = info["type"]
+        self.required = info["required"] == "yes"
+        self.unique = info["unique"] == "yes"
+        self.optional = info.get("optional", "no") == "yes"
+        allowed = _parse_allowed(info)
+        self.allowed_set = set(allowed) if isinstance(allowed, list) else None
+        lo, hi = allowed if isinstance(allowed, tuple) else (None, None)
+        if self.kind == "date":  # numpy datetime64[ns] values compare with numpy datetimes
+            lo, hi = (None if b is None else b.to_datetime64() for b in (lo, hi))
+        self.lo, self.hi = lo, hi
+
+
+_RULES: dict = {}
+
+
+def _column_rules(spec: pd.DataFrame) -> dict:
+    """{column: _ColumnRule} of a table's dictionary rows, remembered for identical rows."""
+    key = (tuple(spec.columns), tuple(map(tuple, spec.to_numpy(dtype=object))))
+    rules = _RULES.get(key)
+    if rules is None:
+        rules = _RULES[key] = {column: _ColumnRule(info) for column, info in spec.iterrows()}
+    return rules
+
+
 def validate_table(text: pd.DataFrame, dictionary: pd.DataFrame, table: str, file: str | None = None,
                    synonyms: dict | None = None):
     """Check one text table (as :func:`read_table` returns it) against the dictionary.
@@ -1353,21 +1438,22 @@ def _validate_table(text: pd.DataFrame, dictionary: pd.DataFrame, table: str, fi
         else:
             converted[column] = text[column]
     typed = pd.DataFrame(converted, index=text.index)
-    schema = _cached_schema(dictionary, table)
-    try:
-        with warnings.catch_warnings():
-            # pandera's report of failures warns about pandas internals (e.g. "concatenation with
-            # empty or all-NA entries" when a missing text value fails next to a bad number):
-            # noise for the reader of the problem list, which this module writes itself
-            warnings.simplefilter("ignore", FutureWarning)
-            warnings.simplefilter("ignore", DeprecationWarning)
-            schema.validate(typed, lazy=True)
-    except pa.errors.SchemaErrors as exc:
-        schema_problems, failed_cells = _translate_failures(exc.failure_cases, schema, spec, text, typed, file,
-                                                            unparsed)
-        problems.extend(schema_problems)
-        for column, row in failed_cells:
-            typed[column] = _set_missing(typed[column], row)
+    if not _schema_passes(typed, spec):  # else pandera would find nothing: skipped, as it is slow
+        schema = _cached_schema(dictionary, table)
+        try:
+            with warnings.catch_warnings():
+                # pandera's report of failures warns about pandas internals (e.g. "concatenation with
+                # empty or all-NA entries" when a missing text value fails next to a bad number):
+                # noise for the reader of the problem list, which this module writes itself
+                warnings.simplefilter("ignore", FutureWarning)
+                warnings.simplefilter("ignore", DeprecationWarning)
+                schema.validate(typed, lazy=True)
+        except pa.errors.SchemaErrors as exc:
+            schema_problems, failed_cells = _translate_failures(exc.failure_cases, schema, spec, text, typed, file,
+                                                                unparsed)
+            problems.extend(schema_problems)
+            for column, row in failed_cells:
+                typed[column] = _set_missing(typed[column], row)
     typed = typed[[c for c in expected if c in typed.columns]]
     if len(typed) == 0 and table not in MAY_BE_EMPTY:
         problems.append(_problem(file, message=f"{file} has a header line but no data rows "
