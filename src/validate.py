@@ -418,6 +418,36 @@ def _col_letter(i: int) -> str:
 # -------------------------------------------------------------- dictionary
 
 
+#: Dictionaries and synonyms already read and checked, by file and content (a few: cleared when full).
+_READ_CACHE: dict = {}
+_READ_CACHE_SIZE = 32
+
+
+def _cached_read(key, read, copy):
+    """``copy(read())``, remembering ``read()`` for ``key`` (which must hold the bytes of the files read).
+    A problem raised by ``read`` is not remembered: it is raised again each time."""
+    if key in _READ_CACHE:
+        return copy(_READ_CACHE[key])
+    result = read()
+    if len(_READ_CACHE) >= _READ_CACHE_SIZE:
+        _READ_CACHE.clear()
+    _READ_CACHE[key] = copy(result)
+    return result
+
+
+def _file_bytes(path: Path):
+    """The bytes of a file, or None if it cannot be read (then nothing is remembered)."""
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+def _frame_key(frame: pd.DataFrame) -> tuple:
+    """A hashable key of a DataFrame of texts (columns and values)."""
+    return tuple(frame.columns), tuple(map(tuple, frame.to_numpy(dtype=object)))
+
+
 def read_dictionary(path) -> pd.DataFrame:
     """Read and check a data dictionary CSV.
 
@@ -433,6 +463,15 @@ def read_dictionary(path) -> pd.DataFrame:
     name = path.name
     if not path.is_file():
         raise DataValidationError([_problem(name, message=f"data dictionary {path} does not exist")])
+    data = _file_bytes(path)
+    if data is None:
+        return _read_dictionary(path)
+    return _cached_read(("dictionary", str(path), data), lambda: _read_dictionary(path), pd.DataFrame.copy)
+
+
+def _read_dictionary(path: Path) -> pd.DataFrame:
+    """read_dictionary of a file that exists, without remembering it."""
+    name = path.name
     try:
         dictionary = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
@@ -611,6 +650,21 @@ def read_synonyms(path, dictionary: pd.DataFrame) -> dict[tuple[str, str], dict[
     if path is None or not Path(path).is_file():
         return None
     path = Path(path)
+    data = _file_bytes(path)
+    try:
+        key = ("synonyms", str(path), data, _frame_key(dictionary))
+        hash(key)
+    except TypeError:  # a dictionary holding values other than texts
+        data = None
+    if data is None:
+        return _read_synonyms(path, dictionary)
+    return _cached_read(key,
+                        lambda: _read_synonyms(path, dictionary),
+                        lambda result: {target: dict(mapping) for target, mapping in result.items()})
+
+
+def _read_synonyms(path: Path, dictionary: pd.DataFrame) -> dict[tuple[str, str], dict[str, str]]:
+    """read_synonyms of a file that exists, without remembering it."""
     name = path.name
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
@@ -1854,12 +1908,8 @@ def check_plausibility(tables: dict, dictionary: pd.DataFrame, *, files: dict | 
     errors: list = []
     warnings_: list = []
 
-    # every recorded date, to find the latest other date of each cell
-    cells = [(value, name, row, column)
-             for name, frame in tables.items() if frame is not None
-             for column in frame.columns if frame[column].dtype.kind == "M"
-             for row, value in frame[column].dropna().items()]
-    cells.sort(key=lambda c: c[0], reverse=True)
+    # the two latest recorded dates: the latest other date of a cell is one of them
+    cells = _latest_dates(tables)
 
     def latest_other(name, row, column):
         for cell in cells[:2]:
@@ -1878,7 +1928,9 @@ def check_plausibility(tables: dict, dictionary: pd.DataFrame, *, files: dict | 
             if not any(parsed[f] for f in PLAUSIBILITY_FIELDS):
                 continue
             unit = f" {info['unit']}" if info.get("unit") else ""
-            for row, value in frame[column].dropna().items():
+            values = frame[column].dropna()
+            candidates = _plausibility_candidates(values, info, parsed, today, cells)
+            for row, value in (values if candidates is None else values[candidates]).items():
                 where = f"{file} row {row}, {column} {_show(value)}"
 
                 def add(severity, message, row=row, value=value, column=column):
@@ -1924,6 +1976,75 @@ def check_plausibility(tables: dict, dictionary: pd.DataFrame, *, files: dict | 
                     if found:
                         break
     return _problem_frame(errors), _problem_frame(warnings_)
+
+
+def _latest_dates(tables: dict) -> list:
+    """The first two of every recorded date ``(value, table, row, column)`` (date columns of every
+    table, missing values left out) sorted latest first, equal dates in table, column, row order."""
+    cells = []
+    for name, frame in tables.items():
+        if frame is None:
+            continue
+        for column in frame.columns:
+            series = frame[column]
+            if series.dtype.kind != "M":
+                continue
+            series = series.dropna()
+            if series.dtype == np.dtype("datetime64[ns]"):  # only its two latest can be among the first two
+                order = np.argsort(-series.to_numpy().view("int64"), kind="stable")[:2]
+                series = series.iloc[order]
+            cells.extend((value, name, row, column) for row, value in series.items())
+    cells.sort(key=lambda c: c[0], reverse=True)
+    return cells[:2]
+
+
+def _plausibility_candidates(values: pd.Series, info, parsed: dict, today, cells: list):
+    """A boolean mask of the cells of ``values`` (no missing value) that may get a plausibility
+    finding (every cell that does, maybe a few more), or None when every cell must be looked at."""
+    kind = info["type"]
+    after = parsed["error_after"] or parsed["warn_after"]
+    if kind == "date" and values.dtype == np.dtype("datetime64[ns]"):
+        numbers = None
+    elif kind in ("integer", "number") and not after and values.dtype in (np.float64, np.int64, pd.Int64Dtype()):
+        numbers = values.to_numpy(dtype="float64")
+    else:
+        return None
+    mask = np.zeros(len(values), dtype=bool)
+    if parsed["warn_values"]:
+        codes = [part.strip() for part in str(info.get("warn_values", "") or "").split("|") if part.strip()]
+        if numbers is None:  # _is_code compares YYYY-MM-DD texts: the same day
+            days = []
+            for code in codes:
+                try:
+                    day = dt.date.fromisoformat(code) if _DATE_RE.match(code) else None
+                except ValueError:
+                    day = None
+                if day is not None and _NS_MIN <= day <= _NS_MAX:
+                    days.append((day - dt.date(1970, 1, 1)).days)
+            value_days = values.to_numpy().view("int64") // (86400 * 10**9)
+            mask |= np.isin(value_days, days)
+        else:
+            mask |= np.isin(numbers, [float(code) for code in codes if _NUMBER_RE.match(code)])
+    if parsed["warn_range"] is not None:
+        lo, hi = parsed["warn_range"]
+        if lo is not None:
+            mask |= (values < lo).to_numpy(dtype=bool)
+        if hi is not None:
+            mask |= (values > hi).to_numpy(dtype=bool)
+    for field in ("error_after", "warn_after"):
+        if ("today", 0) in parsed[field]:
+            mask |= (values > today).to_numpy(dtype=bool)
+        days = [d for k, d in parsed[field] if k == "others"]
+        if days:
+            if len(cells) < 2:
+                return None
+            # the latest other date of a cell is one of the two latest dates, so not before the second
+            try:
+                limit = cells[1][0] + pd.Timedelta(days=min(days))
+            except (OverflowError, ValueError):  # a limit beyond the dates pandas handles: as before
+                return None
+            mask |= (values > limit).to_numpy(dtype=bool)
+    return mask
 
 
 # ------------------------------------------------------------------ entry
