@@ -458,7 +458,7 @@ def calibrate_ranks(rng, T, D, skip, group, cols, chains=SPP_CHAINS, proposals=S
 
     def evaluate(order_, event_, tb_, asc_, beta_):
         cov = np.stack([tb_ >= CUTOFFS["tbil"], ~asc_, np.broadcast_to(~sor, tb_.shape)], axis=2).astype(float)
-        X = np.take_along_axis(cov, order_[:, :, None], axis=1)
+        X = cov[np.arange(len(order_))[:, None], order_]  # rows in time order (take_along_axis, faster)
         E = np.take_along_axis(event_, order_, axis=1)
         S = np.take_along_axis(np.broadcast_to(sor, event_.shape), order_, axis=1)
         p, b, se, ok = _ranked_statistics(X, E, beta_)
@@ -587,7 +587,7 @@ def _fit_states(O, EV, TB, AS, alb, pt, sor, beta, sor_later=True):
     least half the patients died, and every Child-Pugh score is at most 8 (with `alb`, `pt` per patient)."""
     n = O.shape[1]
     cov = np.stack([TB >= CUTOFFS["tbil"], ~AS, np.broadcast_to(~sor, TB.shape)], axis=2).astype(float)
-    X = np.take_along_axis(cov, O[:, :, None], axis=1)
+    X = cov[np.arange(len(O))[:, None], O]  # rows in time order (take_along_axis, faster)
     E = np.take_along_axis(EV, O, axis=1)
     G = np.take_along_axis(np.broadcast_to(sor, EV.shape), O, axis=1)
     p, b, se, ok = _ranked_statistics(X, E, beta)
