@@ -496,10 +496,10 @@ def calibrate_ranks(rng, T, D, skip, group, cols, chains=SPP_CHAINS, proposals=S
         feasible = (_cp_points(TB, AL, PT, AS) <= 8).all(1) & (EV.sum(1) >= min_events)
         delta = np.where(feasible, new_loss, np.inf) - loss[rep]
         accept = ((delta <= 0) | (rng.random(K) < np.exp(-np.maximum(delta, 0) / temp))).reshape(C, M)
-        for c in np.nonzero(accept.any(1))[0]:
-            k = c * M + accept[c].argmax()
-            order[c], event[c], tb[c], alb[c], pt[c], asc[c] = O[k], EV[k], TB[k], AL[k], PT[k], AS[k]
-            loss[c], beta[c] = new_loss[k], new_beta[k]
+        c = np.nonzero(accept.any(1))[0]  # the chains that move, each to its first accepted candidate
+        k = c * M + accept[c].argmax(1)
+        order[c], event[c], tb[c], alb[c], pt[c], asc[c] = O[k], EV[k], TB[k], AL[k], PT[k], AS[k]
+        loss[c], beta[c] = new_loss[k], new_beta[k]
         c = loss.argmin()
         if loss[c] < best_loss:
             best_loss, best = loss[c], (order[c].copy(), event[c].copy(), tb[c].copy(), alb[c].copy(),
