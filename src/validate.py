@@ -313,16 +313,17 @@ def _problem_frame(problems, file_order=()) -> pd.DataFrame:
     Files come in the order of ``file_order``, then in order of first appearance.
     """
     if isinstance(problems, pd.DataFrame):
-        records = problems.reindex(columns=PROBLEM_COLUMNS).to_dict("records")
+        records = problems.reindex(columns=PROBLEM_COLUMNS).to_dict("records") if len(problems) else []
     else:
         records = []
         for item in problems:
             if isinstance(item, pd.DataFrame):
-                records.extend(item.reindex(columns=PROBLEM_COLUMNS).to_dict("records"))
+                if len(item):
+                    records.extend(item.reindex(columns=PROBLEM_COLUMNS).to_dict("records"))
             else:
                 records.append(item)
     if not records:
-        return pd.DataFrame({c: pd.Series(dtype="Int64" if c == "row" else object) for c in PROBLEM_COLUMNS})
+        return _NO_PROBLEMS.copy()
     frame = pd.DataFrame.from_records(records, columns=PROBLEM_COLUMNS)
     frame["row"] = pd.array(frame["row"], dtype="Int64")
     for col in ("file", "column", "value", "message"):
@@ -337,6 +338,9 @@ def _problem_frame(problems, file_order=()) -> pd.DataFrame:
     )
     order = keys.sort_values(["f", "r"], kind="stable").index
     return frame.loc[order].drop_duplicates().reset_index(drop=True)
+
+
+_NO_PROBLEMS = pd.DataFrame({c: pd.Series(dtype="Int64" if c == "row" else object) for c in PROBLEM_COLUMNS})
 
 
 def format_report(problems) -> str:
@@ -443,9 +447,14 @@ def _file_bytes(path: Path):
         return None
 
 
-def _frame_key(frame: pd.DataFrame) -> tuple:
-    """A hashable key of a DataFrame of texts (columns and values)."""
-    return tuple(frame.columns), tuple(map(tuple, frame.to_numpy(dtype=object)))
+def _frame_key(frame: pd.DataFrame) -> tuple | None:
+    """A hashable key of a DataFrame of texts (its columns and values), or None when it holds
+    anything but texts (then nothing is remembered for it)."""
+    columns = tuple(frame.columns)
+    rows = tuple(map(tuple, frame.to_numpy(dtype=object)))
+    if not all(type(c) is str for c in columns) or not all(type(v) is str for row in rows for v in row):
+        return None
+    return columns, rows
 
 
 def read_dictionary(path) -> pd.DataFrame:
@@ -651,13 +660,10 @@ def read_synonyms(path, dictionary: pd.DataFrame) -> dict[tuple[str, str], dict[
         return None
     path = Path(path)
     data = _file_bytes(path)
-    try:
-        key = ("synonyms", str(path), data, _frame_key(dictionary))
-        hash(key)
-    except TypeError:  # a dictionary holding values other than texts
-        data = None
-    if data is None:
+    dictionary_key = _frame_key(dictionary)
+    if data is None or dictionary_key is None:
         return _read_synonyms(path, dictionary)
+    key = ("synonyms", str(path), data, dictionary_key)
     return _cached_read(key,
                         lambda: _read_synonyms(path, dictionary),
                         lambda result: {target: dict(mapping) for target, mapping in result.items()})
@@ -802,6 +808,28 @@ def _recode(text: pd.Series, spec, synonyms: dict[str, str] | None, labels: dict
 
 
 def _table_spec(dictionary: pd.DataFrame, table: str) -> pd.DataFrame:
+    return _spec_entry(dictionary, table)[0]
+
+
+_SPECS: dict = {}
+
+
+def _spec_entry(dictionary: pd.DataFrame, table: str):
+    """(the table's dictionary rows indexed by column, {column: its row}), remembered for a dictionary
+    of texts met before (the same object each time: not to be changed)."""
+    key = _frame_key(dictionary)
+    entry = None if key is None else _SPECS.get((key, table))
+    if entry is None:
+        spec = _make_table_spec(dictionary, table)
+        entry = spec, {column: spec.loc[column] for column in spec.index}
+        if key is not None:
+            if len(_SPECS) >= 64:
+                _SPECS.clear()
+            _SPECS[(key, table)] = entry
+    return entry
+
+
+def _make_table_spec(dictionary: pd.DataFrame, table: str) -> pd.DataFrame:
     spec = dictionary[dictionary["table"] == table]
     if spec.empty:
         known = ", ".join(pd.unique(dictionary["table"]))
@@ -1206,6 +1234,15 @@ def _parse_column(text: pd.Series, spec, file: str):
         if value is None:
             values.append(None)
             continue
+        # the usual cells first: the same values as the general case below, sooner
+        if kind == "integer" and _PLAIN_INTEGER_RE.match(value):
+            values.append(int(value))
+            continue
+        if kind == "number" and _NUMBER_RE.match(value):
+            number = float(value)  # float(Decimal(value)): both are the nearest float to the decimal value
+            if math.isfinite(number) and _SHORT_EXPONENT_RE.match(value):
+                values.append(number)
+                continue
         if kind in ("integer", "number"):
             if not _NUMBER_RE.match(value):
                 hint = _number_hint(value)
@@ -1248,15 +1285,22 @@ def _parse_column(text: pd.Series, spec, file: str):
                 else:
                     values.append(fail(row, value, f"{value} is outside the dates this tool handles (1678 to 2261)"))
                 continue
-            values.append(pd.Timestamp(day))
+            values.append(day)
     dtype = _PANDAS_DTYPES[kind]
     if kind == "integer":
         typed = pd.Series(pd.array(values, dtype="Int64"), index=text.index, name=column)
     elif kind == "number":
         typed = pd.Series([np.nan if v is None else v for v in values], index=text.index, name=column, dtype=dtype)
-    else:
-        typed = pd.Series(values, index=text.index, name=column, dtype=dtype)
+    else:  # days since 1970-01-01 (NaT for missing) as datetime64[ns]
+        days = np.array([_NAT if v is None else v.toordinal() - _EPOCH_ORDINAL for v in values], dtype="int64")
+        typed = pd.Series(days.view("datetime64[D]").astype(dtype), index=text.index, name=column)
     return typed, problems, bad
+
+
+_PLAIN_INTEGER_RE = re.compile(r"^[+-]?\d{1,18}$", re.ASCII)  # below 10**18: never "too large"
+_SHORT_EXPONENT_RE = re.compile(r"^[^eE]*([eE][+-]?\d{1,4})?$")  # an exponent Decimal always reads
+_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
+_NAT = np.iinfo(np.int64).min  # NaT as an integer
 
 
 _THOUSANDS_RE = re.compile(r"^[+-]?[1-9]\d{0,2}(,\d{3})+(\.\d+)?$", re.ASCII)  # 2,833  12,500  1,234,567.5
@@ -1449,7 +1493,7 @@ def _validate_table(text: pd.DataFrame, dictionary: pd.DataFrame, table: str, fi
                     synonyms: dict | None):
     """validate_table, also returning the notes on how cells were read (list of strings)."""
     file = file or text.attrs.get("source") or f"{table}.csv"
-    spec = _table_spec(dictionary, table)
+    spec, infos = _spec_entry(dictionary, table)
     expected = list(spec.index)
     if not set(text.columns) & set(expected):
         shown = ", ".join(expected[:6]) + (", ..." if len(expected) > 6 else "")
@@ -1461,7 +1505,7 @@ def _validate_table(text: pd.DataFrame, dictionary: pd.DataFrame, table: str, fi
     # an optional column that is present but empty in every row is read as left out
     if len(text):
         for column in [c for c in text.columns if c in spec.index]:
-            info = spec.loc[column]
+            info = infos[column]
             if info.get("optional", "no") == "yes" and info["required"] != "yes" and text[column].isna().all():
                 text = text.drop(columns=column)
                 notes.append(f"{file}: {column} is empty in every row; it is optional and read as left out")
@@ -1471,7 +1515,7 @@ def _validate_table(text: pd.DataFrame, dictionary: pd.DataFrame, table: str, fi
     unparsed: dict[str, list] = {}
     for column in text.columns:
         if column in spec.index:
-            info = spec.loc[column]
+            info = infos[column]
             recoded, recodings = _recode(text[column], info,
                                          None if synonyms is None else synonyms.get((table, column), {}),
                                          labels.get(column))
@@ -1655,13 +1699,17 @@ def child_pugh_points_range(total_bilirubin, albumin, prothrombin_activity, asci
     yes/no/True/False/1/0); pass scalars and get two ints (or None).
     """
     scalar = all(np.ndim(x) == 0 for x in (total_bilirubin, albumin, prothrombin_activity, ascites))
-    bil, alb, pt, asc = _child_pugh_parts(total_bilirubin, albumin, prothrombin_activity, ascites)
-    low = bil + alb + pt + (1 + asc) + 1
-    high = low + asc + 2
-    low, high = low.astype("Int64"), high.astype("Int64")
+    low, high = _points_range(*_child_pugh_parts(total_bilirubin, albumin, prothrombin_activity, ascites))
     if scalar:
         return tuple(None if pd.isna(s.iloc[0]) else int(s.iloc[0]) for s in (low, high))
     return low, high
+
+
+def _points_range(bil, alb, pt, asc):
+    """child_pugh_points_range (two Int64 Series) from the points of _child_pugh_parts."""
+    low = bil + alb + pt + (1 + asc) + 1
+    high = low + asc + 2
+    return low.astype("Int64"), high.astype("Int64")
 
 
 # ------------------------------------------------------------ cross rules
@@ -1862,9 +1910,7 @@ def _check_child_pugh(frame: pd.DataFrame, report) -> None:
     bil, alb, pt, asc = _child_pugh_parts(
         frame["total_bilirubin"], frame["albumin"], frame["prothrombin_activity"], frame["ascites"]
     )
-    low, high = child_pugh_points_range(
-        frame["total_bilirubin"], frame["albumin"], frame["prothrombin_activity"], frame["ascites"]
-    )
+    low, high = _points_range(bil, alb, pt, asc)
     score = frame["child_pugh_score"].astype("Float64")
     bad = (score < low.astype("Float64")) | (score > high.astype("Float64"))
     for row in frame.index[_mask(bad)]:
@@ -1920,10 +1966,10 @@ def check_plausibility(tables: dict, dictionary: pd.DataFrame, *, files: dict | 
     for name, frame in tables.items():
         if frame is None or name not in set(dictionary["table"]):
             continue
-        spec = _table_spec(dictionary, name)
+        spec, infos = _spec_entry(dictionary, name)
         file = files[name]
         for column in [c for c in frame.columns if c in spec.index]:
-            info = spec.loc[column]
+            info = infos[column]
             parsed = {field: _parse_plausibility(info, field) for field in PLAUSIBILITY_FIELDS}
             if not any(parsed[f] for f in PLAUSIBILITY_FIELDS):
                 continue
