@@ -815,13 +815,14 @@ _SPECS: dict = {}
 
 
 def _spec_entry(dictionary: pd.DataFrame, table: str):
-    """(the table's dictionary rows indexed by column, {column: its row}), remembered for a dictionary
-    of texts met before (the same object each time: not to be changed)."""
+    """(the table's dictionary rows indexed by column, {column: its row}, {} for what is derived from
+    them), remembered for a dictionary of texts met before (the same objects each time: not to be
+    changed, except by adding to the third)."""
     key = _frame_key(dictionary)
     entry = None if key is None else _SPECS.get((key, table))
     if entry is None:
         spec = _make_table_spec(dictionary, table)
-        entry = spec, {column: spec.loc[column] for column in spec.index}
+        entry = spec, {column: spec.loc[column] for column in spec.index}, {}
         if key is not None:
             if len(_SPECS) >= 64:
                 _SPECS.clear()
@@ -1386,38 +1387,34 @@ def _cached_schema(dictionary: pd.DataFrame, table: str) -> pa.DataFrameSchema:
     return _SCHEMAS[key]
 
 
-def _schema_passes(typed: pd.DataFrame, spec: pd.DataFrame) -> bool:
-    """True only if pandera's validation of ``typed`` by :func:`build_schema` would find no failure.
+def _schema_passes(columns: dict, spec: pd.DataFrame) -> bool:
+    """True only if pandera's validation by :func:`build_schema` of the DataFrame of ``columns``
+    ({name: Series}) would find no failure.
 
     A quick test of the same rules (columns, dtype, nullable, unique, allowed values or range) on the
     typed columns; any doubt (a dtype other than the one the schema coerces to, a value it would
     compare) answers False, and pandera then reports the failures as before.
     """
-    columns = list(typed.columns)
-    if len(set(columns)) != len(columns):
-        return False
     for column in columns:
         if column not in spec.index:
             return False  # strict: an unexpected column
     for column, rule in _column_rules(spec).items():
-        if column not in typed:
+        series = columns.get(column)
+        if series is None:
             if not rule.optional:
                 return False
             continue
-        series = typed[column]
         dtype = series.dtype
         kind = rule.kind
-        isna = series.isna().to_numpy()
-        has_na = bool(isna.any())
-        if has_na and rule.required:
-            return False
         if rule.unique and not series.is_unique:
             return False
         if kind in ("string", "category"):
             if dtype != object:
                 return False
-            values = series.to_numpy()[~isna] if has_na else series.to_numpy()
+            values = [v for v in series.to_numpy() if v is not None]
             if not all(type(v) is str for v in values):
+                return False  # (then no other missing value than None)
+            if rule.required and len(values) < len(series):
                 return False
             if rule.allowed_set is not None and not set(values) <= rule.allowed_set:
                 return False
@@ -1425,15 +1422,22 @@ def _schema_passes(typed: pd.DataFrame, spec: pd.DataFrame) -> bool:
         if kind == "integer":
             if not isinstance(dtype, pd.Int64Dtype):
                 return False
-            values = series.array.to_numpy(dtype="int64", na_value=0)[~isna]
+            isna = series.array.isna()
+            values = series.array.to_numpy(dtype="int64", na_value=0)
         elif kind == "number":
             if dtype != np.float64:
                 return False
-            values = series.to_numpy()[~isna]
+            values = series.to_numpy()
+            isna = np.isnan(values)
         else:  # date
             if dtype != np.dtype("datetime64[ns]"):
                 return False
-            values = series.to_numpy()[~isna]
+            values = series.to_numpy()
+            isna = np.isnat(values)
+        if isna.any():
+            if rule.required:
+                return False
+            values = values[~isna]
         if rule.lo is not None and len(values) and not (values >= rule.lo).all():
             return False
         if rule.hi is not None and len(values) and not (values <= rule.hi).all():
@@ -1493,7 +1497,7 @@ def _validate_table(text: pd.DataFrame, dictionary: pd.DataFrame, table: str, fi
                     synonyms: dict | None):
     """validate_table, also returning the notes on how cells were read (list of strings)."""
     file = file or text.attrs.get("source") or f"{table}.csv"
-    spec, infos = _spec_entry(dictionary, table)
+    spec, infos, _derived = _spec_entry(dictionary, table)
     expected = list(spec.index)
     if not set(text.columns) & set(expected):
         shown = ", ".join(expected[:6]) + (", ..." if len(expected) > 6 else "")
@@ -1536,7 +1540,7 @@ def _validate_table(text: pd.DataFrame, dictionary: pd.DataFrame, table: str, fi
         else:
             converted[column] = text[column]
     typed = pd.DataFrame(converted, index=text.index)
-    if not _schema_passes(typed, spec):  # else pandera would find nothing: skipped, as it is slow
+    if not _schema_passes(converted, spec):  # else pandera would find nothing: skipped, as it is slow
         schema = _cached_schema(dictionary, table)
         try:
             with warnings.catch_warnings():
@@ -1910,6 +1914,13 @@ def _check_child_pugh(frame: pd.DataFrame, report) -> None:
     bil, alb, pt, asc = _child_pugh_parts(
         frame["total_bilirubin"], frame["albumin"], frame["prothrombin_activity"], frame["ascites"]
     )
+    if frame["child_pugh_score"].dtype in (np.int64, np.float64, pd.Int64Dtype()):
+        # the test below on plain floats (missing: no finding); nothing more when no row fails it
+        low = (bil + alb + pt + (1 + asc) + 1).to_numpy()
+        high = low + asc.to_numpy() + 2
+        score = frame["child_pugh_score"].to_numpy(dtype="float64", na_value=np.nan)
+        if not ((score < low) | (score > high)).any():
+            return
     low, high = _points_range(bil, alb, pt, asc)
     score = frame["child_pugh_score"].astype("Float64")
     bad = (score < low.astype("Float64")) | (score > high.astype("Float64"))
@@ -1966,11 +1977,14 @@ def check_plausibility(tables: dict, dictionary: pd.DataFrame, *, files: dict | 
     for name, frame in tables.items():
         if frame is None or name not in set(dictionary["table"]):
             continue
-        spec, infos = _spec_entry(dictionary, name)
+        spec, infos, derived = _spec_entry(dictionary, name)
         file = files[name]
         for column in [c for c in frame.columns if c in spec.index]:
             info = infos[column]
-            parsed = {field: _parse_plausibility(info, field) for field in PLAUSIBILITY_FIELDS}
+            parsed = derived.get(("plausibility", column))
+            if parsed is None:
+                parsed = {field: _parse_plausibility(info, field) for field in PLAUSIBILITY_FIELDS}
+                derived[("plausibility", column)] = parsed
             if not any(parsed[f] for f in PLAUSIBILITY_FIELDS):
                 continue
             unit = f" {info['unit']}" if info.get("unit") else ""
