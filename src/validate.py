@@ -788,6 +788,8 @@ def _recode(text: pd.Series, spec, synonyms: dict[str, str] | None, labels: dict
 
     notes: dict = {}
     values = list(text)
+    if not labels and all(read(value)[1] is None for value in set(values) if value is not None):
+        return pd.Series(values, index=text.index, name=text.name, dtype=object), []  # every value as written
     if labels:
         coded = [(i, labels[v]) for i, v in enumerate(values) if v is not None and v in labels]
         if coded and all(fits(label) for _, label in coded):
@@ -1170,9 +1172,8 @@ def _frame_from_records(records, file: str) -> tuple[pd.DataFrame, pd.DataFrame]
     keep = []  # positions of the columns kept
     seen: dict[str, int] = {}
     for pos, name in enumerate(header):
-        has_data = any(pos < len(cells) and cells[pos] is not None for _, cells in body)
         if name is None:
-            if has_data:
+            if any(pos < len(cells) and cells[pos] is not None for _, cells in body):  # has data
                 problems.append(_problem(file, None, None, None,
                                          f"{file}: column {_col_letter(pos)} has values but no name in the header"))
             continue
@@ -1813,7 +1814,8 @@ def check_rules(tables: dict, *, files: dict | None = None,
 
     # look-up of each progression row's patient (first row of a repeated patient_id)
     if _has(patients, "patient_id") and _has(progression, "patient_id"):
-        base = patients.assign(_prow=patients.index).dropna(subset=["patient_id"])
+        used = [c for c in patients.columns if c in ("patient_id", "first_haic_date", "last_followup_date", "age")]
+        base = patients[used].assign(_prow=patients.index).dropna(subset=["patient_id"])
         base = base.drop_duplicates("patient_id").set_index("patient_id")
         base = base.reindex(progression["patient_id"].to_numpy())
         base.index = progression.index
@@ -1894,7 +1896,8 @@ def check_rule_warnings(tables: dict, *, files: dict | None = None) -> pd.DataFr
     if not (_has(patients, "patient_id", "best_response", "max_tumor_size_mm")
             and _has(progression, "patient_id", "max_tumor_size_mm")):
         return _problem_frame(found)
-    base = patients.assign(_prow=patients.index).dropna(subset=["patient_id"]).drop_duplicates("patient_id")
+    used = [c for c in patients.columns if c in ("patient_id", "best_response", "max_tumor_size_mm")]
+    base = patients[used].assign(_prow=patients.index).dropna(subset=["patient_id"]).drop_duplicates("patient_id")
     base = base.set_index("patient_id").reindex(progression["patient_id"].to_numpy())
     base.index = progression.index
     pfile, file = files.get("patients", "patients.csv"), files["progression"]
