@@ -101,6 +101,8 @@ POLISH_KICKS = 24  # ... restarted this many times from a perturbed best state
 OS_ITERATIONS = 60000  # step 4 annealing iterations (twice if needed)
 RANK_P_WEIGHT = 5.0  # weight of the three log-rank p in the rank-stage loss (the Cox numbers weigh 1)
 MAX_MEDIAN_GAP = 30  # at most this many patients between the two groups' median SPP times
+MEDIAN_ORDER_WEIGHT = 5.0  # rank-stage loss per position the two median patients are out of their printed order
+CROSSING_ORDER_WEIGHT = 1e3  # ... when the printed medians and hazard ratio point opposite ways (`curves_cross`)
 SPP_CHAINS, SPP_PROPOSALS, SPP_SWEEPS, SPP_REFINE_SWEEPS = 16, 8, 1500, 500  # rank annealing budget
 MARGIN = 0.3  # aim at the central 40% of each rounding interval
 
@@ -415,13 +417,34 @@ def _model_loss(p, beta, se, ok, pos_sor, pos_oth, T, D, skip, n):
     loss += np.where(ok, 0.0, 1e3) + np.where((pos_sor >= n) | (pos_oth >= n), 1e3, 0.0)
     if not sorafenib_median_later(T):  # a targets file in which the other group's median is the later one
         pos_sor, pos_oth = pos_oth, pos_sor
-    return loss + 5.0 * np.maximum(0, pos_oth - pos_sor + 1) + 1.0 * np.maximum(0, pos_sor - pos_oth - MAX_MEDIAN_GAP)
+    max_gap, max_first = median_bounds(T)
+    weight = CROSSING_ORDER_WEIGHT if curves_cross(T) else MEDIAN_ORDER_WEIGHT
+    return loss + weight * np.maximum(0, pos_oth - pos_sor + 1) + 1.0 * np.maximum(0, pos_sor - pos_oth - max_gap) \
+        + 1.0 * np.maximum(0, pos_oth - max_first)
 
 
 def sorafenib_median_later(T) -> bool:
     """Whether the printed median SPP of the sorafenib group is the later of the two (the paper's case);
     the rank stage places the two median patients in this order."""
     return T["spp_median_sor"] >= T["spp_median_oth"]
+
+
+def median_bounds(T) -> tuple[int, int]:
+    """Where the rank stage may put the two median patients so that `_spp_days` can give every patient
+    its own day with both printed medians in place: (most positions between the earlier and the later
+    median patient, most patients before the earlier one). `MAX_MEDIAN_GAP`, or fewer when the printed
+    medians are fewer days apart; one patient a day from `MIN_SPP_DAYS` before the earlier median."""
+    d_first, d_later = sorted(int(round(T[k] * DAYS_PER_MONTH)) for k in ("spp_median_sor", "spp_median_oth"))
+    return min(MAX_MEDIAN_GAP, d_later - d_first), d_first - MIN_SPP_DAYS
+
+
+def curves_cross(T) -> bool:
+    """Whether the printed median SPP and the printed hazard ratio of the other salvage point opposite
+    ways (sorafenib's median the earlier one with HR > 1, or the later one with HR < 1): the survival
+    curves then cross, the Cox model pulls the median patients out of their printed order, and the
+    rank stage holds that order with `CROSSING_ORDER_WEIGHT`."""
+    hr = T.get("t3_multi_hr_sorafenib", 1.0)
+    return hr != 1.0 and (hr > 1.0) != sorafenib_median_later(T)
 
 
 def calibrate_ranks(rng, T, D, skip, group, cols, chains=SPP_CHAINS, proposals=SPP_PROPOSALS, sweeps=SPP_SWEEPS,
@@ -580,11 +603,12 @@ def _apply_moves(moves, order, event, tb, asc):
     return O, EV, TB, AS
 
 
-def _fit_states(O, EV, TB, AS, alb, pt, sor, beta, sor_later=True):
+def _fit_states(O, EV, TB, AS, alb, pt, sor, beta, sor_later=True, bounds=(MAX_MEDIAN_GAP, np.inf)):
     """Log-rank p, Cox coefficients and standard errors of K rank-stage states ((K, n) arrays: `O` lists the
     patients by time, the others are per patient), and whether each state is allowed: the fit converged,
-    both group medians are reached (the other group's first, at most `MAX_MEDIAN_GAP` patients apart), at
-    least half the patients died, and every Child-Pugh score is at most 8 (with `alb`, `pt` per patient)."""
+    both group medians are reached (the other group's first, at most `bounds[0]` patients apart and at most
+    `bounds[1]` patients before the first: `median_bounds`), at least half the patients died, and every
+    Child-Pugh score is at most 8 (with `alb`, `pt` per patient)."""
     n = O.shape[1]
     cov = np.stack([TB >= CUTOFFS["tbil"], ~AS, np.broadcast_to(~sor, TB.shape)], axis=2).astype(float)
     X = cov[np.arange(len(O))[:, None], O]  # rows in time order (take_along_axis, faster)
@@ -594,7 +618,7 @@ def _fit_states(O, EV, TB, AS, alb, pt, sor, beta, sor_later=True):
     pos_s, pos_o = _median_position(G, E), _median_position(~G, E)
     if not sor_later:  # `sorafenib_median_later`
         pos_s, pos_o = pos_o, pos_s
-    feasible = ok & (pos_s < n) & (pos_o < pos_s) & (pos_s - pos_o <= MAX_MEDIAN_GAP) \
+    feasible = ok & (pos_s < n) & (pos_o < pos_s) & (pos_s - pos_o <= bounds[0]) & (pos_o <= bounds[1]) \
         & (EV.sum(1) >= int(np.ceil(0.5 * n))) & (_cp_points(TB, alb, pt, AS) <= 8).all(1)
     return p, b, se, feasible
 
@@ -697,7 +721,7 @@ def polish_ranks(T, D, skip, group, order, event, cols, rounds=POLISH_ROUNDS, be
     def evaluate(moves, beta):  # moves: (K, m, 3) -> losses, statistics, betas and states after them
         O, EV, TB, AS = _apply_moves(moves, order, event, tb, asc)
         p, b, se, feasible = _fit_states(O, EV, TB, AS, alb, pt, sor, np.tile(beta, (len(moves), 1)),
-                                         sorafenib_median_later(T))
+                                         sorafenib_median_later(T), median_bounds(T))
         S = stat_matrix(p, b, se)
         return np.where(feasible, _polish_loss(S.T.copy(), target, unit, weight), np.inf), S, b, (O, EV, TB, AS)
 
@@ -859,13 +883,13 @@ def calibrate_spp(rng, T, D, skip, tt, log=None):
                                                  temp0=0.3, temp1=0.01, init=(order, s.event, cols), log=log)
     log(f"SPP rank stage loss {loss:.3f}")
     best = polish_ranks(T, D, skip, s.group, order, s.event, cols)
-    best_key = (_rank_misses(T, D, skip, s.group, *best[:3]), best[3])
-    log(f"SPP polish: {best_key[0]} numbers missed, loss {best[3]:.3f}")
+    best_key = (not np.isfinite(best[3]), _rank_misses(T, D, skip, s.group, *best[:3]), best[3])
+    log(f"SPP polish: {best_key[1]} numbers missed, loss {best[3]:.3f}")
     kick_rng = np.random.default_rng(rng.integers(2 ** 63))  # later steps do not depend on the number of kicks
     for _ in range(POLISH_KICKS):  # iterated local search: perturb the best state, search again
         cand = polish_ranks(T, D, skip, s.group, *_kick(kick_rng, s.group, *best[:3]))
-        key = (_rank_misses(T, D, skip, s.group, *cand[:3]), cand[3])
-        log(f"SPP polish after a kick: {key[0]} numbers missed, loss {cand[3]:.3f}")
+        key = (not np.isfinite(cand[3]), _rank_misses(T, D, skip, s.group, *cand[:3]), cand[3])
+        log(f"SPP polish after a kick: {key[1]} numbers missed, loss {cand[3]:.3f}")
         if key < best_key:
             best, best_key = cand, key
     order, s.event, cols, loss = best
@@ -1412,7 +1436,8 @@ def move_granularity(tables: dict, published=None) -> tuple[pd.DataFrame, int]:
     moves = np.concatenate([np.zeros((1, 3), int), moves])[:, None, :]  # row 0: no move (the cohort itself)
     O, EV, TB, AS = _apply_moves(moves, order, s.event, tb, asc)
     alb, pt = (s.cols[c].astype(float) for c in ("albumin", "prothrombin_activity"))
-    p, b, se, feasible = _fit_states(O, EV, TB, AS, alb, pt, sor, np.zeros((len(O), 3)), sorafenib_median_later(T))
+    p, b, se, feasible = _fit_states(O, EV, TB, AS, alb, pt, sor, np.zeros((len(O), 3)), sorafenib_median_later(T),
+                                     median_bounds(T))
     st = _rank_statistics(p, b, se)
     S = np.stack([st[k] for k in keys], axis=-1)
     matched = np.abs(S - target) <= 0.5 * unit  # printed precision (half-up rounding aside)

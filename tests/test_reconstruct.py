@@ -149,3 +149,22 @@ def test_linear_predictor_adds_like_einsum():
         mine = rc._linear_predictor(X, beta).T
         np.testing.assert_array_equal(mine, einsum)  # equal floats (a zero may differ in sign)
         assert np.exp(mine).tobytes() == np.exp(einsum).tobytes()  # what the fit uses
+
+
+def test_median_bounds_follow_the_printed_medians():
+    # by hand: 1.7 and 1.8 months are round(51.74) = 52 and round(54.79) = 55 days: at most 3 positions apart,
+    # and 52 - MIN_SPP_DAYS patients (one a day from day MIN_SPP_DAYS) before the earlier median
+    T = {"spp_median_sor": 1.7, "spp_median_oth": 1.8}
+    assert rc.median_bounds(T) == (3, 52 - rc.MIN_SPP_DAYS)
+    # far-apart medians (the paper's case, 8.0 vs 3.8 months): the constant limit applies
+    T = {"spp_median_sor": 8.0, "spp_median_oth": 3.8}
+    assert rc.median_bounds(T) == (rc.MAX_MEDIAN_GAP, 116 - rc.MIN_SPP_DAYS)
+
+
+def test_curves_cross_when_the_printed_median_and_hazard_ratio_disagree():
+    later, earlier = {"spp_median_sor": 8.0, "spp_median_oth": 3.8}, {"spp_median_sor": 1.6, "spp_median_oth": 2.6}
+    assert not rc.curves_cross({**later, "t3_multi_hr_sorafenib": 2.48})  # no sorafenib: HR > 1, agrees
+    assert rc.curves_cross({**later, "t3_multi_hr_sorafenib": 0.7})
+    assert rc.curves_cross({**earlier, "t3_multi_hr_sorafenib": 1.74})  # a truth of src/truth.py
+    assert not rc.curves_cross({**earlier, "t3_multi_hr_sorafenib": 0.8})
+    assert not rc.curves_cross(earlier)  # no printed hazard ratio
