@@ -58,7 +58,7 @@ def run_notebooks(data_dir, work: Path, template=TEMPLATE, accept_warnings: bool
     reports.mkdir()
     only = ",".join(f"{nb}_" for nb in PUBLISHING_NOTEBOOKS)  # one run of the six notebooks
     cmd = [sys.executable, "-m", "src.runner", "--data", str(data), "--out", str(out), "--only", only,
-           "--no-private"] + (["--accept-warnings"] if accept_warnings else [])
+           "--no-private", "--no-report"] + (["--accept-warnings"] if accept_warnings else [])
     done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
     if done.returncode != 0:
         raise RuntimeError(f"notebooks {only} failed on {data_dir} (exit {done.returncode}):\n"

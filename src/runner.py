@@ -777,14 +777,16 @@ def swap_into_place(build: Path, out_dir: Path, log: Log = print) -> None:
 
 
 def finish_build(build: Path, executed: Sequence[Path], bundled: bool, private: bool,
-                 published_path: Path | None, log: Log) -> None:
-    """Write the scorecard, the Word file of the manuscript tables and the HTML report into *build*."""
+                 published_path: Path | None, log: Log, report: bool = True) -> None:
+    """Write the scorecard and (with *report*) the Word file of the manuscript tables and the HTML
+    report into *build*."""
     from src import tables
 
     try:
         summary = make_scorecard(build, published_path, log)
-        tables.manuscript_docx(build / "tables", build / "manuscript_tables.docx")
-        render_report(executed, bundled, private, summary, build / "report.html", build / "figures")
+        if report:
+            tables.manuscript_docx(build / "tables", build / "manuscript_tables.docx")
+            render_report(executed, bundled, private, summary, build / "report.html", build / "figures")
     except PipelineError:
         raise
     except Exception as error:
@@ -855,6 +857,7 @@ def run_pipeline(
     notebooks_dir: str | os.PathLike | None = None,
     published_results: str | os.PathLike | None = None,
     accept_warnings: bool = False,
+    report: bool = True,
     log: Log = print,
 ) -> Path:
     """Validate *data_dir*, execute the notebooks and publish everything as *out_dir*.
@@ -881,6 +884,9 @@ def run_pipeline(
         (:func:`src.privacy.published_results`), or none.
     accept_warnings
         Go on despite plausibility warnings of the validator (they are printed).
+    report
+        Write ``report.html`` and ``manuscript_tables.docx`` (False: the notebooks' files and the
+        scorecard only, as ``make publish`` needs).
     log
         Called with each progress line.
 
@@ -920,7 +926,7 @@ def run_pipeline(
             save_validated(stage, data, tables, accept_warnings)
             executed = execute_all(selected, stage, parameters, log)
             stop_fork_server(stage, server)
-            finish_build(build, executed, bundled, private, published_path, log)
+            finish_build(build, executed, bundled, private, published_path, log, report)
             names = machine_paths(data, out, build, stage, folder) | ({data.name} if not bundled else set())
             check_privacy(build, tables if private else None, names, allowed, log)
             outdir.write_stamp(build)
@@ -1050,6 +1056,13 @@ def build_parser() -> argparse.ArgumentParser:
         "errors always stop the run)",
     )
     parser.add_argument(
+        "--no-report",
+        dest="report",
+        action="store_false",
+        help="write no report.html and no manuscript_tables.docx (the notebooks' tables and figures "
+        "and the scorecard only)",
+    )
+    parser.add_argument(
         "--min-cell",
         metavar="N",
         type=int,
@@ -1082,7 +1095,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return NoNotebooksError.exit_code
     try:
         run_pipeline(args.data, args.out, notebooks, parameters, notebooks_dir=NOTEBOOKS_DIR,
-                     accept_warnings=args.accept_warnings)
+                     accept_warnings=args.accept_warnings, report=args.report)
     except PipelineError as error:
         print(f"error: {error}", file=sys.stderr)
         return error.exit_code

@@ -643,3 +643,15 @@ def test_a_long_notebook_can_ask_to_start_first_in_a_parallel_run(tmp_path, monk
     assert runner.execute_all(nbs, tmp_path, {}, log=lines.append, jobs=2) == nbs
     assert started[0] == "10_long" and started.index("08_scorecard") > started.index("02_b")
     assert [line.split()[1] for line in lines[-5:]] == ["01_a", "02_b", "08_scorecard", "09_c", "10_long"]
+
+
+def test_no_report_writes_the_notebooks_files_and_the_scorecard_only(tmp_path, monkeypatch):
+    notebooks = tmp_path / "nbs"
+    notebooks.mkdir()
+    write_notebook(notebooks, "01_alpha", "print('alpha done')", title="Alpha notebook", report=ALPHA_REPORT)
+    data = make_data(tmp_path / "data")
+    monkeypatch.setitem(sys.modules, "src.validate", fake_validate_module())
+    out = runner.run_pipeline(data, tmp_path / "out", notebooks_dir=notebooks, report=False, log=lambda line: None)
+    assert (out / "scorecard.csv").is_file() and (out / "notebooks" / "01_alpha.ipynb").is_file()
+    assert not (out / "report.html").exists() and not (out / "manuscript_tables.docx").exists()
+    assert "--no-report" in runner.build_parser().format_help()
