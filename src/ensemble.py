@@ -408,10 +408,18 @@ def read_validation(folder, tables_dir=None) -> pd.DataFrame | None:
     return pd.read_csv(path)
 
 
+def unreconstructed(validation: pd.DataFrame) -> list[int]:
+    """The true cohorts that no seed could reconstruct from their printed numbers (no member at all)."""
+    members = validation.groupby("true_cohort")["members"].max()
+    return [int(j) for j in members.index[members == 0]]
+
+
 def coverage_table(validation: pd.DataFrame) -> pd.DataFrame:
-    """Per class (over every true cohort and quantity): how often the ensemble range covered the truth
-    and the median absolute error of the ensemble median, by kind of quantity."""
-    v = validation.copy()
+    """Per class (over every true cohort that was reconstructed, and every quantity): how often the
+    ensemble range covered the truth and the median absolute error of the ensemble median, by kind of
+    quantity. A true cohort without any reconstruction (:func:`unreconstructed`) is left out: it is
+    reported as such, not as a miss."""
+    v = validation[~validation["true_cohort"].isin(unreconstructed(validation))].copy()
     v["abs_error"] = v["error_of_median"].abs()
     out = (v.groupby(["kind", "class"]).agg(results=("quantity", "size"), covered=("covered", "mean"),
                                             median_abs_error=("abs_error", "median")).reset_index())

@@ -167,3 +167,19 @@ def test_validation_machinery_on_one_truth_and_one_reconstruction(printed_truth)
     one = table.dropna(subset=["min"])
     assert (one["min"] == one["max"]).all()
     assert (one["covered"] == ((one["min"] <= one["truth"]) & (one["truth"] <= one["max"]))).all()
+
+
+def test_a_truth_without_any_reconstruction_is_reported_not_counted_as_a_miss():
+    rows = [  # truth 1 reconstructed (covered once of two), truth 2 not at all (every seed failed)
+        {"true_cohort": 1, "quantity": "a", "kind": "p", "class": "free", "covered": True, "error_of_median": 0.1,
+         "members": 3, "failed": 0},
+        {"true_cohort": 1, "quantity": "b", "kind": "p", "class": "free", "covered": False, "error_of_median": -0.3,
+         "members": 3, "failed": 0},
+        {"true_cohort": 2, "quantity": "a", "kind": "p", "class": "not estimable", "covered": False,
+         "error_of_median": np.nan, "members": 0, "failed": 3},
+    ]
+    v = pd.DataFrame(rows)
+    assert ensemble.unreconstructed(v) == [2]
+    cov = ensemble.coverage_table(v)
+    assert cov.to_dict("records") == [{"kind": "p", "class": "free", "results": 2, "covered_pct": 50.0,
+                                       "median_abs_error": 0.2}]
