@@ -1468,11 +1468,15 @@ _RULES: dict = {}
 
 
 def _column_rules(spec: pd.DataFrame) -> dict:
-    """{column: _ColumnRule} of a table's dictionary rows, remembered for identical rows."""
-    key = (tuple(spec.columns), tuple(map(tuple, spec.to_numpy(dtype=object))))
-    rules = _RULES.get(key)
+    """{column: _ColumnRule} of a table's dictionary rows, remembered for identical rows of texts."""
+    key = _frame_key(spec)
+    rules = None if key is None else _RULES.get(key)
     if rules is None:
-        rules = _RULES[key] = {column: _ColumnRule(info) for column, info in spec.iterrows()}
+        rules = {column: _ColumnRule(info) for column, info in spec.iterrows()}
+        if key is not None:
+            if len(_RULES) >= 64:
+                _RULES.clear()
+            _RULES[key] = rules
     return rules
 
 
