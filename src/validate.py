@@ -1502,6 +1502,10 @@ def _validate_table(text: pd.DataFrame, dictionary: pd.DataFrame, table: str, fi
                     synonyms: dict | None):
     """validate_table, also returning the notes on how cells were read (list of strings)."""
     file = file or text.attrs.get("source") or f"{table}.csv"
+    # the attrs read here once: pandas deep-copies a frame's attrs into every column taken from it
+    attrs = text.attrs
+    text = text.copy(deep=False)
+    text.attrs = {}
     spec, infos, _derived = _spec_entry(dictionary, table)
     expected = list(spec.index)
     if not set(text.columns) & set(expected):
@@ -1518,8 +1522,8 @@ def _validate_table(text: pd.DataFrame, dictionary: pd.DataFrame, table: str, fi
             if info.get("optional", "no") == "yes" and info["required"] != "yes" and text[column].isna().all():
                 text = text.drop(columns=column)
                 notes.append(f"{file}: {column} is empty in every row; it is optional and read as left out")
-    short = text.attrs.get("short_rows", {})
-    labels = text.attrs.get("value_labels", {})
+    short = attrs.get("short_rows", {})
+    labels = attrs.get("value_labels", {})
     converted = {}
     unparsed: dict[str, list] = {}
     for column in text.columns:
@@ -1535,11 +1539,11 @@ def _validate_table(text: pd.DataFrame, dictionary: pd.DataFrame, table: str, fi
             unparsed[column] = bad
             if info["required"] != "yes":  # a row that ends before a column: missing, but not by choice
                 for row, n_values in short.items():
-                    if text.attrs.get("positions", {}).get(column, -1) >= n_values:
+                    if attrs.get("positions", {}).get(column, -1) >= n_values:
                         problems.append(_problem(
                             file, row, column, None,
                             f"{file} row {row}, {column} is missing: the row ends after {n_values} "
-                            f"{'value' if n_values == 1 else 'values'} (the header has {text.attrs.get('width')} "
+                            f"{'value' if n_values == 1 else 'values'} (the header has {attrs.get('width')} "
                             f"columns); leave a cell empty with a comma (,,) if the value is not known"))
                         bad.append(row)
         else:
