@@ -433,13 +433,33 @@ def plot_validation(validation: pd.DataFrame, kind: str = "p", ax=None, **kwargs
     import matplotlib.pyplot as plt
 
     ax = ax or plt.gca()
-    d = validation[validation["kind"] == kind]
+    d = validation[(validation["kind"] == kind) & (validation["members"] > 0)]
     colours = {"pinned": "0.2", "constrained": "tab:blue", "free": "tab:red", "not estimable": "0.7"}
     for cls, g in d.groupby("class"):
-        ax.errorbar(g["truth"], g["median"], yerr=[g["median"] - g["min"], g["max"] - g["median"]], fmt="o", ms=2.5,
-                    lw=0.6, color=colours.get(cls, "0.5"), label=cls, **kwargs)
-    lo = np.nanmin([d["truth"].min(), d["min"].min()])
-    hi = np.nanmax([d["truth"].max(), d["max"].max()])
+        x, y = g["truth"].to_numpy(float), g["median"].to_numpy(float)
+        err = np.vstack([y - g["min"].to_numpy(float), g["max"].to_numpy(float) - y])
+        ax.errorbar(x, y, yerr=err, fmt="o", ms=2.5, lw=0.6, color=colours.get(cls, "0.5"), label=cls, **kwargs)
+    # the axes show the truths and the ensembles' medians (a range running beyond them is cut at the frame)
+    values = np.r_[d["truth"].to_numpy(float), d["median"].to_numpy(float)]
+    values = values[np.isfinite(values) & (values > 0)] if kind in ("p", "hr") else values[np.isfinite(values)]
+    if kind in ("p", "hr"):
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        lo, hi = values.min() / 1.5, values.max() * 1.5
+    else:
+        pad = 0.1 * (values.max() - values.min() or 1.0)
+        lo, hi = values.min() - pad, values.max() + pad
+    ax.set_xlim(lo, hi)
+    ax.set_ylim(lo, hi)
+    if kind == "hr":  # hazard ratios read as plain numbers at doublings, not as powers of ten
+        from matplotlib.ticker import FixedLocator, NullFormatter, NullLocator, StrMethodFormatter
+
+        ticks = [t for t in (0.125, 0.25, 0.5, 1, 2, 4, 8) if lo <= t <= hi]
+        for axis in (ax.xaxis, ax.yaxis):
+            axis.set_major_locator(FixedLocator(ticks))
+            axis.set_major_formatter(StrMethodFormatter("{x:g}"))
+            axis.set_minor_locator(NullLocator())
+            axis.set_minor_formatter(NullFormatter())
     ax.plot([lo, hi], [lo, hi], color="0.5", lw=0.8, ls=":")
     ax.set_xlabel(f"truth ({kind})")
     ax.set_ylabel(f"reconstructions ({kind}): median, min-max")

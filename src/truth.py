@@ -244,7 +244,7 @@ def validate_one_truth(j: int, k: int, work, targets=None, jobs=-1, dask_address
     return summary.assign(true_cohort=j, true_seed=TRUTH_SEED0 + j)[VALIDATION_COLUMNS]
 
 
-def validate_reconstruction(m: int = 5, k: int = 10, jobs=-1, dask_address=None, work=None) -> pd.DataFrame:
+def validate_reconstruction(m: int = 6, k: int = 10, jobs=-1, dask_address=None, work=None) -> pd.DataFrame:
     """For true cohorts 1..m: publish, reconstruct k times, compare (`validate_one_truth`). One row per
     (truth, quantity): truth value, ensemble min / median / max, class over the ensemble, covered
     (min <= truth <= max), error of the ensemble median."""
@@ -258,7 +258,7 @@ def main(argv=None) -> int:
 
     parser = argparse.ArgumentParser(prog="python -m src.truth", description="validation of the reconstruction "
                                      "against known true cohorts (make validate-reconstruction)")
-    parser.add_argument("--m", type=int, default=5, help="true cohorts (seeds TRUTH_SEED0 + 1..m)")
+    parser.add_argument("--m", type=int, default=6, help="true cohorts (seeds TRUTH_SEED0 + 1..m)")
     parser.add_argument("--k", type=int, default=10, help="reconstructions of each")
     parser.add_argument("--jobs", type=int, default=-1, help="local processes (joblib; -1 = every core)")
     parser.add_argument("--dask", default=None, help="address of a running Dask scheduler")
