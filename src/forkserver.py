@@ -12,7 +12,7 @@ SIGHUP on, and exits with the kernel's status. So:
 - a kernel lives exactly as long as its client: when the client is killed, the server sees its
   connection close and kills the kernel;
 - the server ends, killing any kernel left, when the runner closes the server's stdin (:func:`stop`)
-  or dies;
+  or dies; a kernel whose server is killed ends by itself (ipykernel's parent poller);
 - every notebook still has a process of its own: nothing passes between notebooks. A kernel starts
   from the server's state just after its imports, as a new kernel would after importing the same
   modules. One difference: a warning printed while a module is first imported is printed once, by the
@@ -208,10 +208,13 @@ def _become_kernel(request: dict, fds: list[int], close: list) -> None:
         os.chdir(request["cwd"])
         os.environ.clear()
         os.environ.update(request["env"])
-        sys.argv = [LAUNCHER, *request["args"]]
+        # a kernel ends when its parent does (ipykernel's parent poller): here the server, as the runner is for a
+        # kernel started the usual way (ipykernel read JPY_PARENT_PID when the server imported it: too early)
+        args = [*request["args"], f"--IPKernelApp.parent_handle={os.getppid()}"]
+        sys.argv = [LAUNCHER, *args]
         from ipykernel import kernelapp
 
-        kernelapp.launch_new_instance(argv=request["args"])
+        kernelapp.launch_new_instance(argv=args)
         code = 0
     except SystemExit as done:
         code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)

@@ -182,3 +182,19 @@ def test_a_run_gives_the_same_bytes_with_and_without_the_fork_server(tmp_path, m
     assert "image/png" in executed and "done" in executed  # the inline figure is there
     assert started[0] is not None and started[1] is None  # forked in the first run only
     assert runs["1"] == runs["0"]
+
+
+def test_kernels_end_when_their_server_is_killed(server):
+    # like a kernel started the usual way, whose parent poller ends it when the runner dies
+    folder, proc = server
+
+    async def scenario():
+        manager, client = await _kernel(folder)
+        _, pid = await _run(client, "import os; print(os.getpid())")
+        client.stop_channels()
+        return int(pid)
+
+    pid = asyncio.run(scenario())
+    proc.kill()
+    proc.wait()
+    assert _wait_gone(pid, seconds=15)
