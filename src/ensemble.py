@@ -427,6 +427,38 @@ def coverage_table(validation: pd.DataFrame) -> pd.DataFrame:
     return out.rename(columns={"covered": "covered_pct"})
 
 
+RECOVERY_SLACK = 10  # percentage points below the coverage expected of a faithful reconstruction: "not recovered"
+RECOVERY_MIN_RESULTS = 5  # ... judged only on at least this many comparisons
+
+
+def expected_coverage(k: int) -> float:
+    """The chance that the truth lies within the min-max range of k members when the truth and the members
+    are exchangeable draws of one distribution (a reconstruction as uncertain as the printed numbers leave
+    it): (k - 1) / (k + 1)."""
+    return (k - 1) / (k + 1)
+
+
+def validation_sentences(validation: pd.DataFrame) -> str:
+    """What the validation against known truths found, in words: the coverage overall and by class, beside
+    the coverage a faithful reconstruction would have (:func:`expected_coverage`), and the classes it does
+    not recover (more than `RECOVERY_SLACK` points below, on at least `RECOVERY_MIN_RESULTS` comparisons)."""
+    reconstructed = validation[~validation["true_cohort"].isin(unreconstructed(validation))]
+    cov = coverage_table(validation)
+    k = int((reconstructed["members"] + reconstructed["failed"]).max())
+    expected = expected_coverage(k)
+    text = (f"Against known truths, the ensemble's range covered the true value in {reconstructed['covered'].mean():.0%} "
+            f"of {len(reconstructed)} comparisons; members drawn from the truth's own distribution would cover it in "
+            f"about {expected:.0%} ((K - 1) / (K + 1) with K = {k}). By class: "
+            + "; ".join(f"{r['class']} {r['kind']} {r['covered_pct']:.0f}% of {r['results']}" for _, r in cov.iterrows())
+            + ".")
+    low = cov[(cov["covered_pct"] < 100 * expected - RECOVERY_SLACK) & (cov["results"] >= RECOVERY_MIN_RESULTS)]
+    if len(low):
+        text += (" Not recovered (coverage more than " f"{RECOVERY_SLACK} points below that): "
+                 + "; ".join(f"{r['class']} {r['kind']}" for _, r in low.iterrows())
+                 + ". For these, a value on a synthetic cohort says nothing about the study, however narrow its range.")
+    return text
+
+
 def plot_validation(validation: pd.DataFrame, kind: str = "p", ax=None, **kwargs):
     """Truth (x) against the ensemble's median (y) with its min-max range, one point per true cohort
     and quantity of `kind`; on the diagonal the reconstruction recovers the truth."""

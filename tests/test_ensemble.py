@@ -183,3 +183,19 @@ def test_a_truth_without_any_reconstruction_is_reported_not_counted_as_a_miss():
     cov = ensemble.coverage_table(v)
     assert cov.to_dict("records") == [{"kind": "p", "class": "free", "results": 2, "covered_pct": 50.0,
                                        "median_abs_error": 0.2}]
+
+
+def test_expected_coverage_of_a_min_max_range_and_the_classes_not_recovered():
+    # by hand: the truth is the smallest, largest or inside of k + 1 exchangeable draws; inside with (k - 1) / (k + 1)
+    assert ensemble.expected_coverage(3) == 0.5 and ensemble.expected_coverage(10) == 9 / 11
+    rng = np.random.default_rng(1)
+    draws = rng.normal(size=(20000, 11))  # a simulation of the same: truth in column 0, 10 members
+    inside = (draws[:, 1:].min(1) <= draws[:, 0]) & (draws[:, 0] <= draws[:, 1:].max(1))
+    assert abs(inside.mean() - 9 / 11) < 0.01
+    rows = [{"true_cohort": 1, "quantity": f"q{i}", "kind": "r", "class": "free", "covered": False,
+             "error_of_median": 0.5, "members": 3, "failed": 0} for i in range(5)]
+    rows += [{"true_cohort": 1, "quantity": "h", "kind": "hr", "class": "constrained", "covered": True,
+              "error_of_median": 0.1, "members": 3, "failed": 0}]
+    text = ensemble.validation_sentences(pd.DataFrame(rows))
+    assert "covered the true value in 17% of 6 comparisons" in text and "about 50% ((K - 1) / (K + 1) with K = 3)" in text
+    assert "Not recovered (coverage more than 10 points below that): free r." in text  # hr: 1 result, not judged
