@@ -44,7 +44,7 @@ REPORT_PRIVATE_NOTE = (
 REPORT_TEMPLATE = Path(__file__).resolve().parent / "report_template" / "offline.html.j2"
 HIDDEN_TAGS = {"parameters", "injected-parameters"}
 APPENDIX_HEADING = "Paper vs this run"
-FOUND_HEADING = "What this notebook found"
+FOUND_HEADINGS = ("What this notebook found", "Weighing it up")  # a notebook's summary section (07: the latter)
 MAIN_FIGURES = ("figure2_os_spp_by_salvage.png", "os_all_patients.png")
 FINDINGS_SHOWN = 2  # lines of each notebook's findings in the key results
 
@@ -88,12 +88,14 @@ def _section_of(cell) -> str | None:
 
 
 def _findings(cells) -> str:
-    """The first lines of the Markdown output of a notebook's "What this notebook found" section."""
+    """The first lines of the Markdown output of a notebook's summary section (`FOUND_HEADINGS`), whose
+    ``## heading`` may stand on any line of its markdown cell (after a paragraph that ends the section before)."""
     inside = False
     for cell in cells:
-        section = _section_of(cell)
-        if section is not None:
-            inside = section == FOUND_HEADING
+        headings = [m.group(1) for m in map(_H2.match, cell.source.splitlines()) if m] \
+            if cell.cell_type == "markdown" else []
+        if headings:
+            inside = headings[-1] in FOUND_HEADINGS
             continue
         if inside and cell.cell_type == "code":
             for output in cell.get("outputs", []):

@@ -70,3 +70,18 @@ def test_report_exporter_matches_nbconvert():
     soup, _ = exporter.soup_from_notebook_node(nb, resources={"metadata": {"name": "t"}})
     assert str(soup) == text
     assert report.reshape(soup) == report.reshape(text)
+
+
+def test_findings_are_found_under_a_heading_that_starts_inside_a_markdown_cell():
+    import nbformat
+
+    md, code = nbformat.v4.new_markdown_cell, nbformat.v4.new_code_cell
+    found = code("Markdown(text)")
+    found.outputs = [nbformat.v4.new_output("execute_result", data={"text/markdown": "- first\n- second\n- third"})]
+    other = code("print('x')")
+    other.outputs = [nbformat.v4.new_output("stream", text="not a finding\n")]
+    cells = [md("## Method"), other, md("A closing caution of the method.\n\n## What this notebook found"), found]
+    assert report._findings(cells) == "- first\n- second"
+    cells = [md("## Weighing it up"), found]  # notebook 07's summary section
+    assert report._findings(cells) == "- first\n- second"
+    assert report._findings([md("## Method"), other, md("## Glossary"), found]) == ""
