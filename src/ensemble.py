@@ -431,6 +431,11 @@ RECOVERY_SLACK = 10  # percentage points below the coverage expected of a faithf
 RECOVERY_MIN_RESULTS = 5  # ... judged only on at least this many comparisons
 
 
+def reconstructions_tried(validation: pd.DataFrame) -> int:
+    """K, the reconstructions tried for each true cohort (those built plus those that failed)."""
+    return int((validation["members"] + validation["failed"]).max())
+
+
 def expected_coverage(k: int) -> float:
     """The chance that the truth lies within the min-max range of k members when the truth and the members
     are exchangeable draws of one distribution (a reconstruction as uncertain as the printed numbers leave
@@ -444,7 +449,7 @@ def validation_sentences(validation: pd.DataFrame) -> str:
     not recover (more than `RECOVERY_SLACK` points below, on at least `RECOVERY_MIN_RESULTS` comparisons)."""
     reconstructed = validation[~validation["true_cohort"].isin(unreconstructed(validation))]
     cov = coverage_table(validation)
-    k = int((reconstructed["members"] + reconstructed["failed"]).max())
+    k = reconstructions_tried(reconstructed)
     expected = expected_coverage(k)
     text = (f"Against known truths, the ensemble's range covered the true value in {reconstructed['covered'].mean():.0%} "
             f"of {len(reconstructed)} comparisons; members drawn from the truth's own distribution would cover it in "

@@ -612,8 +612,8 @@ def execute_all(
 ) -> list[Path]:
     """Execute *notebooks* in *stage* (:func:`make_stage`), up to *jobs* at a time (default: the
     cores, :func:`default_jobs`), each after the notebooks it waits for (:func:`waits_for`), in
-    :func:`start_order`, logging one progress line each. Every notebook writes only its own files, so the outputs are the same
-    bytes as those of a run one after another (``jobs=1``).
+    :func:`start_order`, logging one progress line each. Every notebook writes only its own files, so
+    the outputs are the same bytes as those of a run one after another (``jobs=1``).
 
     Raises :class:`NotebookExecutionError` for the first failing notebook (in notebook order), after
     the running ones have finished; no new notebook starts after a failure. On an interrupt the
