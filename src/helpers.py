@@ -33,7 +33,7 @@ DAYS_PER_MONTH = 30.4375  # 365.25 / 12: the paper's time unit (the default TIME
 
 # --- paths and setup --------------------------------------------------------
 
-def resolve_paths(data_dir=None, output_dir=None, private=None, min_cell=0) -> SimpleNamespace:
+def resolve_paths(data_dir=None, output_dir=None, private=None, min_cell=0, draw=True) -> SimpleNamespace:
     """Return the folders a notebook reads and writes (creating the output ones) and its privacy settings.
 
     `data_dir=None` means the bundled synthetic cohort in `data/`;
@@ -41,11 +41,12 @@ def resolve_paths(data_dir=None, output_dir=None, private=None, min_cell=0) -> S
     that nbval never touches the committed results), else `outputs/`.
     `private=None` means private mode for any data but the bundled synthetic cohort,
     recognised by its content, not its folder (`privacy.is_bundled`); `min_cell`: counts
-    below it are suppressed in tables.
+    below it are suppressed in tables; `draw=False` (a notebook's `FIGURES`): `savefig` draws
+    nothing (a batch run that needs only the tables, such as `make publish`, saves its drawing time).
     Returns a namespace with `data`, `output`, `tables`, `figures`, `published`
     (the published numbers to compare with, or None: `privacy.published_results`),
-    `private`, `min_cell` and `bundled` (the data are the bundled synthetic cohort, recognised by
-    content: tables and figures then say so).
+    `private`, `min_cell`, `bundled` (the data are the bundled synthetic cohort, recognised by
+    content: tables and figures then say so) and `draw`.
     """
     data = Path(data_dir) if data_dir else ROOT / "data"
     output = Path(output_dir or os.environ.get("HAIC_OUTPUT_DIR") or ROOT / "outputs")
@@ -54,7 +55,7 @@ def resolve_paths(data_dir=None, output_dir=None, private=None, min_cell=0) -> S
         folder.mkdir(parents=True, exist_ok=True)
     return SimpleNamespace(data=data.resolve(), output=output.resolve(), tables=tables, figures=figures,
                            published=privacy.published_results(data), private=privacy.private_mode(private, data),
-                           min_cell=int(min_cell or 0), bundled=privacy.is_bundled(data))
+                           min_cell=int(min_cell or 0), bundled=privacy.is_bundled(data), draw=bool(draw))
 
 
 def setup_plots() -> None:
@@ -381,8 +382,15 @@ def savefig(fig, name: str, paths: SimpleNamespace, layout: bool = True):
     its size, which must be a journal's width (made with `figures.size`: 8.5 or 17.5 cm; no text under 7 pt;
     else ValueError naming what is wrong), laid out tightly (unless the figure has a layout of its own), with
     the note that the data are synthetic on the bundled cohort, and no date, software or path in the files'
-    metadata (same bytes from run to run); `layout=False` keeps the notebook's own `subplots_adjust`. Each Kaplan-Meier curve keeps its id (`km-...`) in the SVG."""
+    metadata (same bytes from run to run); `layout=False` keeps the notebook's own `subplots_adjust`. Each Kaplan-Meier curve keeps its id (`km-...`) in the SVG.
+    With `paths.draw` False (`FIGURES = False`) the figure is closed unsaved and not shown, and None is returned."""
     from src import figures
+
+    if not getattr(paths, "draw", True):
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
+        return None
 
     problems = figures.size_problems(fig)
     if problems:

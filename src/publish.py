@@ -6,7 +6,8 @@ reads any cohort in the data contract and writes a targets file in the shape of
 `value` replaced by what the notebooks compute on that cohort. Nothing is computed here: the
 notebooks run (through `src.runner`, on a copy of the three tables beside the bundled
 `published_results.csv` as template, so each notebook writes its ``paper_vs_run`` table) and
-the ``reproduced`` column of those tables, already printed at the paper's decimals by
+the ``reproduced`` column of those tables (the notebooks run with ``FIGURES = False``: no figure is
+drawn, which no published number needs), already printed at the paper's decimals by
 `paper.format_number`, is the new value. The pipeline's functions are therefore the only
 implementation of every statistic.
 
@@ -58,7 +59,7 @@ def run_notebooks(data_dir, work: Path, template=TEMPLATE, accept_warnings: bool
     reports.mkdir()
     only = ",".join(f"{nb}_" for nb in PUBLISHING_NOTEBOOKS)  # one run of the six notebooks
     cmd = [sys.executable, "-m", "src.runner", "--data", str(data), "--out", str(out), "--only", only,
-           "--no-private", "--no-report"] + (["--accept-warnings"] if accept_warnings else [])
+           "--no-private", "--no-report", "-p", "FIGURES=False"] + (["--accept-warnings"] if accept_warnings else [])
     done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
     if done.returncode != 0:
         raise RuntimeError(f"notebooks {only} failed on {data_dir} (exit {done.returncode}):\n"

@@ -191,7 +191,8 @@ def discover_notebooks(notebooks_dir: Path | None = None, only: str | None = Non
 
 
 def parse_parameter(text: str) -> tuple[str, object]:
-    """Parse one ``NAME=VALUE`` option; VALUE is JSON when it parses, else a string.
+    """Parse one ``NAME=VALUE`` option; VALUE is JSON when it parses (``true``, ``12.5``, ``["a"]``), Python's
+    ``True``, ``False`` or ``None`` as in a notebook's parameter cell, else a string.
 
     Raises ``ValueError`` on a malformed option or a reserved name.
     """
@@ -201,6 +202,9 @@ def parse_parameter(text: str) -> tuple[str, object]:
         raise ValueError(f"expected NAME=VALUE with NAME a Python identifier, got {text!r}")
     if name in RESERVED_PARAMETERS:
         raise ValueError(f"{name} is set by --data/--out, not by -p")
+    python_constants = {"True": True, "False": False, "None": None}
+    if raw.strip() in python_constants:
+        return name, python_constants[raw.strip()]
     try:
         value = json.loads(raw)
     except json.JSONDecodeError:
@@ -1040,7 +1044,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         help="extra notebook parameter; VALUE is read as JSON when it parses "
-        "(3, 0.5, true, \"text\", [1, 2]) and as a plain string otherwise; repeatable",
+        "(3, 0.5, true, \"text\", [1, 2]), True/False/None as in Python, and as a plain string otherwise; "
+        "repeatable (e.g. -p FIGURES=False: tables and text only, no figure drawn)",
     )
     parser.add_argument(
         "--private",

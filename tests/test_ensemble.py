@@ -148,6 +148,19 @@ def printed_truth(tmp_path_factory):
     return work, targets
 
 
+def test_publish_draws_no_figure_and_prints_the_numbers_of_make_run(tmp_path):
+    # publish runs the notebooks with FIGURES = False: no figure file, no image in the executed notebooks,
+    # and the same paper-vs-run tables, byte for byte, as the committed full run (make run) of the bundled cohort
+    reports = publish.run_notebooks(ROOT / "data", tmp_path)
+    assert sorted(p.name for p in reports.iterdir()) == sorted(
+        p.name for p in (ROOT / "outputs" / "tables").glob("paper_vs_run_0[1-6]_*.csv"))
+    for path in reports.iterdir():
+        assert path.read_bytes() == (ROOT / "outputs" / "tables" / path.name).read_bytes(), path.name
+    out = tmp_path / "out"
+    assert not list((out / "figures").iterdir())
+    assert all("image/png" not in p.read_text() for p in (out / "notebooks").glob("*.ipynb"))
+
+
 def test_publish_then_reconstruct_reproduces_the_printed_numbers(printed_truth, tmp_path):
     _, targets = printed_truth
     printed = pd.read_csv(targets)

@@ -284,6 +284,17 @@ def test_size_check_refuses_a_wrong_width_and_small_text(tmp_path):
     plt.close(fig)
 
 
+def test_figures_off_draws_and_shows_nothing(tmp_path):
+    # FIGURES = False (paths.draw): no file, the figure closed (so the inline backend shows nothing), None returned
+    helpers.setup_plots()
+    paths = helpers.resolve_paths(tmp_path / "data", tmp_path / "out", private=False, draw=False)
+    fig, ax = plt.subplots(figsize=figures.size("single", 0.5))
+    ax.plot([0, 1], [0, 1])
+    assert helpers.savefig(fig, "off", paths) is None
+    assert not plt.fignum_exists(fig.number) and not list(paths.figures.iterdir())
+    assert helpers.resolve_paths(tmp_path / "data", tmp_path / "out2").draw is True
+
+
 # --- the CONSORT flow diagram ---------------------------------------------------------------------
 
 def _flow_counts():

@@ -377,6 +377,12 @@ def test_parse_parameters():
             runner.parse_parameter(bad)
 
 
+def test_python_constants_are_parameters_not_strings():
+    # `-p FIGURES=False` as a parameter cell spells it: the string "False" would be true in Python
+    assert runner.parse_parameters(["FIGURES=False", "PRIVATE=True", "DATA=None", "WORD=Falsehood"]) == {
+        "FIGURES": False, "PRIVATE": True, "DATA": None, "WORD": "Falsehood"}
+
+
 def test_bad_parameter_is_a_usage_error(capsys):
     with pytest.raises(SystemExit) as exit_info:
         runner.main(["-p", "OUTPUT_DIR=/tmp/x"])
