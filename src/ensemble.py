@@ -118,26 +118,56 @@ def build_member(seed: int, folder, targets=None, score: bool = True, template=N
     folder = Path(folder)
     if reuse and (folder / MEMBER_ROW).is_file():
         return json.loads((folder / MEMBER_ROW).read_text())
-    t0 = time.time()
+    t0, cpu0 = time.time(), time.process_time()
     row = {"seed": seed, "folder": folder.name}
     if not (reuse and all((folder / f"{t}.csv").is_file() for t in TABLES)):
         try:
             tables = reconstruct.build_cohort(seed, targets)
         except (ValueError, RuntimeError) as exc:  # an infeasible draw: the member is reported, not written
-            return {**row, "seconds": round(time.time() - t0, 1), "valid": f"not built: {exc}"}
+            return {**row, "seconds": round(time.time() - t0, 1), "calibration_cpu": time.process_time() - cpu0,
+                    "valid": f"not built: {exc}"}
         write_tables(tables, folder)
     row["seconds"] = round(time.time() - t0, 1)
+    row["calibration_cpu"] = time.process_time() - cpu0
     try:
         _, warns = validate.check_data(folder)
         row["valid"] = "yes" if len(warns) == 0 else f"{len(warns)} warnings"
     except validate.DataValidationError as exc:
         row["valid"] = f"{len(exc.problems)} errors"
     if score:
+        children = _children_cpu()
         with tempfile.TemporaryDirectory(prefix="haic-member-") as tmp:
             reports = publish.run_notebooks(folder, Path(tmp), template or targets or publish.TEMPLATE)
             row.update(count_matches(reports))
-        (folder / MEMBER_ROW).write_text(json.dumps({k: row[k] for k in row if k != "seconds"}) + "\n")
+        row["scoring_cpu"] = _children_cpu() - children
+        (folder / MEMBER_ROW).write_text(json.dumps({k: row[k] for k in row if k not in TIMINGS}) + "\n")
     return row
+
+
+TIMINGS = ("seconds", "calibration_cpu", "scoring_cpu")  # of this build only: never in the member's row or index
+
+
+def _children_cpu() -> float:
+    """User + system CPU seconds of this process's finished children (the scoring run's processes)."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def cpu_summary(rows: pd.DataFrame, wall: float, cores: int) -> str:
+    """Where a build's time went: CPU seconds of calibration and scoring (sum, and per member min / median /
+    max) beside the wall time, and the least wall time that CPU allows on `cores` cores."""
+    parts, total = [], 0.0
+    for column, what in (("calibration_cpu", "calibration"), ("scoring_cpu", "scoring (notebooks 01-06)")):
+        v = rows[column].dropna() if column in rows else pd.Series(dtype=float)
+        if len(v):
+            total += v.sum()
+            parts.append(f"{what} {v.sum():.0f} s (per member {v.min():.0f} / {v.median():.0f} / {v.max():.0f})")
+    if not parts:
+        return "no member built in this run (all resumed)"
+    return (f"CPU: {'; '.join(parts)}; {total:.0f} s in all, at least {total / cores:.0f} s on {cores} cores; "
+            f"wall {wall:.0f} s")
 
 
 @contextlib.contextmanager
@@ -526,8 +556,12 @@ def main(argv=None) -> int:
         for old in out.glob("seed_*") if args.fresh else []:  # an earlier build's members (the validation stays)
             shutil.rmtree(old)
         index = build_ensemble(args.k, out, args.targets, args.jobs, args.dask)
-        print(index.to_string(index=False))
+        print(index.drop(columns=[c for c in TIMINGS if c != "seconds"], errors="ignore").to_string(index=False))
         print(f"{len(index)} members in {out} in {time.time() - t0:.0f} s")
+        if not args.dask:
+            import joblib
+
+            print(cpu_summary(index, time.time() - t0, joblib.effective_n_jobs(args.jobs)))
     return 0
 
 

@@ -212,3 +212,12 @@ def test_expected_coverage_of_a_min_max_range_and_the_classes_not_recovered():
     text = ensemble.validation_sentences(pd.DataFrame(rows))
     assert "covered the true value in 17% of 6 comparisons" in text and "about 50% ((K - 1) / (K + 1) with K = 3)" in text
     assert "Not recovered (coverage more than 10 points below that): free r." in text  # hr: 1 result, not judged
+
+
+def test_cpu_summary_adds_up_the_members_time():
+    # calibration 10 + 20 + 30 = 60 s, scoring 5 + 7 = 12 s (a resumed member has none): 72 s, 36 s on 2 cores
+    rows = pd.DataFrame({"calibration_cpu": [10.0, 20.0, 30.0, np.nan], "scoring_cpu": [5.0, 7.0, np.nan, np.nan]})
+    text = ensemble.cpu_summary(rows, wall=50, cores=2)
+    assert "calibration 60 s (per member 10 / 20 / 30)" in text and "scoring (notebooks 01-06) 12 s (per member 5 / 6 / 7)" in text
+    assert "72 s in all, at least 36 s on 2 cores; wall 50 s" in text
+    assert ensemble.cpu_summary(pd.DataFrame({"seed": [1]}), 1, 2).startswith("no member built")
