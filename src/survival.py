@@ -745,7 +745,7 @@ def plot_forest(table, ax=None, annotate=True, min_cell=0, **kwargs):
     and "Events" (`events`, "a / b", when the table has them; counts from 1 to `min_cell - 1` read
     "<min_cell"). Rows without an estimate are left out. `kwargs` go to `ax.errorbar`. Returns `ax`."""
     import matplotlib.pyplot as plt
-    from matplotlib.ticker import FixedLocator, NullFormatter, NullLocator
+    from matplotlib.ticker import NullFormatter, NullLocator
 
     ax = ax or plt.gca()
     t = table.dropna(subset=["hr"]).iloc[::-1]
@@ -759,10 +759,7 @@ def plot_forest(table, ax=None, annotate=True, min_cell=0, **kwargs):
     ax.errorbar(hr, y, xerr=[hr - low, high - hr], **style)
     ax.axvline(1, color="grey", lw=0.7, ls="--")
     ax.set_xscale("log")
-    ticks = [0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50]
-    lo, hi = min(low.min(), 0.5) / 1.3, max(high.max(), 2) * 1.3
-    ax.set_xlim(lo, hi)
-    ax.xaxis.set_major_locator(FixedLocator([v for v in ticks if lo <= v <= hi]))
+    _forest_x(ax, min(low.min(), 0.5) / 1.3, max(high.max(), 2) * 1.3)
     ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:g}"))
     ax.xaxis.set_minor_locator(NullLocator())
     ax.xaxis.set_minor_formatter(NullFormatter())
@@ -785,6 +782,45 @@ def plot_forest(table, ax=None, annotate=True, min_cell=0, **kwargs):
                 ax.annotate(text, (1, yi), xycoords=("axes fraction", "data"), xytext=(x, 0),
                             textcoords="offset points", va="center", annotation_clip=False)
     return ax
+
+
+def forest_figure(models: dict, min_cell: int = 0):
+    """A double-column figure with one `plot_forest` panel per model of `models` ({title: `cox_table`}), stacked,
+    each as high as its rows, with room on the right for the HR, p and events columns. Returns the figure
+    (laid out: save it with `helpers.savefig(..., layout=False)`)."""
+    import matplotlib.pyplot as plt
+
+    from src import figures
+
+    rows = [max(len(t.dropna(subset=["hr"])), 1) for t in models.values()]
+    panels = [0.42 * r + 0.2 for r in rows]  # inches of axes per panel
+    gap, top, bottom = 0.95, 0.3, 0.65  # inches: between panels (x label, next title), above, below
+    height = sum(panels) + gap * (len(rows) - 1) + top + bottom
+    width = figures.size("double")[0]
+    fig, axes = plt.subplots(len(rows), 1, figsize=(width, round(height, 4)), squeeze=False,
+                             gridspec_kw={"height_ratios": panels})
+    fig.subplots_adjust(left=0.3, right=0.66, top=1 - top / height, bottom=bottom / height,
+                        hspace=gap / (sum(panels) / len(panels)))
+    for ax, (title, table) in zip(axes[:, 0], models.items()):
+        plot_forest(table, ax=ax, min_cell=min_cell)
+        ax.set_title(title, loc="left")
+    drawn = [ax for ax in axes[:, 0] if ax.axison]  # a panel without an estimate has no axis
+    if len(drawn) > 1:  # one hazard-ratio scale for every panel, so that the models compare by eye
+        limits = np.array([ax.get_xlim() for ax in drawn])
+        for ax in drawn:
+            _forest_x(ax, limits[:, 0].min(), limits[:, 1].max())
+    return fig
+
+
+FOREST_TICKS = [0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50]
+
+
+def _forest_x(ax, lo, hi) -> None:
+    """A forest plot's hazard-ratio axis from `lo` to `hi`, ticked at the round values between."""
+    from matplotlib.ticker import FixedLocator
+
+    ax.set_xlim(lo, hi)
+    ax.xaxis.set_major_locator(FixedLocator([v for v in FOREST_TICKS if lo <= v <= hi]))
 
 
 def _p_text(p) -> str:

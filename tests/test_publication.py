@@ -295,6 +295,27 @@ def test_figures_off_draws_and_shows_nothing(tmp_path):
     assert helpers.resolve_paths(tmp_path / "data", tmp_path / "out2").draw is True
 
 
+def _cox(rows):
+    return pd.DataFrame([{"key": k, "factor": k, "comparison": "b vs a", "hr": hr, "ci_low": lo, "ci_high": hi,
+                          "p": 0.04, "n": 38, "events": 28} for k, hr, lo, hi in rows])
+
+
+def test_forest_figure_draws_each_model_once_on_one_scale():
+    helpers.setup_plots()
+    one = survival.forest_figure({"the paper's factors": _cox([("x", 2.0, 1.1, 3.6), ("y", 0.5, 0.3, 0.9)])})
+    assert [ax.get_title(loc="left") for ax in one.axes] == ["the paper's factors"]
+    two = survival.forest_figure({"selected": _cox([("x", 2.0, 1.1, 3.6), ("y", 0.5, 0.3, 0.9), ("z", 1, 0.9, 1.1)]),
+                                  "paper": _cox([("w", 8.0, 4.0, 16.0)])})
+    assert [ax.get_title(loc="left") for ax in two.axes] == ["selected", "paper"]
+    # one hazard-ratio scale: from the smaller lower limit (0.3 / 1.3) to the larger upper one (16 * 1.3)
+    for ax in two.axes:
+        assert ax.get_xlim() == pytest.approx((0.3 / 1.3, 16 * 1.3))
+    # the panel with three rows is the taller; both figures are a journal's width with no text under 7 pt
+    assert two.axes[0].get_position().height > two.axes[1].get_position().height
+    assert figures.size_problems(one) == [] and figures.size_problems(two) == []
+    plt.close("all")
+
+
 # --- the CONSORT flow diagram ---------------------------------------------------------------------
 
 def _flow_counts():
