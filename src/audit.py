@@ -925,6 +925,41 @@ CHECK_GROUPS = {  # check -> the kind of check (used to group findings; only "nu
     "spp_over_os_ratio": "plausibility", "spp_median_vs_os_median": "plausibility",
     "axis_label_vs_definition": "labels", "child_pugh_label_vs_text": "labels", "unit_vs_magnitude": "labels",
 }
+CHECK_LABELS = {  # check -> what it checks, in words (figures, the summary table and the list of findings)
+    "percent_vs_count": "Percentage vs its count",
+    "percent_integer_count": "Percentage is a whole count of n",
+    "mean_integer_count": "Mean is a whole total / n (GRIM)",
+    "breakdown_vs_total": "Parts add up to their total",
+    "count_above_vs_median": "Count above a cut-off vs median",
+    "summary_within_range": "Median or mean within its range",
+    "flow_eras_vs_text": "Figure 1 era boxes vs the text",
+    "sessions_total_vs_distribution": "Total sessions vs distribution",
+    "sessions_mean_vs_distribution": "Mean sessions vs distribution",
+    "sessions_range_vs_distribution": "Range of sessions vs distribution",
+    "table2_counts_vs_group_size": "Table 2 counts vs group size",
+    "table2_p_vs_tests": "Table 2 p vs tests of its counts",
+    "cox_hr_vs_ci": "Cox HR vs its 95% CI",
+    "cox_p_vs_ci": "Cox p vs its 95% CI",
+    "hr_direction_vs_text": "HR direction vs the text",
+    "median_vs_landmark": "Median survival vs landmarks",
+    "landmarks_decreasing": "Landmark survival never rises",
+    "landmark_vs_group_medians": "Landmarks vs response groups",
+    "spp_over_os_ratio": "SPP as a share of OS",
+    "spp_median_vs_os_median": "Median SPP vs median OS",
+    "same_number_in_several_places": "Same number, several places",
+    "significance_vs_text": "'Significant' in the text vs p",
+    "multivariate_entry_rule": "Entry rule of the Cox model",
+    "axis_label_vs_definition": "Figure time axis vs definition",
+    "child_pugh_label_vs_text": "Child-Pugh grade vs the text",
+    "unit_vs_magnitude": "Platelet unit vs magnitude",
+}
+
+
+def check_label(check: str) -> str:
+    """What `check` checks, in words (`CHECK_LABELS`; the check's name if it has none)."""
+    return CHECK_LABELS.get(check, check)
+
+
 FLAGGED_ID = {  # numeric checks whose failure, without a correction, leaves one id unmatched: its position in `ids`
     "cox_p_vs_ci": -1, "sessions_total_vs_distribution": 0, "sessions_mean_vs_distribution": 0,
     "percent_vs_count": 0, "percent_integer_count": 0, "mean_integer_count": 0, "breakdown_vs_total": 0,
@@ -979,11 +1014,14 @@ def unreproducible(pub=None) -> dict:
 
 
 def summary_by_check(findings: pd.DataFrame) -> pd.DataFrame:
-    """Number of findings and of inconsistent ones per check, in the order of `CHECKS`."""
+    """Number of findings and of inconsistent ones per check (with `what is checked`, in words), in the
+    order of `CHECKS`."""
     order = list(dict.fromkeys(findings["check"]))
     out = (findings.assign(group=findings["check"].map(CHECK_GROUPS), inconsistent=~findings["consistent"])
            .groupby(["group", "check"], sort=False).agg(findings=("ids", "size"), inconsistent=("inconsistent", "sum")))
-    return out.reset_index().sort_values("check", key=lambda c: c.map(order.index)).reset_index(drop=True)
+    out = out.reset_index().sort_values("check", key=lambda c: c.map(order.index)).reset_index(drop=True)
+    out.insert(2, "what is checked", out["check"].map(check_label))
+    return out
 
 
 def findings_in(findings: pd.DataFrame, *names, only_inconsistent: bool = False) -> pd.DataFrame:
@@ -1008,7 +1046,7 @@ def found_markdown(findings: pd.DataFrame) -> str:
     """A Markdown list: how many checks passed, then one bullet per inconsistent finding."""
     bad = findings[~findings["consistent"]]
     lines = [f"- {len(findings)} findings from {findings['check'].nunique()} checks; {len(bad)} inconsistent."]
-    lines += [f"- **{f.check}** ({f.ids if len(f.ids) < 80 else f.ids.split(';')[0] + '; ...'}): {f.reason}."
+    lines += [f"- **{check_label(f.check)}** ({f.ids if len(f.ids) < 80 else f.ids.split(';')[0] + '; ...'}): {f.reason}."
               for f in bad.itertuples()]
     return "\n".join(lines)
 
@@ -1022,8 +1060,9 @@ def plot_summary(findings: pd.DataFrame, ax=None, **kwargs):
     ax = ax or plt.gca()
     s = summary_by_check(findings).iloc[::-1]
     ok = s["findings"] - s["inconsistent"]
-    ax.barh(s["check"], ok, color=kwargs.pop("color", "#4C72B0"), label="consistent", **kwargs)
-    ax.barh(s["check"], s["inconsistent"], left=ok, color="#C44E52", label="inconsistent", **kwargs)
+    labels = s["what is checked"]
+    ax.barh(labels, ok, color=kwargs.pop("color", "#4C72B0"), label="consistent", **kwargs)
+    ax.barh(labels, s["inconsistent"], left=ok, color="#C44E52", label="inconsistent", **kwargs)
     ax.set_xlabel("Findings (number)")
     if len(s):
         ax.legend(loc="lower right", frameon=False)
@@ -1063,7 +1102,7 @@ def plot_cox_p(pub, ax=None, **kwargs):
         ax.scatter([p], [i], marker="x", color="#C44E52", label="printed p" if i == 0 else None, **kwargs)
         ax.scatter([wald_p_from_ci(hr, lo, hi)], [i], marker="o", color="#4C72B0",
                    label="Wald p from HR and 95% CI" if i == 0 else None, **kwargs)
-    ax.set_yticks(range(len(names)), names)
+    ax.set_yticks(range(len(names)), [HR_LABELS[n]["label"] if n in HR_LABELS else n for n in names])
     ax.set_xscale("log")
     ax.axvline(ALPHA, color="grey", linestyle=":", linewidth=1, label=f"level {ALPHA}")
     ax.set(xlabel="Two-sided p (log scale)", ylim=(-0.7, len(names) - 0.3))

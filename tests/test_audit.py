@@ -464,3 +464,15 @@ def test_real_best_reading_and_unreproducible(real):
         "flow_n_haic_from_2009", "t2_distribution_bilateral_sor", "t2_distribution_bilateral_oth",
         "t2_tumor_count_ge4_sor", "t2_tumor_count_ge4_oth", "t2_tumor_size_lt50_sor", "r_sessions_total",
         "r_sessions_mean", "t3_multi_p_ascites", "t3_multi_p_sorafenib"}
+
+
+def test_every_check_has_its_own_label_in_words():
+    # the figures and the summary name checks in words; two checks with one label would share a bar
+    from src import audit
+
+    checks = set(audit.run_audit()["check"]) | set(audit.CHECK_GROUPS)
+    assert checks <= set(audit.CHECK_LABELS), checks - set(audit.CHECK_LABELS)
+    assert len(set(audit.CHECK_LABELS.values())) == len(audit.CHECK_LABELS)
+    assert all("_" not in label for label in audit.CHECK_LABELS.values())
+    summary = audit.summary_by_check(audit.run_audit())
+    assert list(summary.columns[:3]) == ["group", "check", "what is checked"]
