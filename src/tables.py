@@ -12,7 +12,7 @@ columns and keys). `write(table, name, paths)` writes
 
 Builders: `table1` (from tableone), `table2` (from `survival.compare_groups`), `table3` (from
 `survival.table3`), `appraisal_table`, and `plain` for any other frame. Formatting: `format_p`
-(`<0.001`), `format_hr` ("2.47 (1.11–5.50)"), `n_percent`. Labels and units come from
+(`<0.001`), `format_hr` ("2.47 (1.11–5.50)"), `format_estimate` ("12.30 (3.91–NR)"), `n_percent`. Labels and units come from
 `data/data_dictionary.csv` (`labels`). On the bundled synthetic cohort every table carries the
 footnote `SYNTHETIC_NOTE`. Counts from 1 to MIN_CELL - 1 read "<MIN_CELL" in every cell and header
 (`privacy.suppress_small_counts`, `privacy.count_text`).
@@ -58,7 +58,8 @@ SHORT = {"sex": "Sex", "age": "Age", "etiology": "Etiology", "tnm_stage": "TNM s
 LEVELS = {"M": "Male", "F": "Female", "male": "Male", "female": "Female", "yes": "Yes", "no": "No",
           "alcohol": "Alcohol", "other": "Other", "none": "No prior treatment", "resection": "Resection", "rfa_pei": "RFA or PEI",
           "tace": "TACE", "tace_rfa": "TACE and RFA", "unilateral": "Unilateral", "bilateral": "Bilateral",
-          "sorafenib": "Sorafenib", "no sorafenib": "No sorafenib", "other salvage": "Other salvage", "ascites": "Ascites", "no ascites": "No ascites"}
+          "sorafenib": "Sorafenib", "no sorafenib": "No sorafenib", "other salvage": "Other salvage", "ascites": "Ascites", "no ascites": "No ascites",
+          "haic": "Continued HAIC", "uft": "Tegafur-uracil", "bsc": "Best supportive care"}
 ABBREVIATIONS = {"AFP": "alpha-fetoprotein", "ALT": "alanine aminotransferase", "AST": "aspartate aminotransferase",
                  "BCLC": "Barcelona Clinic Liver Cancer", "CI": "confidence interval",
                  "DCP": "des-gamma-carboxy prothrombin", "ECOG": "Eastern Cooperative Oncology Group",
@@ -93,6 +94,19 @@ def format_hr(hr, low, high, digits: int = 2) -> str:
     return f"{float(hr):.{digits}f} ({float(low):.{digits}f}{EN_DASH}{float(high):.{digits}f})"
 
 
+def format_estimate(estimate, low, high, digits: int = 2) -> str:
+    """"12.30 (3.91–NR)": an estimate with its confidence limits at `digits` decimals, "to" between limits
+    when one is negative ("2.04 (-0.54 to 4.61)"). Beside a limit that is there, a missing estimate or limit
+    is one a Kaplan-Meier curve never reached and reads NR; nothing there reads ""."""
+    if all(_missing(v) for v in (estimate, low, high)):
+        return ""
+    text = [("NR" if _missing(v) else f"{float(v):.{digits}f}") for v in (estimate, low, high)]
+    if _missing(low) and _missing(high):
+        return text[0]
+    joint = " to " if any(not _missing(v) and float(v) < 0 for v in (low, high)) else EN_DASH
+    return f"{text[0]} ({text[1]}{joint}{text[2]})"
+
+
 def n_percent(n, total, digits: int = 1) -> str:
     """"14 (73.7%)"."""
     return f"{int(n)} ({100 * n / total:.{digits}f}%)" if total else f"{int(n)}"
@@ -103,6 +117,14 @@ def level_text(level) -> str:
     s = str(level)
     s = LEVELS.get(s, s)
     return s.replace(">=", "≥").replace("<=", "≤")
+
+
+def phrase(text) -> str:
+    """A level or label inside a sentence: `level_text` with its first letter in lower case, unless its first
+    word is an abbreviation ("Best supportive care" -> "best supportive care", "HAIC" stays)."""
+    s = level_text(text)
+    first = s.split(" ")[0]
+    return s if not s or first.isupper() or (len(first) > 1 and first[1].isupper()) else s[0].lower() + s[1:]
 
 
 def labels(dictionary: Path | None = None) -> dict:
@@ -404,13 +426,12 @@ def appraisal_label(analysis) -> str:
 
 def appraisal_table(table: pd.DataFrame, title: str, paths=None, footnotes=()) -> Table:
     """The appraisal table (analysis, estimate, ci_low, ci_high, p, n, note) as printed: one row per analysis
-    labelled in words (`appraisal_label`; the CSV keeps the ids), "estimate (95% CI)", p formatted."""
+    labelled in words (`appraisal_label`; the CSV keeps the ids), "estimate (95% CI)" at two decimals
+    (`format_estimate`: a median or limit never reached reads NR), p formatted."""
     min_cell = _min_cell(paths)
     rows = []
     for rec in table.to_dict("records"):
-        est = rec.get("estimate")
-        cell = "" if _missing(est) else (f"{float(est):.3g}" if _missing(rec.get("ci_low")) else
-                                         f"{float(est):.3g} ({float(rec['ci_low']):.3g}{EN_DASH}{float(rec['ci_high']):.3g})")
+        cell = format_estimate(rec.get("estimate"), rec.get("ci_low"), rec.get("ci_high"))
         n = rec.get("n")
         rows.append({"label": appraisal_label(rec["analysis"]), "indent": 0, "bold": False, "estimate": cell,
                      "p": format_p(rec.get("p")), "n": "" if _missing(n) else str(int(float(n))),

@@ -284,6 +284,15 @@ def test_size_check_refuses_a_wrong_width_and_small_text(tmp_path):
     plt.close(fig)
 
 
+def test_estimates_read_as_a_journal_prints_them():
+    nan = float("nan")
+    assert tables.format_estimate(12.3, 3.91, nan) == "12.30 (3.91–NR)"  # upper limit never reached
+    assert tables.format_estimate(nan, 4.6, nan) == "NR (4.60–NR)"  # median never reached
+    assert tables.format_estimate(2.04, -0.536, 4.61) == "2.04 (-0.54 to 4.61)"  # a negative limit: "to"
+    assert tables.format_estimate(0.418, 0.184, 0.95) == "0.42 (0.18–0.95)"
+    assert tables.format_estimate(4.37, nan, nan) == "4.37" and tables.format_estimate(nan, nan, nan) == ""
+
+
 def test_figures_off_draws_and_shows_nothing(tmp_path):
     # FIGURES = False (paths.draw): no file, the figure closed (so the inline backend shows nothing), None returned
     helpers.setup_plots()
@@ -401,3 +410,9 @@ def test_consort_groups_that_overlap_the_next_box_are_a_breakdown_not_exits():
     horizontal = [a for a in ax.texts if isinstance(a, Annotation) and a.xy[1] == a.xyann[1]]
     assert len(horizontal) == 1, "only the exclusion leaves the path with an arrow"
     plt.close(ax.figure)
+
+
+def test_levels_read_in_words_inside_a_sentence():
+    assert [tables.phrase(c) for c in ("bsc", "haic", "uft")] == ["best supportive care", "continued HAIC", "tegafur-uracil"]
+    assert tables.phrase("PVTT") == "PVTT" and tables.phrase("AFP level") == "AFP level"
+    assert tables.phrase("Total bilirubin") == "total bilirubin" and tables.phrase("") == ""
