@@ -444,6 +444,24 @@ def unreconstructed(validation: pd.DataFrame) -> list[int]:
     return [int(j) for j in members.index[members == 0]]
 
 
+def failure_reasons(validation: pd.DataFrame) -> pd.DataFrame:
+    """Why reconstructions failed: one row per reason (the reconstruction's error message) with the true
+    cohorts and the number of seeds it stopped; empty when none failed or the table does not record them."""
+    if "failures" not in validation:
+        return pd.DataFrame(columns=["reason", "true_cohorts", "reconstructions"])
+    rows = []
+    for j, text in validation.drop_duplicates("true_cohort")[["true_cohort", "failures"]].itertuples(index=False):
+        for part in filter(None, str(text if isinstance(text, str) else "").split("; ")):
+            rows.append({"true_cohort": int(j), "reason": part.split(": ", 1)[-1]})
+    if not rows:
+        return pd.DataFrame(columns=["reason", "true_cohorts", "reconstructions"])
+    d = pd.DataFrame(rows)
+    out = d.groupby("reason", sort=False).agg(
+        true_cohorts=("true_cohort", lambda c: ", ".join(map(str, sorted(set(c))))),
+        reconstructions=("true_cohort", "size")).reset_index()
+    return out.sort_values(["reconstructions", "reason"], ascending=[False, True]).reset_index(drop=True)
+
+
 def coverage_table(validation: pd.DataFrame) -> pd.DataFrame:
     """Per class (over every true cohort that was reconstructed, and every quantity): how often the
     ensemble range covered the truth and the median absolute error of the ensemble median, by kind of

@@ -203,21 +203,22 @@ def true_cohort(seed: int, p: dict = TRUTH) -> dict[str, pd.DataFrame]:
 
 # --- validation ---------------------------------------------------------------------------------
 
-def _reconstruct_and_measure(seed: int, targets: str) -> pd.DataFrame:
+def _reconstruct_and_measure(seed: int, targets: str) -> tuple[pd.DataFrame, str]:
+    """The unprinted quantities of the reconstruction with `seed`, and "" ; or no rows and why it failed."""
     from src import ensemble, reconstruct, validate
 
     with tempfile.TemporaryDirectory(prefix="haic-recon-") as tmp:
         try:
             tables = reconstruct.build_cohort(seed, targets)
-        except (ValueError, RuntimeError):  # no cohort fits these targets from this seed: counted as failed
-            return pd.DataFrame(columns=["quantity", "group", "kind", "value", "seed"])
+        except (ValueError, RuntimeError) as exc:  # no cohort fits these targets from this seed: counted as failed
+            return pd.DataFrame(columns=["quantity", "group", "kind", "value", "seed"]), f"{seed}: {exc}"
         ensemble.write_tables(tables, tmp)
         typed = validate.load_and_validate(tmp, accept_warnings=True)
-    return ensemble.member_quantities(typed).assign(seed=seed)
+    return ensemble.member_quantities(typed).assign(seed=seed), ""
 
 
 VALIDATION_COLUMNS = ["true_cohort", "true_seed", "group", "quantity", "kind", "class", "truth", "min", "median",
-                      "max", "covered", "error_of_median", "share_p_below_0.05", "members", "failed"]
+                      "max", "covered", "error_of_median", "share_p_below_0.05", "members", "failed", "failures"]
 
 
 def validate_one_truth(j: int, k: int, work, targets=None, jobs=-1, dask_address=None) -> pd.DataFrame:
@@ -231,9 +232,9 @@ def validate_one_truth(j: int, k: int, work, targets=None, jobs=-1, dask_address
     if targets is None:
         targets = Path(work) / f"targets_{j}.csv"
         publish.publish(folder, targets)
-    members = ensemble.run_parallel(_reconstruct_and_measure,
+    results = ensemble.run_parallel(_reconstruct_and_measure,
                                     [(s, str(targets)) for s in ensemble.member_seeds(k)], jobs, dask_address)
-    long = pd.concat(members, ignore_index=True).rename(columns={"seed": "member"})
+    long = pd.concat([r[0] for r in results], ignore_index=True).rename(columns={"seed": "member"})
     if long.empty:  # every reconstruction failed: the truth's rows, with no ensemble
         long = truth_q.assign(value=np.nan, member=0)
     summary = ensemble.ensemble_table(long)
@@ -241,6 +242,7 @@ def validate_one_truth(j: int, k: int, work, targets=None, jobs=-1, dask_address
     summary = summary.merge(truth_q[["quantity", "value"]].rename(columns={"value": "truth"}), on="quantity")
     summary["covered"] = (summary["min"] <= summary["truth"]) & (summary["truth"] <= summary["max"])
     summary["error_of_median"] = summary["median"] - summary["truth"]
+    summary["failures"] = "; ".join(r[1] for r in results if r[1])  # "seed: why it failed", for each that did
     return summary.assign(true_cohort=j, true_seed=TRUTH_SEED0 + j)[VALIDATION_COLUMNS]
 
 

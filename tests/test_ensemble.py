@@ -221,3 +221,17 @@ def test_cpu_summary_adds_up_the_members_time():
     assert "calibration 60 s (per member 10 / 20 / 30)" in text and "scoring (notebooks 01-06) 12 s (per member 5 / 6 / 7)" in text
     assert "72 s in all, at least 36 s on 2 cores; wall 50 s" in text
     assert ensemble.cpu_summary(pd.DataFrame({"seed": [1]}), 1, 2).startswith("no member built")
+
+
+def test_failure_reasons_are_counted_per_reason_and_truth():
+    # truth 1: two seeds failed on Child-Pugh, one on the medians; truth 2: one on Child-Pugh; truth 3: none
+    cp = "could not make baseline Child-Pugh scores consistent with the laboratory values"
+    medians = "the rank stage found no order of the SPP times with both printed medians in place"
+    v = pd.DataFrame({"true_cohort": [1, 1, 2, 3], "quantity": ["a", "b", "a", "a"],
+                      "failures": [f"11: {cp}; 12: {medians}; 13: {cp}", f"11: {cp}; 12: {medians}; 13: {cp}",
+                                   f"21: {cp}", np.nan]})
+    out = ensemble.failure_reasons(v)
+    assert out.to_dict("records") == [{"reason": cp, "true_cohorts": "1, 2", "reconstructions": 3},
+                                      {"reason": medians, "true_cohorts": "1", "reconstructions": 1}]
+    assert ensemble.failure_reasons(v.drop(columns="failures")).empty
+    assert ensemble.failure_reasons(v[v["true_cohort"] == 3]).empty
