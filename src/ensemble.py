@@ -67,8 +67,11 @@ ALPHA = 0.05
 
 #: Kinds of quantity: the precision at which "the same" is judged (decimals) and the width of a
 #: range still called constrained.
-PRECISION = {"hr": 2, "p": 3, "percent": 0, "r": 2, "months": 1}
-CONSTRAINED_WIDTH = {"hr": 0.5, "p": 0.1, "percent": 10.0, "r": 0.2, "months": 2.0}
+PRECISION = {"hr": 2, "p": 3, "percent": 0, "r": 2, "months": 1, "days": 0}
+CONSTRAINED_WIDTH = {"hr": 0.5, "p": 0.1, "percent": 10.0, "r": 0.2, "months": 2.0, "days": 7.0}
+#: The ensemble's unprinted results of every member, one row per member and result (`write_quantities`):
+#: computed once when the ensemble is built, read by the notebooks that mark a number's class.
+QUANTITIES_NAME = "quantities.csv"
 
 
 # --- one member ------------------------------------------------------------------------------
@@ -202,6 +205,7 @@ def build_ensemble(k: int = 20, out=ENSEMBLE_DIR, targets=None, jobs=-1, dask_ad
     rows = run_parallel(build_member, [(s, out / f"seed_{s}", targets, score) for s in seeds], jobs, dask_address)
     index = pd.DataFrame(rows)
     write_index(out)
+    write_quantities(out)
     return index
 
 
@@ -237,9 +241,20 @@ def read_members(folder=ENSEMBLE_DIR) -> dict:
 
 # --- the unprinted quantities of one cohort -----------------------------------------------------
 
-def _q(rows, quantity, group, kind, value, p=False):
-    rows.append({"quantity": quantity, "group": group, "kind": kind, "value": float(value) if value is not None
-                 and np.isfinite(value) else np.nan})
+def quantity_id(quantity: str) -> str:
+    """The id of a result from its wording ("time-dependent Cox p" -> "time_dependent_cox_p")."""
+    import re
+
+    return re.sub(r"[^a-z0-9]+", "_", quantity.lower()).strip("_")
+
+
+def _q(rows, quantity, group, kind, value, id=None):
+    rows.append({"id": id or quantity_id(quantity), "quantity": quantity, "group": group, "kind": kind,
+                 "value": float(value) if value is not None and np.isfinite(value) else np.nan})
+
+
+def _days(series) -> np.ndarray:
+    return np.asarray(series.dt.days if hasattr(series, "dt") else series, float)
 
 
 def member_quantities(tables: dict) -> pd.DataFrame:
@@ -255,8 +270,16 @@ def member_quantities(tables: dict) -> pd.DataFrame:
         adjust = {k: factors[k] for k in MODEL if k != "sorafenib"}
         long = appraisal.td_cox_data(spp, "spp_time", "death", "delay", "sorafenib", adjust)
         td = appraisal.td_cox(long)
-        _q(rows, "time-dependent Cox HR on sorafenib", "appraisal", "hr", td.get("hr"))
-        _q(rows, "time-dependent Cox p", "appraisal", "p", td.get("p"))
+        _q(rows, "time-dependent Cox HR on sorafenib", "appraisal", "hr", td.get("hr"), id="td_cox_hr")
+        _q(rows, "time-dependent Cox p", "appraisal", "p", td.get("p"), id="td_cox_p")
+        # salvage delays (progression to the start of salvage), per group, in days
+        for g, label in (("sorafenib", "sorafenib"), ("other salvage", "other")):
+            d = (spp.loc[spp["salvage_group"] == g, "salvage_start_date"]
+                 - spp.loc[spp["salvage_group"] == g, "progression_date"]).dt.days.dropna()
+            _q(rows, f"salvage delay, {g}: median (days)", "follow-up and delays", "days",
+               d.median() if len(d) else np.nan, id=f"delay_median_{label}")
+            _q(rows, f"salvage delay, {g}: longest (days)", "follow-up and delays", "days",
+               d.max() if len(d) else np.nan, id=f"delay_max_{label}")
         lm, _ = appraisal.landmark_frame(spp, "spp_time", LANDMARK_DAYS / helpers.days_per("months"), "delay",
                                          "sorafenib", labels=["sorafenib", "other salvage"])
         _q(rows, f"landmark ({LANDMARK_DAYS} days) log-rank p", "appraisal", "p",
@@ -282,8 +305,20 @@ def member_quantities(tables: dict) -> pd.DataFrame:
                "Cox, factors not entered", "hr", t.at[key, "hr"])
             _q(rows, f"Cox p of {survival.TABLE3_NAMES[key].split(' (')[0]} in the paper's model",
                "Cox, factors not entered", "p", t.at[key, "p"])
+        # Kaplan-Meier medians of each factor's two levels (Table 3's univariate analysis; the paper printed p only)
+        for key, (column, *levels) in factors.items():
+            name = survival.TABLE3_NAMES[key].split(" (")[0]
+            for i, level in enumerate(levels):
+                sub = spp[spp[column] == level]
+                _q(rows, f"median SPP, {name} {level} (months)", "Kaplan-Meier medians by factor", "months",
+                   survival.km_fit(sub["spp_time"], sub["death"]).median_survival_time_ if len(sub) else np.nan,
+                   id=f"spp_median_{key}_{i}")
         # Kaplan-Meier at unprinted times
         os_ = helpers.overall_survival_frame(tables)
+        _q(rows, "median follow-up, all patients (months, reverse Kaplan-Meier)", "follow-up and delays", "months",
+           helpers.median_followup(os_["os_time"], os_["death"]), id="followup_median")
+        _q(rows, "median follow-up, SPP cohort (months, reverse Kaplan-Meier)", "follow-up and delays", "months",
+           helpers.median_followup(spp["spp_time"], spp["death"]), id="spp_followup_median")
         kmf = survival.km_fit(os_["os_time"], os_["death"])
         for t_ in OS_TIMES:
             _q(rows, f"OS at {t_} months (%)", "Kaplan-Meier, unprinted times", "percent",
@@ -334,10 +369,12 @@ def ensemble_table(per_member: pd.DataFrame) -> pd.DataFrame:
     """From a long table (member, quantity, group, kind, value): one row per quantity with
     min / median / max over the members, the share with p < 0.05 (p-values) and the class."""
     rows = []
-    for (group, quantity, kind), d in per_member.groupby(["group", "quantity", "kind"], sort=False):
+    if "id" not in per_member:
+        per_member = per_member.assign(id=per_member["quantity"].map(quantity_id))
+    for (id_, group, quantity, kind), d in per_member.groupby(["id", "group", "quantity", "kind"], sort=False):
         v = d["value"].to_numpy(float)
         ok = v[np.isfinite(v)]
-        rows.append({"group": group, "quantity": quantity, "kind": kind, "members": len(ok),
+        rows.append({"id": id_, "group": group, "quantity": quantity, "kind": kind, "members": len(ok),
                      "min": ok.min() if len(ok) else np.nan, "median": np.median(ok) if len(ok) else np.nan,
                      "max": ok.max() if len(ok) else np.nan,
                      "share_p_below_0.05": (ok < ALPHA).mean() if kind == "p" and len(ok) else np.nan,
@@ -348,6 +385,68 @@ def ensemble_table(per_member: pd.DataFrame) -> pd.DataFrame:
 def ensemble_quantities(members: dict) -> pd.DataFrame:
     """`member_quantities` of every member, in one long table with a `member` column."""
     return pd.concat([member_quantities(t).assign(member=name) for name, t in members.items()], ignore_index=True)
+
+
+def write_quantities(folder=ENSEMBLE_DIR) -> pd.DataFrame:
+    """`ensemble_quantities` of the folder's included members into `QUANTITIES_NAME` (values to 6 significant
+    digits, so that the file's bytes do not depend on the last bit of a float)."""
+    long = ensemble_quantities(read_members(folder))
+    long = long[["member", "id", "quantity", "group", "kind", "value"]]
+    long.to_csv(Path(folder) / QUANTITIES_NAME, index=False, float_format="%.6g", lineterminator="\n")
+    return long
+
+
+def read_quantities(folder) -> pd.DataFrame | None:
+    """The ensemble's unprinted results per member (`write_quantities`), or None when the folder has none."""
+    path = Path(folder) / QUANTITIES_NAME
+    return pd.read_csv(path) if path.is_file() else None
+
+
+def classes(folder) -> dict:
+    """{result id: class} over the ensemble in `folder` (empty when it has no `QUANTITIES_NAME`)."""
+    long = read_quantities(folder)
+    if long is None:
+        return {}
+    return dict(zip(*ensemble_table(long)[["id", "class"]].T.to_numpy()))
+
+
+# --- marks beside the numbers notebooks 01-07 quote -------------------------------------------------
+
+NOTEBOOK = "10_what_the_numbers_pin_down.ipynb"
+CLASS_MEANING = {"pinned": "every reconstruction gives the same value: the printed numbers fix it",
+                 "constrained": "the reconstructions differ too little to change a conclusion",
+                 "free": "the reconstruction chose it: a property of this synthetic cohort, not a finding about "
+                         "the study's patients"}
+
+
+def marker(paths, same_definitions: bool = True, ensemble_dir=None):
+    """The function notebooks use to mark a number the paper did not print with its class over the ensemble:
+    `mark("followup_median")` -> ' <sup>[free](10_what_the_numbers_pin_down.ipynb)</sup>' (Markdown), and
+    `mark.legend`, a sentence that explains the marks (with the number of members).
+    Marks appear only on a reconstruction of the paper (the bundled cohort, `paths.bundled`) that has an ensemble
+    beside it, and only when the notebook computes the results as the ensemble defines them (`same_definitions`:
+    the same cut-offs, months): elsewhere `mark(...)` is '' and `mark.legend` is '' (a user's own cohort is no
+    reconstruction). An id the ensemble does not know raises KeyError (its quantities file is out of date)."""
+    folder = ensemble_folder(paths.data, ensemble_dir)
+    long = read_quantities(folder) if getattr(paths, "bundled", False) and same_definitions else None
+    table = ensemble_table(long) if long is not None else None
+    found = dict(zip(table["id"], table["class"])) if table is not None else {}
+
+    def mark(id_: str) -> str:
+        if table is None:
+            return ""
+        return f" <sup>[{found[id_]}]({NOTEBOOK})</sup>"
+
+    def cls(id_: str) -> str:
+        return found[id_] if table is not None else ""
+
+    mark.cls = cls
+    mark.active = table is not None
+    mark.legend = "" if table is None else (
+        f"*Marks* beside a number the paper did not print say what the paper's printed numbers determine of it, "
+        f"over {int(table['members'].max())} cohorts reconstructed from them ([notebook 10]({NOTEBOOK})): "
+        + "; ".join(f"*{c}*: {m}" for c, m in CLASS_MEANING.items()) + ".")
+    return mark
 
 
 # --- for notebook 10 ----------------------------------------------------------------------------------
@@ -565,10 +664,13 @@ def main(argv=None) -> int:
     b.add_argument("--dask", default=None, help="address of a running Dask scheduler (tcp://host:8786)")
     b.add_argument("--fresh", action="store_true", help="rebuild every member (default: resume, keep finished ones)")
     sub.add_parser("index", help="write data/ensemble/index.csv from the finished members")
+    sub.add_parser("quantities", help=f"write data/ensemble/{QUANTITIES_NAME}: the unprinted results of every member")
     args = parser.parse_args(argv)
     t0 = time.time()
     if args.command == "index":
         print(write_index().to_string(index=False))
+    elif args.command == "quantities":
+        print(f"{len(write_quantities())} rows in {ENSEMBLE_DIR / QUANTITIES_NAME}")
     elif args.command == "build":
         out = Path(args.out)
         for old in out.glob("seed_*") if args.fresh else []:  # an earlier build's members (the validation stays)

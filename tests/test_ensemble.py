@@ -103,6 +103,54 @@ def test_member_quantities_agree_with_lifelines_and_scipy():
     assert q["Spearman r, total_bilirubin and albumin (baseline)"] == pytest.approx(rho)
 
 
+def test_member_quantities_of_follow_up_delays_and_medians_by_hand():
+    from lifelines import KaplanMeierFitter
+
+    from src import helpers
+
+    tables = validate.load_and_validate(ROOT / "data")
+    q = ensemble.member_quantities(tables).set_index("id")["value"]
+    p = tables["patients"]
+    months = (p["last_followup_date"] - p["first_haic_date"]).dt.days / 30.4375
+    reverse = KaplanMeierFitter().fit(months, 1 - p["death"])  # censoring as the event
+    assert q["followup_median"] == pytest.approx(reverse.median_survival_time_)
+    spp = helpers.spp_frame(tables)
+    delay = (spp["salvage_start_date"] - spp["progression_date"]).dt.days
+    sor = spp["salvage_treatment"] == "sorafenib"
+    assert q["delay_median_sorafenib"] == delay[sor].median() and q["delay_max_other"] == delay[~sor].max()
+    low = spp["albumin"] < 3.8
+    km = KaplanMeierFitter().fit(spp.loc[low, "spp_time"], spp.loc[low, "death"])
+    assert q["spp_median_alb_0"] == pytest.approx(km.median_survival_time_)
+
+
+def test_committed_quantities_are_what_the_committed_members_give():
+    """`data/ensemble/quantities.csv` (read by the notebooks' marks and by notebook 10) is current."""
+    committed = ensemble.read_quantities(ensemble.ENSEMBLE_DIR)
+    fresh = ensemble.ensemble_quantities(ensemble.read_members(ensemble.ENSEMBLE_DIR))
+    assert committed[["member", "id", "kind"]].values.tolist() == fresh[["member", "id", "kind"]].values.tolist()
+    np.testing.assert_allclose(committed["value"], fresh["value"], rtol=1e-5, equal_nan=True)
+
+
+def test_marks_by_hand_and_only_on_a_reconstruction(tmp_path):
+    from types import SimpleNamespace
+
+    folder = tmp_path / "ensemble"
+    folder.mkdir()
+    pd.DataFrame({"member": [1, 2, 1, 2, 1, 2], "id": ["a", "a", "b", "b", "c", "c"], "quantity": list("aabbcc"),
+                  "group": "g", "kind": "months", "value": [1.0, 1.0, 1.0, 2.5, 1.0, 5.0]}
+                 ).to_csv(folder / ensemble.QUANTITIES_NAME, index=False)
+    paths = SimpleNamespace(data=tmp_path, bundled=True)
+    mark = ensemble.marker(paths)
+    # months: the same to 1 decimal -> pinned; a range of 1.5 <= 2 months -> constrained; 4 months -> free
+    assert [mark.cls(i) for i in "abc"] == ["pinned", "constrained", "free"]
+    assert "free" in mark("c") and ensemble.NOTEBOOK in mark("c") and "2 cohorts" in mark.legend
+    with pytest.raises(KeyError):
+        mark("unknown")
+    for other in (ensemble.marker(SimpleNamespace(data=tmp_path, bundled=False)),   # a user's own cohort
+                  ensemble.marker(paths, same_definitions=False)):                # other cut-offs
+        assert other("c") == "" and other.legend == "" and not other.active
+
+
 # --- known truths ------------------------------------------------------------------------------------
 
 def test_true_cohorts_pass_validation_and_are_deterministic(tmp_path):
