@@ -98,6 +98,18 @@ def km_summary(kmf, digits=1) -> dict:
             "ci_low": _finite(low), "ci_high": _finite(high), "text": text}
 
 
+def followup_summary(durations, event_observed, alpha=0.05, digits=1) -> dict:
+    """Median follow-up by the reverse Kaplan-Meier method (censoring is the event, a death censors the
+    follow-up), with its confidence interval: `km_summary` of that curve ("27.1 (95% CI 20.3-NR)")."""
+    return km_summary(km_fit(durations, 1 - np.asarray(event_observed).astype(int), alpha=alpha), digits)
+
+
+def with_unit(text: str, unit: str) -> str:
+    """A `km_summary` text with its unit after the estimate: "7.8 (95% CI 5.4-15.7)" -> "7.8 months (95% CI 5.4-15.7)"."""
+    estimate, _, rest = str(text).partition(" (")
+    return f"{estimate} {unit}" + (f" ({rest}" if rest else "")
+
+
 def _reached(kmf, limit) -> float:
     """A confidence limit of the median, or inf (not reached) when the band only crosses 0.5
     where the curve itself has dropped to 0: lifelines sets both limits to 0 there (after a
@@ -407,10 +419,11 @@ def cox_ids(table: pd.DataFrame, prefix: str) -> dict:
     return out
 
 
-def hr_sentence(table: pd.DataFrame) -> str:
-    """The estimated hazard ratios of a `cox_table` in words, for printed summaries."""
+def hr_sentence(table: pd.DataFrame, level: int = 95) -> str:
+    """The estimated hazard ratios of a `cox_table` in words, for printed summaries: each with its direction,
+    its `level`% confidence interval and its Wald p."""
     rows = table.dropna(subset=["hr"])
-    return "; ".join(f"{r.factor} ({r.comparison}) HR {r.hr:.2f} (CI {r.ci_low:.2f}-{r.ci_high:.2f}), "
+    return "; ".join(f"{r.factor} ({r.comparison}) HR {r.hr:.2f} ({level}% CI {r.ci_low:.2f} to {r.ci_high:.2f}), "
                      f"{format_p(r.p)}" for r in rows.itertuples()) or "no estimable hazard ratio"
 
 

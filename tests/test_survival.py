@@ -319,3 +319,16 @@ def test_suppress_counts_in_lines_keeps_labels_with_digits():
         "At risk\n  Child-Pugh 5   <5\n  Child-Pugh 6   12"
     assert privacy.suppress_counts_in_lines("\n4\n0", 5) == "\n<5\n0"
     assert privacy.suppress_counts_in_lines("\n4\n0", 0) == "\n4\n0"
+
+
+def test_followup_summary_is_the_reverse_kaplan_meier_by_hand():
+    # reverse KM: the censored times 2, 4, 5 are the events, the deaths at 1 and 3 censor them.
+    # t=2: 4 at risk, 1 event -> 3/4; t=4: 2 at risk, 1 event -> 3/8 <= 0.5, so the median is 4.
+    s = survival.followup_summary([1, 2, 3, 4, 5], [1, 0, 1, 0, 0])
+    assert s["median"] == 4 and s["n"] == 5 and s["events"] == 3
+    assert s["text"].startswith("4.0 (95% CI ")
+
+
+def test_with_unit_puts_the_unit_after_the_estimate():
+    assert survival.with_unit("7.8 (95% CI 5.4-15.7)", "months") == "7.8 months (95% CI 5.4-15.7)"
+    assert survival.with_unit("NR", "months") == "NR months"
