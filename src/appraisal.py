@@ -7,14 +7,16 @@ numbers or a small table; the notebook turns them into one row each of `appraisa
 - Follow-up and censoring: `reverse_km`, `followup_table`, `delay_table`.
 - Guarantee (immortal) time: `td_cox_data` (counting-process rows, treatment switching on at its
   start), `td_cox` (lifelines `CoxTimeVaryingFitter`), `landmark_frame`.
-- Subsets and comparators: `logrank_subset`.
+- Subsets and comparators: `logrank_subset`, `cox_hr` (the hazard ratio of one group vs another, with its CI).
 - Restricted mean survival time: `km_steps`, `rmst` (Greenwood-type variance of the estimate, as
   R's `print(survfit(...), rmean=tau)` and survRM2; *not* lifelines' `return_variance`, which is
   the variance of min(T, tau)), `rmst_comparison`.
 - Wald versus likelihood ratio: `lr_test`.
 - Unmeasured confounding: `evalue`, `hr_to_rr_common`, `evalues` (VanderWeele and Ding 2017).
 - Multiplicity: `holm`, `benjamini_hochberg`, `events_per_variable`.
-- Balance: `smd_table` (tableone's standardised mean differences).
+- Balance: `smd_table` (tableone's standardised mean differences), `smd_under_randomisation` (what
+  chance alone gives: the same SMDs over seeded permutations of the group labels).
+- Power: `detectable_hr`, `deaths_needed` (Schoenfeld's formula for a log-rank test or Cox model).
 
 Conventions: times are whatever the caller passes (the notebook uses `TIME_UNIT`); Kaplan-Meier
 medians as in `src.survival` (first time S(t) <= 0.5, NR when not reached); log-rank tests with
@@ -25,6 +27,8 @@ Imports: `src.survival` only (statistics sit below the notebooks; never `src.hel
 """
 from __future__ import annotations
 
+import contextlib
+import io
 import warnings
 
 import numpy as np
@@ -209,6 +213,29 @@ def logrank_subset(df, duration_col, event_col, group_col) -> dict:
         out["note"] = "not estimable: no deaths"
     else:
         out["p"] = survival.logrank(d, duration_col, event_col, group_col)[1]
+    return out
+
+
+def cox_hr(df, duration_col, event_col, group_col, level, reference, alpha=0.05) -> dict:
+    """Hazard ratio of `level` vs `reference` of `group_col` in a Cox model with that one covariate
+    (`survival.cox_table`: Efron ties, Wald CI at level 1 - `alpha` and Wald p). Returns `hr`,
+    `ci_low`, `ci_high`, `p`, `n` (patients in the two groups), `events`, `note` (why it is not
+    estimable, or ""); the model's printed remarks are kept out of the notebook (they name columns)."""
+    d = df[df[group_col].isin([level, reference])]
+    out = {"hr": np.nan, "ci_low": np.nan, "ci_high": np.nan, "p": np.nan, "n": len(d),
+           "events": int(d[event_col].sum()) if len(d) else 0, "note": ""}
+    present = set(d[group_col])
+    if not {level, reference} <= present:
+        out["note"] = "not estimable: fewer than two groups"
+    elif out["events"] == 0:
+        out["note"] = "not estimable: no deaths"
+    if out["note"]:
+        return out
+    with contextlib.redirect_stdout(io.StringIO()):
+        row = survival.cox_table(d, duration_col, event_col, {"group": (group_col, reference, level)}, alpha=alpha).iloc[0]
+    out.update({k: float(row[k]) for k in ("hr", "ci_low", "ci_high", "p")})
+    if not np.isfinite(out["hr"]):
+        out["note"] = row["note"] or "not estimable on these data"
     return out
 
 
@@ -428,3 +455,124 @@ def smd_table(df, group_col, groups, categorical: dict, continuous: dict) -> pd.
         smd = t.smd_table.iloc[:, 0]
         out["smd"] = [abs(float(smd[name])) if name in smd.index else np.nan for name in out["variable"]]
     return out
+
+
+def _abs_smd(labels: np.ndarray, values: pd.Series, categorical: bool) -> np.ndarray:
+    """|SMD| between the patients labelled True and those labelled False, for each row of the
+    boolean matrix `labels` (randomisations x patients), among the patients with a value.
+
+    Continuous: |mean1 - mean2| / sqrt((s1^2 + s2^2) / 2) (sample variances). Categorical: Yang and
+    Dalton's sqrt(d' S^-1 d), d the differences of the proportions of all levels but one and S the
+    mean of the two groups' multinomial covariance matrices (for two levels, |p1 - p2| /
+    sqrt((p1 (1 - p1) + p2 (1 - p2)) / 2)); a pseudo-inverse where S is singular. A missing
+    value of a categorical variable is a level of its own. As tableone; 0 where both groups have no
+    spread at all."""
+    if categorical:  # a missing value is a level of its own, as in tableone
+        values = values.astype(object).where(values.notna(), "\0missing")
+    ok = values.notna().to_numpy()
+    lab = labels[:, ok].astype(float)
+    n1 = lab.sum(axis=1)
+    n2 = ok.sum() - n1
+    if categorical:
+        v = values[ok].astype(str).to_numpy()
+        levels = np.unique(v)
+        if len(levels) < 2:
+            return np.zeros(len(labels))
+        onehot = (v[:, None] == levels[None, :-1]).astype(float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            p1 = lab @ onehot / n1[:, None]
+            p2 = (1 - lab) @ onehot / n2[:, None]
+
+        def cov(p):
+            return np.einsum("ri,ij->rij", p, np.eye(p.shape[1])) - p[:, :, None] * p[:, None, :]
+
+        s = (cov(p1) + cov(p2)) / 2
+        d = p1 - p2
+        q = np.einsum("ri,rij,rj->r", d, np.linalg.pinv(s), d)
+        return np.sqrt(np.clip(q, 0, None))
+    x = values[ok].astype(float).to_numpy()
+    x = x - x.mean()  # centred: sums of squares without loss of precision
+
+    def mean_var(w, n):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            m = w @ x / n
+            return m, (w @ x ** 2 - n * m ** 2) / (n - 1)
+
+    (m1, v1), (m2, v2) = mean_var(lab, n1), mean_var(1 - lab, n2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        smd = np.abs(m1 - m2) / np.sqrt(np.clip((v1 + v2) / 2, 0, None))
+    return np.where(np.isclose(m1, m2) & ~(v1 + v2 > 0), 0.0, smd)
+
+
+def smd_under_randomisation(df, group_col, groups, categorical: dict, continuous: dict, permutations=1000,
+                            seed=2024, threshold=0.1) -> pd.DataFrame:
+    """What chance alone does to standardised mean differences in groups of these very sizes.
+
+    The labels of the two `groups` are shuffled `permutations` times among the patients of `df`
+    (numpy's generator seeded with `seed`; the group sizes stay those of the data): each shuffle is a
+    perfect randomisation of these very patients, whose characteristics differ between the groups
+    only by chance. For each variable (specs as in `smd_table`) the result gives `kind`
+    ("continuous" or "categorical"), `n` (patients with a value), `smd` (the observed absolute SMD,
+    computed as in `smd_table`), `share_above` (the share of randomisations with an absolute SMD above
+    `threshold`), `p95` (the 95th percentile of the absolute SMD under randomisation) and `note`
+    (NaN and the reason for a variable that is not in the data, or fewer than two groups). A
+    thousand shuffles of 38 patients and 17 variables take well under a second.
+    """
+    d = df[df[group_col].isin(groups)]
+    base = (d[group_col] == groups[0]).to_numpy()
+    rng = np.random.default_rng(seed)
+    shuffled = rng.permuted(np.tile(base, (int(permutations), 1)), axis=1) if len(d) else np.zeros((0, 0), bool)
+    two_groups = 0 < base.sum() < len(base)
+    specs = {**{k: (survival._factor_column(v), True) for k, v in categorical.items()},
+             **{k: (v, False) for k, v in continuous.items()}}
+    rows = []
+    for name, (column, is_cat) in specs.items():
+        row = {"variable": name, "kind": "categorical" if is_cat else "continuous", "n": 0, "smd": np.nan,
+               "share_above": np.nan, "p95": np.nan, "note": ""}
+        if column not in d:
+            row["note"] = "not in these data"
+        elif not two_groups:
+            row["note"] = "not estimable: fewer than two groups"
+        else:
+            values = d[column]
+            present = values.notna().to_numpy()
+            row["n"] = int(present.sum())
+            if min(present[base].sum(), present[~base].sum()) == 0:
+                row["note"] = "not estimable: no value in a group"
+            else:
+                observed = _abs_smd(base[None, :], values, is_cat)[0]
+                chance = _abs_smd(shuffled, values, is_cat)
+                chance = chance[np.isfinite(chance)]  # a shuffle that leaves a group without values
+                row.update(smd=float(observed), share_above=float((chance > threshold).mean()),
+                           p95=float(np.quantile(chance, 0.95)))
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["variable", "kind", "n", "smd", "share_above", "p95", "note"])
+
+
+# --- power --------------------------------------------------------------------------------
+
+def _z_sum(power, alpha) -> float:
+    return float(stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power))
+
+
+def deaths_needed(hr, power=0.8, alpha=0.05, share=0.5) -> float:
+    """Deaths a two-sided log-rank test (or Cox model) at level `alpha` needs to detect the hazard
+    ratio `hr` with probability `power` when a share `share` of the patients is in one group
+    (Schoenfeld 1981): D = (z_{1-alpha/2} + z_power)^2 / (share (1 - share) ln(hr)^2). The same
+    for `hr` and 1/`hr`; infinite for hr = 1, NaN for a missing or non-positive hr."""
+    hr = _float(hr)
+    if not np.isfinite(hr) or hr <= 0 or not 0 < share < 1:
+        return np.nan
+    if hr == 1:
+        return np.inf
+    return _z_sum(power, alpha) ** 2 / (share * (1 - share) * np.log(hr) ** 2)
+
+
+def detectable_hr(deaths, power=0.8, alpha=0.05, share=0.5) -> float:
+    """The hazard ratio (above 1; its inverse is the same effect the other way round) that `deaths`
+    deaths detect with probability `power` in a two-sided test at level `alpha` (Schoenfeld's formula
+    solved for the hazard ratio): exp((z_{1-alpha/2} + z_power) / sqrt(share (1 - share) deaths))."""
+    deaths = _float(deaths)
+    if not np.isfinite(deaths) or deaths <= 0 or not 0 < share < 1:
+        return np.nan
+    return float(np.exp(_z_sum(power, alpha) / np.sqrt(share * (1 - share) * deaths)))
