@@ -179,13 +179,23 @@ def mean_integer_count(pub) -> list[dict]:
 
 # --- counts against the totals they break down ------------------------------
 
+VARIABLES = {  # variable token of the ids -> (the variable in words, its unit); `paper.describe` reads ids with it
+    "sex": ("sex", ""), "age": ("age", "years"), "etiology": ("etiology", ""), "tnm": ("TNM stage", ""),
+    "bclc": ("BCLC stage", ""), "ps": ("performance status", ""), "init": ("initial treatment", ""),
+    "cp": ("Child-Pugh grade", ""), "alt": ("ALT", "U/L"), "ast": ("AST", "U/L"),
+    "tbil": ("total bilirubin", "mg/dL"), "pt": ("prothrombin activity", "%"), "alb": ("albumin", "g/dL"),
+    "plt": ("platelet count", "×10⁴/µL"), "afp": ("AFP", "ng/mL"), "dcp": ("DCP", "mAU/mL"),
+    "ascites": ("ascites", ""), "pvtt": ("portal vein tumour thrombosis", ""),
+    "distribution": ("tumour distribution", ""), "tumor_count": ("tumour count", ""),
+    "tumor_size": ("maximum tumour size", ""), "sorafenib": ("sorafenib", "")}
 TABLE1_ROWS = {  # Table 1 rows whose counts break down the whole cohort: variable -> levels (ids t1_<var>_<level>)
     "sex": ["male", "female"], "etiology": ["hbv", "hcv", "alcohol", "other"], "tnm": ["ii", "iii", "iva", "ivb"],
     "bclc": ["b", "c"], "ps": ["0", "1_2"], "init": ["resection", "rfa_pei", "tace", "tace_rfa", "none"],
     "cp": ["a", "b"], "ascites": ["yes", "no"], "pvtt": ["yes", "no"], "distribution": ["unilateral", "bilateral"],
     "tumor_count": ["lt4", "ge4"], "tumor_size": ["lt50", "ge50"]}
 BREAKDOWNS = [  # (total id, part ids, where the paper prints them)
-    *[(COHORT, [f"t1_{var}_{lev}" for lev in levels], f"Table 1, {var}") for var, levels in TABLE1_ROWS.items()],
+    *[(COHORT, [f"t1_{var}_{lev}" for lev in levels], f"Table 1, {VARIABLES[var][0]}")
+      for var, levels in TABLE1_ROWS.items()],
     (COHORT, ["flow_n_disease_control", "r_response_pd", "r_response_ne"],
      "Figure 1: disease control + progressive disease + not evaluated"),
     ("flow_n_disease_control", ["r_response_cr", "r_response_pr", "r_response_sd"],
@@ -281,6 +291,7 @@ TABLE2_CATEGORICAL = {"sex": ("male", "female"), "ps": ("0", "1_2"), "ascites": 
 TABLE2_GROUPS = {"sor": "flow_n_sorafenib", "oth": "flow_n_other"}  # column of Table 2 -> id of its group size
 TEST_NAMES = {"fisher": "Fisher's exact test", "chi2": "chi-square without correction",
               "chi2_yates": "chi-square with Yates' correction"}
+TEST_SHORT = {"fisher": "Fisher", "chi2": "chi-square", "chi2_yates": "chi-square with Yates"}  # in `implied`
 
 
 def fisher_p(table) -> float:
@@ -380,7 +391,7 @@ def table2_p_vs_tests(pub) -> list[dict]:
         found, implied = [], []
         for r in rows.itertuples():
             shown = {t: format_number(getattr(r, t), 3) or "n/a" for t in TEST_NAMES}
-            implied.append(f"{r.counts} counts {r.table}: " + ", ".join(f"{t} {v}" for t, v in shown.items()))
+            implied.append(f"{r.counts} counts {r.table}: " + ", ".join(f"{TEST_SHORT[t]} {v}" for t, v in shown.items()))
             found += [f"{TEST_NAMES[t]} on the {r.counts} counts" for t, v in shown.items() if v == p_printed]
         ids = [f"t2_{var}_p"] + [f"t2_{var}_{lev}_{g}" for g in TABLE2_GROUPS for lev in levels]
         reason = (f"p={p_printed} is reproduced by " + "; ".join(found) if found else
@@ -515,24 +526,83 @@ def cox_consistency(pub) -> list[dict]:
     return findings
 
 
-HR_LABELS = {  # Table 3 multivariable factors: the printed label, and the level the text says does better
+HR_LABELS = {  # Table 3 multivariable factors: the printed label, and the level the text says does better;
+    # `shown`: the factor and direction this project reports (notebook 06: the printed HRs make sense as "second
+    # level vs first"), `invert`: the printed HR is the inverse of that direction (sorafenib: printed as other
+    # salvage vs sorafenib, reported as sorafenib vs other salvage, HR < 1 favouring sorafenib)
     "sorafenib": {
         "label": "Sorafenib (yes vs. no)", "compared": "yes", "reference": "no", "better": "yes",
-        "source": "Table 3",
+        "source": "Table 3", "shown": "Sorafenib vs other salvage", "invert": True,
         "text": "Abstract and Results: sorafenib use had 'a superior statistical significance with regard to "
                 "the SPP'; Results and Figure 2B: SPP significantly longer with sorafenib",
         "medians": ("spp_median_sor", "spp_median_oth")},  # median SPP of the compared / the reference level
     "ascites": {
         "label": "Ascites (yes vs. no)", "compared": "yes", "reference": "no", "better": "no",
-        "source": "Table 3",
+        "source": "Table 3", "shown": "Ascites (no ascites vs ascites)", "invert": False,
         "text": "Abstract and Results: 'the absence of ascites (P=0.003)' had a superior statistical "
                 "significance with regard to the SPP",
         "medians": None},
     "tbil": {
         "label": "Total bilirubin (<1.0 vs. >=1.0 mg/dL)", "compared": "<1.0 mg/dL", "reference": ">=1.0 mg/dL",
-        "better": None, "source": "Table 3",
+        "better": None, "source": "Table 3", "shown": "Total bilirubin (≥1.0 vs <1.0 mg/dL)", "invert": False,
         "text": "the text does not say which bilirubin level did better", "medians": None},
 }
+
+
+def cox_in_one_direction(pub, labels=None) -> pd.DataFrame:
+    """Table 3's multivariable HRs in the direction this project reports (`HR_LABELS`: `shown`), one row per
+    factor: `factor` (the direction in words), `hr`, `ci_low`, `ci_high` (inverted, limits swapped, where the
+    paper printed the inverse: `inverted`), `printed_p` (unchanged by the inversion), `wald_p` (implied by HR
+    and CI), `wald_p_low` and `wald_p_high` (its range given the printing's rounding), `printed_label`,
+    `printed_hr`, `printed_ci_low`, `printed_ci_high` (as printed), `places` (where p is printed)."""
+    rows = []
+    known = list(HR_LABELS if labels is None else labels)
+    for name in sorted(_cox_names(pub), key=lambda n: known.index(n) if n in known else len(known)):
+        ids = [f"t3_multi_{s}_{name}" for s in ("hr", "ci_low", "ci_high", "p")]
+        if not _has(pub, *ids):
+            continue
+        hr, lo, hi, p = (_v(pub, i) for i in ids)
+        lab = (HR_LABELS if labels is None else labels).get(name, {})
+        invert = bool(lab.get("invert", False))
+        p_lo, p_hi = wald_p_range(hr, lo, hi)
+        source = str(pub.loc[ids[3], "source"]) if "source" in pub.columns else ""
+        rows.append({"key": name, "factor": lab.get("shown", name), "inverted": invert,
+                     "hr": 1 / hr if invert else hr, "ci_low": 1 / hi if invert else lo,
+                     "ci_high": 1 / lo if invert else hi, "printed_p": _p(pub, ids[3]),
+                     "wald_p": wald_p_from_ci(hr, lo, hi), "wald_p_low": p_lo, "wald_p_high": p_hi,
+                     "printed_label": lab.get("label", name), "printed_hr": _p(pub, ids[0]),
+                     "printed_ci_low": _p(pub, ids[1]), "printed_ci_high": _p(pub, ids[2]),
+                     "places": " and ".join(sorted(set(re.findall(r"Abstract|Table \d", source)))) or "Table 3"})
+    return pd.DataFrame(rows, columns=["key", "factor", "inverted", "hr", "ci_low", "ci_high", "printed_p", "wald_p",
+                                       "wald_p_low", "wald_p_high", "printed_label", "printed_hr", "printed_ci_low",
+                                       "printed_ci_high", "places"])
+
+
+def cox_p_misfits(pub) -> pd.DataFrame:
+    """The rows of `cox_in_one_direction` whose printed p is not the Wald p of the printed HR and CI (given
+    their rounding), as `cox_consistency` judges them."""
+    cox = cox_in_one_direction(pub)
+    bad = [(p := float(r.printed_p)) < r.wald_p_low - 0.0005 or p >= r.wald_p_high + 0.0005
+           for r in cox.itertuples()]
+    return cox[bad].reset_index(drop=True) if len(cox) else cox
+
+
+def cox_p_sentence(pub) -> str:
+    """One sentence on the printed Cox p-values that do not fit their HR and CI, from the printed numbers:
+    "The multivariable Cox p-values of the Abstract and Table 3 (sorafenib 0.010, ascites 0.003) do not fit the printed
+    hazard ratios and 95% confidence intervals, which imply p of about 0.025 and 0.013 (Wald test)"; "" if
+    all fit."""
+    bad = cox_p_misfits(pub)
+    if bad.empty:
+        return ""
+    names = [HR_LABELS.get(k, {}).get("label", k).split(" (")[0].lower() for k in bad["key"]]
+    places = " and ".join(sorted(set(" and ".join(bad["places"]).split(" and "))))
+    printed = ", ".join(f"{n} {p}" for n, p in zip(names, bad["printed_p"]))
+    implied = " and ".join(f"{p:.3f}" for p in bad["wald_p"])
+    one = len(bad) == 1
+    return (f"The multivariable Cox p-value{'' if one else 's'} of the {places} ({printed}) do{'es' if one else ''} not fit "
+            f"the printed hazard ratio{'' if one else 's'} and 95% confidence interval{'' if one else 's'}, which "
+            f"imply p of about {implied} (Wald test)")
 
 
 def hr_direction_vs_text(pub, labels=None) -> list[dict]:
@@ -743,7 +813,7 @@ def same_number_in_several_places(pub, statements=None) -> list[dict]:
         ok = len(set(values.values())) == 1
         printed = "; ".join(f"{place}: {v}" for place, v in values.items())
         reason = (f"{what}: " + (f"the paper prints {next(iter(values.values()))} in each place"
-                                 + (" (published_results.csv holds it once)" if len(ids) == 1 else "")
+                                 + (" (the list of published numbers holds it once)" if len(ids) == 1 else "")
                                  if ok else f"the places disagree ({printed})"))
         findings.append(_finding("same_number_in_several_places", ids, printed, "one value", ok, reason))
     return findings
@@ -1042,12 +1112,19 @@ def reading_table(pub=None) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["id", "printed", "followed", "reason"])
 
 
-def found_markdown(findings: pd.DataFrame) -> str:
-    """A Markdown list: how many checks passed, then one bullet per inconsistent finding."""
+def found_markdown(findings: pd.DataFrame, words=None) -> str:
+    """A Markdown list: how many checks passed, then one bullet per inconsistent finding (what is checked, and
+    its reason passed through `words`, e.g. `paper.in_words` to put the ids in words; without it, the ids
+    involved are named)."""
     bad = findings[~findings["consistent"]]
-    lines = [f"- {len(findings)} findings from {findings['check'].nunique()} checks; {len(bad)} inconsistent."]
-    lines += [f"- **{check_label(f.check)}** ({f.ids if len(f.ids) < 80 else f.ids.split(';')[0] + '; ...'}): {f.reason}."
-              for f in bad.itertuples()]
+    checks, n_bad = findings["check"].nunique(), len(bad)
+    lines = [f"- {len(findings)} finding{'' if len(findings) == 1 else 's'} from {checks} check{'' if checks == 1 else 's'}; "
+             f"{n_bad} inconsistent."]
+    if words is None:
+        lines += [f"- **{check_label(f.check)}** ({f.ids if len(f.ids) < 80 else f.ids.split(';')[0] + '; ...'}): {f.reason}."
+                  for f in bad.itertuples()]
+    else:
+        lines += [f"- **{check_label(f.check)}**: {words(f.reason)}." for f in bad.itertuples()]
     return "\n".join(lines)
 
 
@@ -1092,7 +1169,8 @@ def plot_table2_tests(pub, ax=None, **kwargs):
 
 
 def plot_cox_p(pub, ax=None, **kwargs):
-    """Printed multivariable p against the Wald p implied by HR and CI (log scales)."""
+    """Printed multivariable p against the Wald p implied by HR and CI (log scales); each factor labelled in
+    the direction this project reports (`HR_LABELS`: `shown`; inverting an HR leaves its p unchanged)."""
     import matplotlib.pyplot as plt
 
     ax = ax or plt.gca()
@@ -1102,7 +1180,8 @@ def plot_cox_p(pub, ax=None, **kwargs):
         ax.scatter([p], [i], marker="x", color="#C44E52", label="printed p" if i == 0 else None, **kwargs)
         ax.scatter([wald_p_from_ci(hr, lo, hi)], [i], marker="o", color="#4C72B0",
                    label="Wald p from HR and 95% CI" if i == 0 else None, **kwargs)
-    ax.set_yticks(range(len(names)), [HR_LABELS[n]["label"] if n in HR_LABELS else n for n in names])
+    ax.set_yticks(range(len(names)), [HR_LABELS[n].get("shown", HR_LABELS[n]["label"]) if n in HR_LABELS else n
+                                      for n in names])
     ax.set_xscale("log")
     ax.axvline(ALPHA, color="grey", linestyle=":", linewidth=1, label=f"level {ALPHA}")
     ax.set(xlabel="Two-sided p (log scale)", ylim=(-0.7, len(names) - 0.3))

@@ -186,7 +186,7 @@ def test_compare_value():
 
 
 def test_paper_vs_run_table_and_file(paths):
-    table = paper.paper_vs_run({"a_count": np.int64(67), "a_p": 0.0002, "a_pct": 77.0}, "nb", paths)
+    table = paper.paper_vs_run({"a_count": np.int64(67), "a_p": 0.0002, "a_pct": 77.0}, "nb", paths).data
     assert table["status"].tolist() == ["match", "match", "match"]
     assert table["published"].tolist() == ["67", "<0.001", "80"]
     assert table["reproduced"].tolist() == ["67", "0.000", "80"]
