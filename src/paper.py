@@ -1,12 +1,17 @@
 """Comparison with the paper: its printed numbers beside the ones computed here, in one place.
 
-- Published numbers: `read_published`, `only_published`.
+- Published numbers: `read_published`, `only_published`; each id in words: `describe` (read from the id's
+  tokens with the vocabularies `PREFIXES`, `LEVELS`, `STATISTICS`, ...), `printed_in`, `in_words` (ids in a text).
 - One number: `compare_value` (match at the printed precision; `helpers.format_number` prints).
-- A notebook's comparison table: `paper_vs_run` (writes `tables/paper_vs_run_<notebook>.csv`), with the
-  audit's reasons for numbers that contradict others (`inconsistent_published`, from `src.audit`).
+- A notebook's comparison table: `paper_vs_run` (writes `tables/paper_vs_run_<notebook>.csv`, returns the
+  formatted table of `comparison_table`, titled with `notebook_title`), with the audit's reasons for numbers that contradict others (`inconsistent_published`, from `src.audit`).
 - Table 2's printed p-values: `printed_categorical_tests`, `match_printed_p`.
 - The scorecard: `read_paper_vs_run`, `build_scorecard`, `summarize_scorecard`, `write_scorecard`,
-  `make_scorecard` (used by notebook 08 and by the runner).
+  `make_scorecard` (used by notebook 08 and by the runner); in words: `agreement_sentence`, `scorecard_by_part`,
+  `granularity_table`.
+- The audit in words (notebook 09): `findings_table`, `audit_summary_table`, `table2_tests_table`, `cox_table`
+  and `directions_table` (the sorafenib HR as sorafenib vs other salvage, `inverse_footnotes`), `reading_table`,
+  `audit_found`.
 
 Place in the import order (tests/test_imports.py): above `helpers`, `survival`, `audit` and `tables`,
 which it imports; below the runner and the notebooks, which import it.
