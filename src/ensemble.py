@@ -465,6 +465,38 @@ def read_index(folder) -> pd.DataFrame | None:
     return pd.read_csv(path) if path.is_file() else None
 
 
+KIND_WORDS = {"hr": "hazard ratio", "p": "p-value", "percent": "percentage", "r": "correlation", "months": "months",
+              "days": "days"}
+
+
+def value_text(value, kind: str) -> str:
+    if not np.isfinite(value):
+        return "not estimable"
+    return f"{value:.{PRECISION[kind]}f}"
+
+
+def reader_table(table: pd.DataFrame) -> pd.DataFrame:
+    """`ensemble_table` as a reader reads it: each value at the precision of its kind (p to 3 decimals, hazard
+    ratios 2, months 1, ...), the share of members with p < 0.05 in percent (blank for what is not a p-value),
+    headers in words; no ids."""
+    return pd.DataFrame({
+        "Result the paper did not print": table["quantity"], "Kind": table["kind"].map(KIND_WORDS),
+        "Members": table["members"],
+        "Lowest": [value_text(v, k) for v, k in zip(table["min"], table["kind"])],
+        "Median": [value_text(v, k) for v, k in zip(table["median"], table["kind"])],
+        "Highest": [value_text(v, k) for v, k in zip(table["max"], table["kind"])],
+        "Members with p < 0.05": [f"{100 * s:.0f}%" if k == "p" and np.isfinite(s) else ""
+                                  for s, k in zip(table["share_p_below_0.05"], table["kind"])],
+        "Class": table["class"]})
+
+
+def coverage_reader_table(coverage: pd.DataFrame) -> pd.DataFrame:
+    """`coverage_table` in words."""
+    return pd.DataFrame({"Kind of result": coverage["kind"].map(KIND_WORDS), "Class": coverage["class"],
+                         "Comparisons": coverage["results"], "Truth within the range (%)": coverage["covered_pct"],
+                         "Median absolute error of the ensemble's median": coverage["median_abs_error"].round(3)})
+
+
 def class_counts(table: pd.DataFrame) -> pd.DataFrame:
     """Quantities per group of results and class (pinned / constrained / free)."""
     order = ["pinned", "constrained", "free", "not estimable"]
