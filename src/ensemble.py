@@ -283,18 +283,22 @@ def member_quantities(tables: dict) -> pd.DataFrame:
         lm, _ = appraisal.landmark_frame(spp, "spp_time", LANDMARK_DAYS / helpers.days_per("months"), "delay",
                                          "sorafenib", labels=["sorafenib", "other salvage"])
         _q(rows, f"landmark ({LANDMARK_DAYS} days) log-rank p", "appraisal", "p",
-           appraisal.logrank_subset(lm, "lm_time", "death", "lm_group")["p"])
+           appraisal.logrank_subset(lm, "lm_time", "death", "lm_group")["p"], id="landmark_p")
+        _q(rows, f"landmark ({LANDMARK_DAYS} days) HR, sorafenib vs other salvage", "appraisal", "hr",
+           appraisal.cox_hr(lm, "lm_time", "death", "lm_group", "sorafenib", "other salvage")["hr"], id="landmark_hr")
         in_era = spp[spp["salvage_start_date"] >= pd.Timestamp(ERA_START)]
         _q(rows, "SPP log-rank p, salvage from 2009", "appraisal", "p",
-           appraisal.logrank_subset(in_era, "spp_time", "death", "salvage_group")["p"])
+           appraisal.logrank_subset(in_era, "spp_time", "death", "salvage_group")["p"], id="era_p")
+        _q(rows, "SPP HR, sorafenib vs other salvage, salvage from 2009", "appraisal", "hr",
+           appraisal.cox_hr(in_era, "spp_time", "death", "salvage_group", "sorafenib", "other salvage")["hr"], id="era_hr")
         for name, codes in (("best supportive care", ["bsc"]), ("active options", ["haic", "uft"])):
             part = spp[spp["sorafenib"] | spp["salvage_treatment"].isin(codes)]
             _q(rows, f"SPP log-rank p, sorafenib vs {name}", "appraisal", "p",
                appraisal.logrank_subset(part, "spp_time", "death", "salvage_group")["p"])
         _, diff = appraisal.rmst_comparison(spp, "spp_time", "death", "salvage_group",
                                             ["sorafenib", "other salvage"], RMST_TAU)
-        _q(rows, f"RMST difference to {RMST_TAU} months", "appraisal", "months", diff.get("estimate"))
-        _q(rows, "RMST difference p", "appraisal", "p", diff.get("p"))
+        _q(rows, f"RMST difference to {RMST_TAU} months", "appraisal", "months", diff.get("estimate"), id="rmst_difference")
+        _q(rows, "RMST difference p", "appraisal", "p", diff.get("p"), id="rmst_p")
         # Cox hazard ratios of the factors the paper did not enter (each with the model's three)
         for key in factors:
             if key in MODEL:
