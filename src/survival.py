@@ -636,12 +636,12 @@ def numbers_at_risk(kmf, times) -> list[int]:
 
 
 def plot_km(fitters, ax=None, at_risk=True, annotate_p=None, ci=True, mark_medians=True,
-            xlabel="Months", ylabel="Survival probability", tick_step=None, min_cell=0, **kwargs):
+            xlabel="Months", ylabel="Survival probability", tick_step=None, min_cell=0, unit="months", **kwargs):
     """Kaplan-Meier curves the survminer way: each group in its shared style (`figures.style_of`:
     colour and line style), CI bands drawn as thin outlines in the curve's style (no fill, so they do not merge), censor marks, "n = N"
     in the legend, medians marked by dotted lines and given in the legend, the log-rank p (`annotate_p`)
     in the corner, and a numbers-at-risk table under the axis, centred under each tick and keyed to the
-    curve colours (counts from 1 to `min_cell - 1` read "<min_cell").
+    curve colours (counts from 1 to `min_cell - 1` read "<min_cell"). `unit` follows each median in the legend.
 
     `fitters`: fitted `KaplanMeierFitter`s (a list, or a dict label -> fitter). `tick_step`: distance
     between x ticks (the at-risk table follows them). `at_risk=False` leaves the table out. Other `kwargs` go to `ax.step` (e.g. `linewidth`). Returns `ax`; the table is
@@ -663,7 +663,7 @@ def plot_km(fitters, ax=None, at_risk=True, annotate_p=None, ci=True, mark_media
         median = kmf.median_survival_time_
         n = len(kmf.durations)
         med = f"{median:.1f}" if np.isfinite(median) else "NR"
-        label = f"{kmf._label} (n = {privacy.count_text(n, min_cell)}; median {med})"
+        label = f"{kmf._label} (n = {privacy.count_text(n, min_cell)}; median {med}{' ' + unit if unit and med != 'NR' else ''})"
         ax.step(t, s, where="post", color=style["color"], linestyle=style["linestyle"], label=label,
                 linewidth=kwargs.pop("linewidth", 1.3), gid=gid, **kwargs)
         if ci:
