@@ -86,8 +86,9 @@ REPORT ?= $(OUT)/report.html
 export REPORT
 
 ## check-report: open $(OUT)/report.html in headless Chromium (Debian's chromium + chromium-driver) and check
-##      that every contents link lands, no link points to a missing file, no console error, every image loads
-##      (then the self-test: each of those faults, put into a broken page, is caught)
+##      that every contents link lands, no link points to a missing file, no console error, every image loads,
+##      and that its print (A4: 718 px wide, every <details> open) cuts no table, img or svg at the page edge
+##      and shows no code stub or prompt (then the self-test: each of those faults, put into a broken page, is caught)
 check-report: $(STAMP)
 	$(PY) tests/browser_check.py "$$REPORT"
 	$(PY) tests/browser_check.py --self-test

@@ -8,6 +8,8 @@
   `size_problems(fig)` lists a wrong width or a text under 7 pt (`helpers.savefig` refuses such a figure), and metadata that keeps the files' bytes the same
   from run to run (no date in the SVG, a fixed SVG hash salt).
 - `SYNTHETIC_NOTE`: the small note `helpers.savefig` writes on every figure of the bundled cohort.
+- `caption(fig)`: a figure described in one line (the alt text of its image in the report);
+  `show_with_caption` displays a figure in a notebook with that alt text (`helpers.savefig` does).
 
 Place in the import order: beside `helpers` (which saves figures with it), below `survival` and
 `flow`; imports nothing of `src`.
@@ -104,3 +106,71 @@ def label_of_gid(gid: str) -> str:
 PNG_METADATA = {"Software": None}
 # (SVG rather than PDF: a PDF's "/Root" key reads as the home folder /root to the leak search)
 SVG_METADATA = {"Date": None, "Creator": None}
+
+
+def caption(fig, name: str | None = None, synthetic: bool = False) -> str:
+    """A one-line description of `fig` for a reader who cannot see it (the alt text of its image in
+    the report): the figure's suptitle, else its panels' titles (centre, left or right; "A  Overall
+    survival; B  Survival post-progression"), else what its axes plot ("<y label> by <x label>", one phrase
+    per panel), else its file name in words.
+    With `synthetic`, the sentence that the data are synthetic (`SYNTHETIC_NOTE`) is added."""
+    import re
+
+    def words(text) -> str:
+        return re.sub(r"\s+", " ", str(text or "")).strip().replace("$", "")
+
+    text = words(fig._suptitle.get_text()) if getattr(fig, "_suptitle", None) is not None else ""
+    if not text:  # the panels' titles ("A  Overall survival; B  Survival post-progression")
+        titles = []
+        for ax in fig.axes:
+            title = next((t for t in (words(ax.get_title(loc=loc)) for loc in ("center", "left", "right")) if t), "")
+            if title and title not in titles:
+                titles.append(title)
+        text = "; ".join(titles)
+    if not text:
+        phrases = []
+        for ax in fig.axes:
+            y, x = words(ax.get_ylabel()), words(ax.get_xlabel())
+            phrase = f"{y} by {x}" if y and x else (y or x)
+            if phrase and phrase not in phrases:
+                phrases.append(phrase)
+        text = "; ".join(phrases)
+    if not text and name:
+        text = words(re.sub(r"(?<=[A-Za-z])(?=\d)", " ", re.sub(r"[_-]+", " ", name))).capitalize()
+    text = text or "Figure"
+    if synthetic:
+        text = text.rstrip(".") + ". " + SYNTHETIC_NOTE + "."
+    return text
+
+
+def show_with_caption(fig, caption: str) -> bool:
+    """In a notebook with matplotlib's inline backend: display `fig` as the inline backend would (a PNG at the
+    figure's dpi, cut to its drawn area), with `caption` as the image's alt text (output metadata
+    ``{"image/png": {"alt": caption}}``, which the report's template writes as ``alt``), then close it so
+    that the end of the cell does not show it again. False (nothing done) anywhere else."""
+    import matplotlib
+
+    if "inline" not in matplotlib.get_backend():
+        return False
+    try:
+        from IPython import get_ipython
+        from IPython.core.pylabtools import print_figure
+        from IPython.display import Image, display
+    except ImportError:
+        return False
+    if get_ipython() is None:
+        return False
+    try:
+        from matplotlib_inline.config import InlineBackend
+
+        options = dict(InlineBackend.instance().print_figure_kwargs)
+    except Exception:  # an older or absent matplotlib_inline: its default
+        options = {"bbox_inches": "tight"}
+    options["metadata"] = PNG_METADATA  # no software version in the notebook's image either
+    png = print_figure(fig, "png", **options)
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    if png:  # (None for a figure with nothing drawn, which the inline backend would not show either)
+        display(Image(data=png, format="png", metadata={"alt": caption}))
+    return True

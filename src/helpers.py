@@ -377,12 +377,17 @@ def show(df: pd.DataFrame, paths: SimpleNamespace) -> pd.DataFrame:
     return privacy.suppress_small_counts(df, paths.min_cell)
 
 
-def savefig(fig, name: str, paths: SimpleNamespace, layout: bool = True):
+def savefig(fig, name: str, paths: SimpleNamespace, layout: bool = True, synthetic: bool | None = None):
     """Save a matplotlib figure as `figures/<name>.svg` (vector) and `figures/<name>.png` (300 dpi), exactly
     its size, which must be a journal's width (made with `figures.size`: 8.5 or 17.5 cm; no text under 7 pt;
     else ValueError naming what is wrong), laid out tightly (unless the figure has a layout of its own), with
-    the note that the data are synthetic on the bundled cohort, and no date, software or path in the files'
+    the note that the data are synthetic (`figures.SYNTHETIC_NOTE`), and no date, software or path in the files'
     metadata (same bytes from run to run); `layout=False` keeps the notebook's own `subplots_adjust`. Each Kaplan-Meier curve keeps its id (`km-...`) in the SVG.
+    `synthetic`: None puts the note on the figures of the bundled cohort (`paths.bundled`), False never (a
+    figure that plots only the paper's printed numbers), True always.
+    In a notebook (IPython's inline backend) the figure is shown here, once, as an image whose alt text is its
+    caption (`figures.caption`: suptitle, else the panels' titles, else their axes labels), and closed (so the cell's
+    end shows it no second time); None is returned then. Elsewhere the figure is returned, still open.
     With `paths.draw` False (`FIGURES = False`) the figure is closed unsaved and not shown, and None is returned."""
     from src import figures
 
@@ -395,7 +400,7 @@ def savefig(fig, name: str, paths: SimpleNamespace, layout: bool = True):
     problems = figures.size_problems(fig)
     if problems:
         raise ValueError(f"figure {name} is not at a journal's size: " + "; ".join(problems))
-    note = getattr(paths, "bundled", False)
+    note = getattr(paths, "bundled", False) if synthetic is None else bool(synthetic)
     w, h = fig.get_size_inches()
     from matplotlib.layout_engine import PlaceHolderLayoutEngine
 
@@ -409,6 +414,8 @@ def savefig(fig, name: str, paths: SimpleNamespace, layout: bool = True):
         fig.text(1 - 0.03 / w, 0.03 / h, figures.SYNTHETIC_NOTE, ha="right", va="bottom", fontsize=7, color="0.35")
     fig.savefig(paths.figures / f"{name}.svg", metadata=figures.SVG_METADATA)
     fig.savefig(paths.figures / f"{name}.png", dpi=300, metadata=figures.PNG_METADATA)
+    if figures.show_with_caption(fig, figures.caption(fig, name, synthetic=note)):
+        return None
     return fig
 
 

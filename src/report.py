@@ -4,14 +4,22 @@
 (`merge_notebooks`), renders them with nbconvert's lab template without the scripts it would fetch
 (`report_template/offline.html.j2`), then reshapes the page (`reshape`):
 
-- a "Key results" section at the top: what the data are, the scorecard's summary, the main figure
-  (Figure 2) and the first findings of each notebook, with links;
+- a structured abstract at the top (`abstract_sections`): a fixed **Question.**, the sections that the
+  notebooks' `abstract`-tagged cells print (``**Cohort.** 67 patients ...``; one paragraph per section name,
+  in notebook order) and the scorecard in words last (**Reproduction.**), at most `ABSTRACT_MAX_WORDS`
+  words (a longer one is rendered and logged), then the main figure (Figure 2) and the list of notebooks;
 - a nested, sticky table of contents (notebooks, their sections);
 - unique heading anchors (a second "Glossary" gets its own id), and Previous/Next links that
   point inside the page (`#nb-<notebook>`) instead of to `.ipynb` files that are not beside it;
 - code cells folded (one click opens them), the `parameters` and papermill's `injected-parameters`
   cells left out (the latter names the machine's folders);
-- each notebook's "Paper vs this run" section moved to a collapsed appendix at the end.
+- each notebook's "Paper vs this run" section moved to a collapsed appendix at the end;
+- a print edition (`REPORT_CSS`, `PRINT_SCRIPT`; A4): each notebook on a new page, no contents, code or
+  prompts, the appendix open, tables and figures within the printable width (`PRINT_WIDTH_PX`);
+- every image with an alt text: a figure's caption (`helpers.savefig` gives it as output metadata, the
+  template writes it), else the heading it stands under.
+
+`raw_frames(html)` and `nan_words(html)` list what a reader should not meet: a raw pandas table, a `NaN`.
 
 No date and no folder name is written, so identical runs give identical reports.
 Place in the import order: the pipeline (above tables and the comparison with the paper; imported by
@@ -22,6 +30,7 @@ from __future__ import annotations
 import base64
 import copy
 import html
+import logging
 import re
 from pathlib import Path
 from typing import Sequence
@@ -44,9 +53,17 @@ REPORT_PRIVATE_NOTE = (
 REPORT_TEMPLATE = Path(__file__).resolve().parent / "report_template" / "offline.html.j2"
 HIDDEN_TAGS = {"parameters", "injected-parameters"}
 APPENDIX_HEADING = "Paper vs this run"
-FOUND_HEADINGS = ("What this notebook found", "Weighing it up")  # a notebook's summary section (07: the latter)
 MAIN_FIGURES = ("figure2_os_spp_by_salvage.png", "os_all_patients.png")
-FINDINGS_SHOWN = 2  # lines of each notebook's findings in the key results
+ABSTRACT_TAG = "abstract"  # a code cell so tagged prints Markdown sections: "**Cohort.** 67 patients ..."
+ABSTRACT_MAX_WORDS = 250
+QUESTION = ("In advanced hepatocellular carcinoma that progressed during hepatic arterial infusion chemotherapy "
+            "(HAIC) with cisplatin powder, did the patients who then received sorafenib live longer after "
+            "progression than those given another salvage option?")
+NO_ALT = "No description has been provided for this image"  # nbconvert's alt text for an image without one
+# A4 (210 mm) less Chromium's default print margins (1 cm each side; REPORT_CSS sets them explicitly with
+# @page), at 96 CSS pixels per inch: 190 mm = 718.1 px. Nothing printed may reach beyond it.
+PRINT_WIDTH_PX = 718
+WIDE_TABLE_COLUMNS = 6  # a table with this many columns or more prints in a smaller font
 
 _H1 = re.compile(r"^#\s+(\S.*?)\s*#*\s*$")
 _H2 = re.compile(r"^##\s+(\S.*?)\s*#*\s*$")
@@ -87,53 +104,137 @@ def _section_of(cell) -> str | None:
     return match.group(1) if match else None
 
 
-def _findings(cells) -> str:
-    """The first lines of the Markdown output of a notebook's summary section (`FOUND_HEADINGS`), whose
-    ``## heading`` may stand on any line of its markdown cell (after a paragraph that ends the section before)."""
-    inside = False
+_SECTION_START = re.compile(r"(?m)^[ \t]*(?=\*\*[^*\n]+\*\*)")  # a paragraph that starts in bold
+_SECTION = re.compile(r"\s*\*\*\s*([^*\n]+?)\s*\*\*\s*(.*)", re.S)
+_LIST_MARK = re.compile(r"(?m)^[ \t]*(?:[-*+]|\d+[.)])[ \t]+")
+
+
+def _output_markdown(output) -> str:
+    """The Markdown text of an output (``text/markdown`` of an execute_result or display_data), else ""."""
+    text = output.get("data", {}).get("text/markdown") if output.get("output_type") in (
+        "execute_result", "display_data") else None
+    if not text:
+        return ""
+    return "".join(text) if isinstance(text, list) else str(text)
+
+
+def abstract_parts(cells) -> list[tuple[str, str]]:
+    """``(section name, text)`` of every section that the code cells tagged `ABSTRACT_TAG` print, in
+    cell order: each Markdown output paragraph that starts with a bold name (``**Cohort.** 67 patients ...``)
+    starts a section (its name without the final full stop); its text, lists and line breaks included,
+    becomes one line. Other outputs of those cells, and text before the first bold name, are left out."""
+    parts = []
     for cell in cells:
-        headings = [m.group(1) for m in map(_H2.match, cell.source.splitlines()) if m] \
-            if cell.cell_type == "markdown" else []
-        if headings:
-            inside = headings[-1] in FOUND_HEADINGS
+        if cell.get("cell_type") != "code" or ABSTRACT_TAG not in cell.get("metadata", {}).get("tags", []):
             continue
-        if inside and cell.cell_type == "code":
-            for output in cell.get("outputs", []):
-                text = output.get("data", {}).get("text/markdown") or (
-                    "".join(output.get("text", "")) if output.get("output_type") == "stream" else "")
-                lines = [line for line in str(text).splitlines() if line.strip()]
-                if lines:
-                    return "\n".join(lines[:FINDINGS_SHOWN])
-    return ""
+        for output in cell.get("outputs", []):
+            for chunk in _SECTION_START.split(_output_markdown(output)):
+                match = _SECTION.fullmatch(chunk)
+                if not match:
+                    continue
+                name = match.group(1).strip().rstrip(".:").strip()
+                text = " ".join(_LIST_MARK.sub("", match.group(2)).split())
+                if name and text:
+                    parts.append((name, text))
+    return parts
 
 
-def intro_markdown(entries: Sequence[tuple[str, str, str]], bundled: bool, private: bool, summary: str | None,
-                   findings: dict | None = None, figure: str | None = None) -> str:
-    """Markdown of the report's first cell: title, what the data are, the key results (scorecard
-    summary, main figure as a data URI, each notebook's first findings) and where to read on.
+def scorecard_counts(summary: str | None, folder: Path | None = None) -> dict[str, int] | None:
+    """``{status: count}`` of the scorecard: read from the runner's summary line (``scorecard: 238 match,
+    5 differs, 10 not reproducible, 0 not computed``, `src.paper.summarize_scorecard`), else counted in
+    *folder*/scorecard.csv; None when there is no scorecard."""
+    from src.paper import SCORECARD_STATUSES
+
+    if summary:
+        found = dict((status, int(n)) for n, status in re.findall(
+            r"(\d+) (" + "|".join(map(re.escape, sorted(SCORECARD_STATUSES, key=len, reverse=True))) + r")\b",
+            summary))
+        if found:
+            return {status: found.get(status, 0) for status in SCORECARD_STATUSES}
+    if folder is not None and (folder / "scorecard.csv").is_file():
+        import csv
+
+        with (folder / "scorecard.csv").open(newline="", encoding="utf-8") as handle:
+            statuses = [row.get("status", "") for row in csv.DictReader(handle)]
+        if statuses:
+            counts = {status: statuses.count(status) for status in SCORECARD_STATUSES}
+            other = len(statuses) - sum(counts.values())
+            return {**counts, **({"other": other} if other else {})}
+    return None
+
+
+def reproduction_sentence(counts: dict[str, int] | None, appendix: bool = True) -> str:
+    """The scorecard in words: "238 of 253 printed numbers reproduced, 5 differ, 10 cannot be reproduced;
+    see the appendix." ("" without a scorecard)."""
+    if not counts:
+        return ""
+    total = sum(counts.values())
+    if not total:
+        return ""
+    parts = [f"{counts.get('match', 0)} of {total} printed number{'s' if total != 1 else ''} reproduced"]
+    differ = counts.get("differs", 0)
+    if differ:
+        parts.append(f"{differ} differ{'s' if differ == 1 else ''}")
+    if counts.get("not reproducible", 0):
+        parts.append(f"{counts['not reproducible']} cannot be reproduced")
+    if counts.get("not computed", 0):
+        parts.append(f"{counts['not computed']} not computed (their notebooks did not run)")
+    if counts.get("other", 0):
+        parts.append(f"{counts['other']} of another status")
+    where = "; see the [appendix](#appendix)." if appendix else "."
+    return ", ".join(parts) + where
+
+
+def abstract_sections(parts: Sequence[tuple[str, str]], reproduction: str = "",
+                      question: str = QUESTION) -> list[tuple[str, str]]:
+    """The abstract's paragraphs ``(name, text)``: **Question.** first, then the notebooks' sections in the
+    order they first appear, each name once (the texts of one name joined into one paragraph; names
+    compared without case), **Reproduction.** (the scorecard in words) last."""
+    merged: dict[str, list] = {"question": ["Question", [question] if question else []]}
+    for name, text in parts:
+        merged.setdefault(name.lower(), [name, []])[1].append(text)
+    tail = merged.pop("reproduction", ["Reproduction", []])
+    if reproduction:
+        tail[1].append(reproduction)
+    sections = [(name, " ".join(texts)) for name, texts in merged.values() if texts]
+    return sections + ([(tail[0], " ".join(tail[1]))] if tail[1] else [])
+
+
+def abstract_markdown(sections: Sequence[tuple[str, str]]) -> str:
+    """The abstract as Markdown: one paragraph per section, its name in bold (``**Question.** ...``)."""
+    return "\n\n".join(f"**{name}.** {text}" for name, text in sections)
+
+
+def plain_words(markdown: str) -> list[str]:
+    """The words a reader reads in *markdown* (emphasis marks, code ticks, tags and link targets left out)."""
+    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", markdown)
+    text = re.sub(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>", " ", text)  # tags, not "<1.0" or "p < 0.05"
+    text = re.sub(r"[*`]+|(?<!\w)_+|_+(?!\w)", "", text)
+    return text.split()
+
+
+def intro_markdown(entries: Sequence[tuple[str, str, str]], bundled: bool, private: bool,
+                   abstract: Sequence[tuple[str, str]] = (), figure: str | None = None) -> str:
+    """Markdown of the report's first cell: title, what the data are, the structured abstract
+    (`abstract_sections`), the main figure as a data URI and the notebooks (titles and links).
 
     *entries* are ``(notebook stem, anchor id, heading text)``. No date and no folder name."""
     lines = [f"# {REPORT_TITLE}", "", REPORT_SYNTHETIC_NOTE if bundled else REPORT_OWN_DATA_NOTE,
-             *(["", REPORT_PRIVATE_NOTE] if private else []), "", "## Key results", ""]
-    if summary:
-        lines += [f"Published vs reproduced ({summary}); every number in `scorecard.csv`, the paper-vs-this-run "
-                  "tables in the [appendix](#appendix).", ""]
+             *(["", REPORT_PRIVATE_NOTE] if private else []), ""]
+    if abstract:
+        lines += ["## Abstract", "", abstract_markdown(abstract), ""]
     if figure:
         lines += [f'<img alt="Main figure: overall survival and survival post-progression by salvage treatment" '
                   f'src="data:image/png;base64,{figure}" style="max-width: 100%;">', ""]
-    items = []
-    for stem, _anchor, text in entries:
-        found = (findings or {}).get(stem, "")
-        found = " ".join(line.lstrip("- ").strip() for line in found.splitlines())
-        items.append(f'<li><a href="#nb-{html.escape(stem)}">{html.escape(text)}</a>'
-                     + (f": {html.escape(found)}" if found else "") + "</li>")
-    lines += [f"{len(entries)} notebook(s) executed in order:", "", "<ol>\n" + "\n".join(items) + "\n</ol>"]
+    items = [f'<li><a href="#nb-{html.escape(stem)}">{html.escape(text)}</a></li>' for stem, _anchor, text in entries]
+    lines += ["## Notebooks", "", '<ul class="report-notebooks">\n' + "\n".join(items) + "\n</ul>"]
     return "\n".join(lines)
 
 
 def merge_notebooks(executed: Sequence[Path], bundled: bool, private: bool, summary: str | None,
-                    figures_dir: Path | None = None):
-    """One nbformat notebook: the intro, every executed notebook (an anchor ``nb-<stem>`` first, the
+                    figures_dir: Path | None = None, scorecard_dir: Path | None = None):
+    """One nbformat notebook: the intro (the abstract, from the notebooks' `abstract` cells and the scorecard:
+    *summary*, else *scorecard_dir*/scorecard.csv), every executed notebook (an anchor ``nb-<stem>`` first, the
     parameter cells left out, its "Paper vs this run" section moved out), then the appendix with
     those sections, each between markers that `reshape` turns into a collapsed block.
 
@@ -142,7 +243,7 @@ def merge_notebooks(executed: Sequence[Path], bundled: bool, private: bool, summ
     import nbformat
 
     merged = nbformat.v4.new_notebook()
-    entries, cells, appendix, findings = [], [], [], {}
+    entries, cells, appendix, parts = [], [], [], []
     for number, path in enumerate(executed, start=1):
         nb = nbformat.read(path, as_version=4)
         if number == 1:
@@ -156,7 +257,7 @@ def merge_notebooks(executed: Sequence[Path], bundled: bool, private: bool, summ
             own.insert(0, nbformat.v4.new_markdown_cell(f"# {title}"))
         anchor, text = heading_anchor(title)
         entries.append((path.stem, anchor, text))
-        findings[path.stem] = _findings(own)
+        parts += abstract_parts(own)
         body, moved, inside = [], [], False
         for cell in own:
             section = _section_of(cell)
@@ -181,7 +282,13 @@ def merge_notebooks(executed: Sequence[Path], bundled: bool, private: bool, summ
         if figures_dir is not None and (figures_dir / name).is_file():
             figure = base64.b64encode((figures_dir / name).read_bytes()).decode("ascii")
             break
-    intro = nbformat.v4.new_markdown_cell(intro_markdown(entries, bundled, private, summary, findings, figure))
+    counts = scorecard_counts(summary, scorecard_dir)
+    abstract = abstract_sections(parts, reproduction_sentence(counts, appendix=bool(appendix)))
+    words = len(plain_words(abstract_markdown(abstract)))
+    if words > ABSTRACT_MAX_WORDS:
+        logging.getLogger(__name__).warning("warning: the report's abstract has %d words (at most %d)",
+                                            words, ABSTRACT_MAX_WORDS)
+    intro = nbformat.v4.new_markdown_cell(intro_markdown(entries, bundled, private, abstract, figure))
     intro["id"] = "report-intro"
     tail = []
     if appendix:
@@ -200,7 +307,8 @@ body { margin: 0; }
 #report-layout { display: flex; align-items: flex-start; }
 #toc { position: sticky; top: 0; flex: 0 0 17rem; max-height: 100vh; overflow-y: auto; font-size: 0.85rem;
        padding: 1rem 0.8rem; border-right: 1px solid #ddd; background: #fafafa; box-sizing: border-box; }
-#toc ol { padding-left: 1.1rem; margin: 0.2rem 0; }
+#toc ol { list-style: none; padding-left: 0.8rem; margin: 0.2rem 0; }
+#toc > ol { padding-left: 0; }
 #toc li { margin: 0.15rem 0; }
 #toc a { text-decoration: none; color: #0b4f8a; }
 #toc .toc-title { font-weight: bold; margin-bottom: 0.4rem; }
@@ -208,8 +316,112 @@ body { margin: 0; }
 details.code-fold > summary { cursor: pointer; color: #555; font-size: 0.8rem; margin: 0.2rem 0 0.2rem 1rem; }
 details.appendix { margin: 0.6rem 1rem; border: 1px solid #ddd; border-radius: 4px; padding: 0.2rem 0.6rem; }
 details.appendix > summary { cursor: pointer; font-weight: bold; }
-@media print { #toc { display: none; } }
+@page { size: A4; margin: 10mm; }
+@media print {
+  #toc, details.code-fold, .jp-InputPrompt, .jp-OutputPrompt, .jp-InputArea-prompt, .jp-OutputArea-prompt {
+    display: none !important; }
+  #report-layout, #report-main { display: block; }
+  .nb-section-start { break-before: page; }
+  h1, h2, h3, h4 { break-after: avoid; }
+  img, svg, tr, .jp-RenderedImage { break-inside: avoid; }
+  details::details-content { content-visibility: visible; display: contents; }
+  details.appendix { border: none; padding: 0; margin: 0.6rem 0; }
+  details > summary { list-style: none; }
+  details > summary::-webkit-details-marker { display: none; }
+  .jp-Notebook, .jp-Cell, .jp-OutputArea-output, .jp-RenderedHTMLCommon, .jp-OutputArea-child,
+  div[style*="overflow"] { overflow: visible !important; max-width: 100% !important; padding-left: 0 !important;
+    padding-right: 0 !important; box-sizing: border-box; }
+  table, table.dataframe, .gt_table { max-width: 100% !important; width: auto !important;
+    table-layout: auto !important; margin-left: 0 !important; }
+  th, td { white-space: normal !important; overflow-wrap: anywhere !important; word-wrap: break-word; }
+  .gt_table { font-size: 9pt !important; }
+  table.wide-table, table.wide-table th, table.wide-table td { font-size: 7pt !important; }
+  table.wide-table th, table.wide-table td { padding: 1px 3px !important; }
+  img, svg { max-width: 100% !important; height: auto !important; }
+  pre { white-space: pre-wrap !important; overflow-wrap: anywhere; }
+}
 """
+# Printing opens every collapsed block but the folded code (which print hides), and closes them again after:
+# the CSS above shows a closed block's content in print already (details::details-content), this makes
+# browsers without that selector print it too.
+PRINT_SCRIPT = """
+(function () {
+  var opened = [];
+  window.addEventListener('beforeprint', function () {
+    document.querySelectorAll('details:not([open]):not(.code-fold)').forEach(function (d) {
+      d.open = true; opened.push(d); });
+  });
+  window.addEventListener('afterprint', function () {
+    opened.forEach(function (d) { d.open = false; }); opened = [];
+  });
+})();
+"""
+
+
+def _columns(table) -> int:
+    """The number of columns of an HTML table (its widest row, colspans counted)."""
+    widest = 0
+    for row in table.find_all("tr"):
+        width = 0
+        for cell in row.find_all(["td", "th"], recursive=False):
+            try:
+                width += max(1, int(cell.get("colspan", 1)))
+            except ValueError:
+                width += 1
+        widest = max(widest, width)
+    return widest
+
+
+def _reader_text(page):
+    """*page* (HTML text) parsed, without what a reader does not read: scripts, styles, the code of code
+    cells (folded or not) and their prompts."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(page, "html.parser") if isinstance(page, str) else page
+    for tag in soup.find_all(["script", "style", "template"]):
+        tag.decompose()
+    for tag in soup.select(".jp-CodeCell .jp-Cell-inputWrapper, details.code-fold, .jp-InputPrompt, "
+                           ".jp-OutputPrompt"):  # (a Markdown cell's text is in its inputWrapper too)
+        tag.decompose()
+    return soup
+
+
+def _where(element) -> str:
+    """The heading an element stands under, as a reader finds it ("under 'Table 1'")."""
+    heading = element.find_previous(["h1", "h2", "h3", "h4"])
+    text = heading.get_text(" ", strip=True).rstrip("¶").strip() if heading is not None else ""
+    return f"under {text!r}" if text else "before any heading"
+
+
+def raw_frames(page) -> list[str]:
+    """The raw pandas tables (class ``dataframe``: an index column, machine names) in *page* (HTML text),
+    each as "table <n> under '<heading>': <first column names>"; empty when there are none."""
+    soup = _reader_text(page)
+    found = []
+    for number, table in enumerate(soup.find_all("table"), start=1):
+        if "dataframe" not in table.get_attribute_list("class"):
+            continue
+        header = table.find("tr")
+        names = [c.get_text(" ", strip=True) for c in header.find_all(["th", "td"])] if header is not None else []
+        found.append(f"table {number} {_where(table)}: " + ", ".join(n for n in names[:6] if n))
+    return found
+
+
+_NAN = re.compile(r"(?<![\w.])(?:NaN|nan|NAN)(?![\w])")
+
+
+def nan_words(page) -> list[str]:
+    """Every ``NaN``/``nan`` standing as a word in the text a reader reads of *page* (HTML text; not in
+    scripts, styles or the code of code cells), each as "<heading>: ...context..."."""
+    soup = _reader_text(page)
+    found = []
+    for node in soup.find_all(string=_NAN):
+        text = " ".join(str(node).split())
+        for match in _NAN.finditer(text):
+            context = text[max(0, match.start() - 40):match.end() + 40]
+            found.append(f"{_where(node.parent) if node.parent is not None else ''}: {context}")
+    return found
+
 
 
 def _elements(root) -> list:
@@ -279,6 +491,22 @@ def reshape(page) -> str:
         start_cell.replace_with(details)
         if node is not None:
             node.decompose()
+    # print: each notebook (and the appendix) starts a page; a wide table prints in a smaller font
+    inside = [t for t in inside if not t.decomposed]  # (the appendix's end markers are gone)
+    for marker in [t for t in inside if t.get("id") == "appendix"
+                   or (t.name == "div" and "nb-start" in t.get_attribute_list("class"))]:
+        cell = marker.find_parent("div", class_="jp-Cell")
+        if cell is not None and "nb-section-start" not in cell.get_attribute_list("class"):
+            cell["class"] = cell.get_attribute_list("class") + ["nb-section-start"]
+    for table in [t for t in inside if t.name == "table"]:
+        if _columns(table) >= WIDE_TABLE_COLUMNS:
+            table["class"] = [c for c in table.get_attribute_list("class") if c] + ["wide-table"]
+    # every image described: a figure without a caption of its own by the heading it stands under
+    for img in [t for t in inside if t.name == "img"]:
+        if not img.get("alt") or img.get("alt") == NO_ALT:
+            heading = img.find_previous(["h1", "h2", "h3"])
+            text = heading.get_text(" ", strip=True).rstrip("¶").strip() if heading is not None else ""
+            img["alt"] = f"Figure: {text}" if text else "Figure"
     # nested contents: notebooks (h1) and their sections (h2)
     nav = soup.new_tag("nav", attrs={"id": "toc", "aria-label": "Contents"})
     title = soup.new_tag("div", attrs={"class": "toc-title"})
@@ -312,13 +540,16 @@ def reshape(page) -> str:
     style = soup.new_tag("style")
     style.string = REPORT_CSS
     (soup.head or soup).append(style)
+    script = soup.new_tag("script")
+    script.string = PRINT_SCRIPT
+    (soup.head or soup).append(script)
     return str(soup)
 
 
 def render_report(executed: Sequence[Path], bundled: bool, private: bool, summary: str | None, target: Path,
                   figures_dir: Path | None = None) -> None:
     """Render the executed notebooks into one self-contained HTML page *target* (see the module docstring)."""
-    merged = merge_notebooks(executed, bundled, private, summary, figures_dir)
+    merged = merge_notebooks(executed, bundled, private, summary, figures_dir, scorecard_dir=target.parent)
     exporter = _exporter_class()(template_name="lab", template_file=REPORT_TEMPLATE.name,
                                  extra_template_paths=[str(REPORT_TEMPLATE.parent)], exclude_input_prompt=True,
                                  embed_images=True)
