@@ -188,7 +188,7 @@ def abbreviations_in(*texts) -> str:
 
 # --- the table --------------------------------------------------------------------
 
-@dataclass
+@dataclass(repr=False)
 class Table:
     """A formatted table and the machine-readable frame behind it.
 
@@ -261,6 +261,10 @@ class Table:
 
     def _repr_html_(self):
         return self.html()
+
+    def __repr__(self) -> str:
+        """The formatted table as Markdown: what a text-only view (a console, the notebook's text/plain) shows."""
+        return self.markdown()
 
     def to_json(self) -> str:
         # columns in their printed order (sorting the keys would put "p-value" between the groups)

@@ -235,3 +235,15 @@ def test_appraisal_table_footnotes_and_notes_name_no_software_or_notebook():
     table = tables.appraisal_table(frame, "Appraisal")
     assert table.rows[0]["note"] == "absolute standardised mean difference"
     assert not any("notebook" in n for n in table.footnotes)
+
+
+def test_a_table_reads_as_markdown_in_a_text_view():
+    """The text/plain beside a table's HTML (a console, a text-only notebook view) is the formatted table, never
+    the raw frame with its NaN and column names."""
+    import numpy as np
+
+    table = tables.plain(pd.DataFrame({"group": ["a"], "median": [np.nan], "ci_low": [1.0], "ci_high": [np.nan]}),
+                         "Medians", None)
+    text = repr(table)
+    assert text.startswith("**Medians**") and "NR" in text
+    assert "nan" not in text.lower() and "ci_low" not in text
