@@ -320,9 +320,9 @@ def member_quantities(tables: dict) -> pd.DataFrame:
         # Kaplan-Meier at unprinted times
         os_ = helpers.overall_survival_frame(tables)
         _q(rows, "median follow-up, all patients (months, reverse Kaplan-Meier)", "follow-up and delays", "months",
-           helpers.median_followup(os_["os_time"], os_["death"]), id="followup_median")
+           survival.followup_summary(os_["os_time"], os_["death"])["median"], id="followup_median")
         _q(rows, "median follow-up, SPP cohort (months, reverse Kaplan-Meier)", "follow-up and delays", "months",
-           helpers.median_followup(spp["spp_time"], spp["death"]), id="spp_followup_median")
+           survival.followup_summary(spp["spp_time"], spp["death"])["median"], id="spp_followup_median")
         kmf = survival.km_fit(os_["os_time"], os_["death"])
         for t_ in OS_TIMES:
             _q(rows, f"OS at {t_} months (%)", "Kaplan-Meier, unprinted times", "percent",

@@ -282,16 +282,6 @@ def patients_with_grade(events: pd.DataFrame, n_patients: int, min_grade: int = 
     return table
 
 
-def median_followup(durations, death) -> float:
-    """Median follow-up by the reverse Kaplan-Meier method: censoring is the
-    'event' and death censors, so patients who died still count as followed
-    until they died."""
-    from lifelines import KaplanMeierFitter
-
-    kmf = KaplanMeierFitter().fit(durations, event_observed=1 - pd.Series(death).astype(int))
-    return float(kmf.median_survival_time_)
-
-
 # --- plots ------------------------------------------------------------------
 
 def plot_counts(counts: pd.Series, ax=None, annotate: bool = True, min_cell: int = 0, **kwargs):

@@ -123,13 +123,6 @@ def test_patients_with_grade_counts_each_patient_once_per_term():
     assert helpers.patients_with_grade(events, 10, min_grade=2).loc["AST", "n"] == 3
 
 
-def test_median_followup_reverse_kaplan_meier():
-    # nobody died: the reverse KM is the KM of all times, median 3
-    assert helpers.median_followup([1, 2, 3, 4, 5], [0, 0, 0, 0, 0]) == 3
-    # deaths at 1 and 3 censor the follow-up: S(2) = 3/4, S(4) = 3/8 -> median 4
-    assert helpers.median_followup([1, 2, 3, 4, 5], [1, 0, 1, 0, 0]) == 4
-
-
 # --- plots -------------------------------------------------------------------
 
 def test_plot_counts_labels_every_bar():

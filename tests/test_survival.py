@@ -324,6 +324,8 @@ def test_suppress_counts_in_lines_keeps_labels_with_digits():
 def test_followup_summary_is_the_reverse_kaplan_meier_by_hand():
     # reverse KM: the censored times 2, 4, 5 are the events, the deaths at 1 and 3 censor them.
     # t=2: 4 at risk, 1 event -> 3/4; t=4: 2 at risk, 1 event -> 3/8 <= 0.5, so the median is 4.
+    # nobody died: the reverse KM is the KM of all times, median 3
+    assert survival.followup_summary([1, 2, 3, 4, 5], [0, 0, 0, 0, 0])["median"] == 3
     s = survival.followup_summary([1, 2, 3, 4, 5], [1, 0, 1, 0, 0])
     assert s["median"] == 4 and s["n"] == 5 and s["events"] == 3
     assert s["text"].startswith("4.0 (95% CI ")
