@@ -12,6 +12,7 @@ the competing events and the event-free probability add up to 1.
   without progression, or to the last contact (censored), from the tables `helpers.load_cohort` gives.
 - `cumulative_incidence`: the CIF of each event with its standard error and confidence limits at the
   event times, or at given times (`at`).
+- `incidence_table`: both CIFs at given months, as `outputs/tables/cumulative_incidence.csv` holds them.
 - `plot_cif`: the CIF curves of a `cumulative_incidence` result (matplotlib imported inside).
 
 Conventions as R's `survfit(Surv(time, event_factor) ~ 1)` (survival >= 3.0), checked against it in
@@ -27,7 +28,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from src.helpers import time_between
+from src.helpers import DAYS_PER_MONTH, days_per, time_between
 
 EVENTS = {1: "progression", 2: "death_without_progression"}
 EVENT_WORDS = {"progression": "Progression", "death_without_progression": "Death without progression"}
@@ -62,6 +63,8 @@ def cumulative_incidence(durations, events, at=None, alpha: float = 0.05, labels
     ev = np.asarray(events, int)
     codes = sorted(c for c in np.unique(ev) if c > 0)
     labels = labels or {c: c for c in codes}
+    if not codes:  # no event of any type: nothing to estimate
+        return pd.DataFrame(columns=["event", "time", "cif", "se", "lower", "upper", "at_risk"])
     n = len(time)
     grid = np.unique(time[ev > 0])
     # per distinct event time: patients at risk, events of each type
@@ -112,15 +115,35 @@ def cumulative_incidence(durations, events, at=None, alpha: float = 0.05, labels
     return pd.concat(rows, ignore_index=True)
 
 
+def incidence_table(frame: pd.DataFrame, months, unit: str = "months", alpha: float = 0.05) -> pd.DataFrame:
+    """The cumulative incidence of progression and of death without progression (`EVENTS`) at `months`
+    (months of 30.4375 days, whatever `unit` the times of `frame` are in), from a `first_event_frame`:
+    columns `event`, `months` (float: a label, not a count that MIN_CELL would suppress), `cif`, `lower`,
+    `upper`. An event that never happened has a CIF of 0 and no limits."""
+    at = [m * DAYS_PER_MONTH / days_per(unit) for m in months]
+    got = cumulative_incidence(frame["time"], frame["event"], at=at, alpha=alpha, labels=EVENTS)
+    rows = []
+    for event in EVENTS.values():
+        mine = got[got["event"] == event]
+        for i, m in enumerate(months):
+            r = mine.iloc[i] if len(mine) else None
+            rows.append({"event": event, "months": float(m), "cif": 0.0 if r is None else float(r["cif"]),
+                         "lower": np.nan if r is None else float(r["lower"]),
+                         "upper": np.nan if r is None else float(r["upper"])})
+    return pd.DataFrame(rows)
+
+
 def plot_cif(curves: pd.DataFrame, ax=None, ci: bool = True, styles: dict | None = None, labels: dict | None = None,
-             **kwargs):
+             until: float | None = None, **kwargs):
     """Step curves of a `cumulative_incidence` result (at its event times), one per event, with their
-    confidence limits as thin lines. `styles` maps an event to matplotlib line properties, `labels` to
-    its legend label; `**kwargs` go to every curve. Returns `ax`."""
+    confidence limits as thin lines, drawn on to `until` (the end of follow-up) when given. `styles` maps an
+    event to matplotlib line properties, `labels` to its legend label; `**kwargs` go to every curve. Returns `ax`."""
     import matplotlib.pyplot as plt
 
     ax = ax or plt.gca()
     for i, (event, c) in enumerate(curves.groupby("event", sort=False)):
+        if until is not None and until > c["time"].max():
+            c = pd.concat([c, c.tail(1).assign(time=until)], ignore_index=True)
         style = {**(styles or {}).get(event, {}), **kwargs}
         line, = ax.step(c["time"], c["cif"], where="post", label=(labels or {}).get(event, event), **style)
         if ci:
