@@ -119,3 +119,27 @@ def test_summary_by_hand():
     assert s.loc["fixed_groups", "median_hr"] == 0.6 and s.loc["fixed_groups", "share_p_below_0_05"] == pytest.approx(2 / 3)
     assert s.loc["landmark", "replicates"] == 2 and s.loc["landmark", "median_hr"] == pytest.approx(1.1)
     assert s.loc["landmark", "share_p_below_0_05"] == 0.5
+
+
+# --- further reading -------------------------------------------------------------------------
+
+
+def test_every_notebook_ends_with_further_reading():
+    """Notebooks 01-10 each close (last Markdown cell) with "## Further reading": three to six references, each
+    with a year and a line on why to read it."""
+    import re
+    from pathlib import Path
+
+    import nbformat
+
+    notebooks = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("[01][0-9]_*.ipynb"))
+    assert len(notebooks) == 10
+    for path in notebooks:
+        markdown = [c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "markdown"]
+        last = markdown[-1].source
+        assert last.startswith("## Further reading"), path.name
+        items = [line[2:] for line in last.splitlines() if line.startswith("- ")]
+        assert 3 <= len(items) <= 6, (path.name, len(items))
+        for item in items:
+            assert re.search(r"\b(19|20)\d\d\b", item) or "version" in item, (path.name, item)
+            assert re.search(r"\.\s+[A-Z][^.]+\.$", item), (path.name, item)  # ends with a sentence on why
