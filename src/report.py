@@ -21,6 +21,11 @@
 
 `raw_frames(html)` and `nan_words(html)` list what a reader should not meet: a raw pandas table, a `NaN`.
 
+The lesson edition (`render_report(..., lesson=True)`, `python -m src.runner --lesson`, `make lesson`) is the same
+page for a class: the chapters only (`is_chapter`: notebooks 01-`LESSON_LAST_CHAPTER`, with their glossaries and
+exercises), under `LESSON_TITLE`, without the paper-vs-this-run sections (no appendix) and without the scorecard
+in the abstract; a link to a notebook left out (a mark's link to notebook 10) becomes its plain text.
+
 No date and no folder name is written, so identical runs give identical reports.
 Place in the import order: the pipeline (above tables and the comparison with the paper; imported by
 the runner only).
@@ -64,9 +69,21 @@ NO_ALT = "No description has been provided for this image"  # nbconvert's alt te
 # @page), at 96 CSS pixels per inch: 190 mm = 718.1 px. Nothing printed may reach beyond it.
 PRINT_WIDTH_PX = 718
 WIDE_TABLE_COLUMNS = 6  # a table with this many columns or more prints in a smaller font
+LESSON_NAME = "lesson.html"
+LESSON_LAST_CHAPTER = 7  # the chapters: 01-07; the scorecard (08), audit (09) and reconstruction (10) are not
+LESSON_TITLE = "HAIC-SPP: survival analysis in seven chapters (lesson edition)"
+LESSON_NOTE = ("A lesson edition: the chapters (notebooks 01-07), each with its glossary, exercises and further "
+               "reading. The scorecard, the audit of the printed numbers, the reconstruction notebook and the "
+               "paper-vs-this-run appendix are left out; the full report has them.")
 
 _H1 = re.compile(r"^#\s+(\S.*?)\s*#*\s*$")
 _H2 = re.compile(r"^##\s+(\S.*?)\s*#*\s*$")
+
+
+def is_chapter(path) -> bool:
+    """Whether the notebook *path* (``NN_name.ipynb``) is a chapter of the lesson: NN at most `LESSON_LAST_CHAPTER`."""
+    match = re.match(r"(\d+)_", Path(path).name)
+    return bool(match) and 1 <= int(match.group(1)) <= LESSON_LAST_CHAPTER
 
 
 def find_title(nb) -> str | None:
@@ -214,12 +231,14 @@ def plain_words(markdown: str) -> list[str]:
 
 
 def intro_markdown(entries: Sequence[tuple[str, str, str]], bundled: bool, private: bool,
-                   abstract: Sequence[tuple[str, str]] = (), figure: str | None = None) -> str:
+                   abstract: Sequence[tuple[str, str]] = (), figure: str | None = None, lesson: bool = False) -> str:
     """Markdown of the report's first cell: title, what the data are, the structured abstract
-    (`abstract_sections`), the main figure as a data URI and the notebooks (titles and links).
+    (`abstract_sections`), the main figure as a data URI and the notebooks (titles and links);
+    with *lesson*, `LESSON_TITLE` and `LESSON_NOTE`.
 
     *entries* are ``(notebook stem, anchor id, heading text)``. No date and no folder name."""
-    lines = [f"# {REPORT_TITLE}", "", REPORT_SYNTHETIC_NOTE if bundled else REPORT_OWN_DATA_NOTE,
+    lines = [f"# {LESSON_TITLE if lesson else REPORT_TITLE}", "", *([LESSON_NOTE, ""] if lesson else []),
+             REPORT_SYNTHETIC_NOTE if bundled else REPORT_OWN_DATA_NOTE,
              *(["", REPORT_PRIVATE_NOTE] if private else []), ""]
     if abstract:
         lines += ["## Abstract", "", abstract_markdown(abstract), ""]
@@ -227,19 +246,20 @@ def intro_markdown(entries: Sequence[tuple[str, str, str]], bundled: bool, priva
         lines += [f'<img alt="Main figure: overall survival and survival post-progression by salvage treatment" '
                   f'src="data:image/png;base64,{figure}" style="max-width: 100%;">', ""]
     items = [f'<li><a href="#nb-{html.escape(stem)}">{html.escape(text)}</a></li>' for stem, _anchor, text in entries]
-    lines += ["## Notebooks", "", '<ul class="report-notebooks">\n' + "\n".join(items) + "\n</ul>"]
+    lines += ["## Chapters" if lesson else "## Notebooks", "", '<ul class="report-notebooks">\n' + "\n".join(items) + "\n</ul>"]
     return "\n".join(lines)
 
 
 def merge_notebooks(executed: Sequence[Path], bundled: bool, private: bool, summary: str | None,
-                    figures_dir: Path | None = None, scorecard_dir: Path | None = None):
+                    figures_dir: Path | None = None, scorecard_dir: Path | None = None, lesson: bool = False):
     """One nbformat notebook: the intro (the abstract, from the notebooks' `abstract` cells and the scorecard:
     *summary*, else *scorecard_dir*/scorecard.csv), every executed notebook (an anchor ``nb-<stem>`` first, the
     parameter cells left out, its "Paper vs this run" section moved out), then the appendix with
     those sections, each between markers that `reshape` turns into a collapsed block.
 
     A notebook without a ``# Title`` heading gets one (its file stem). Cell ids are renumbered so that
-    they stay unique and deterministic."""
+    they stay unique and deterministic. With *lesson* (the lesson edition), the "Paper vs this run" sections
+    are left out instead of moved (no appendix) and the abstract has no scorecard."""
     import nbformat
 
     merged = nbformat.v4.new_notebook()
@@ -269,7 +289,7 @@ def merge_notebooks(executed: Sequence[Path], bundled: bool, private: bool, summ
             cell["id"] = f"nb{number:02d}-c{index:04d}"
             cell.get("metadata", {}).pop("papermill", None)
         cells += [start, *body]
-        if moved:
+        if moved and not lesson:
             moved[0] = nbformat.v4.new_markdown_cell(f"### {text}")  # the section's own heading, renamed
             opening = nbformat.v4.new_markdown_cell(f'<div class="appendix-start" data-title="{html.escape(text)}"></div>')
             closing = nbformat.v4.new_markdown_cell('<div class="appendix-end"></div>')
@@ -282,13 +302,13 @@ def merge_notebooks(executed: Sequence[Path], bundled: bool, private: bool, summ
         if figures_dir is not None and (figures_dir / name).is_file():
             figure = base64.b64encode((figures_dir / name).read_bytes()).decode("ascii")
             break
-    counts = scorecard_counts(summary, scorecard_dir)
+    counts = None if lesson else scorecard_counts(summary, scorecard_dir)
     abstract = abstract_sections(parts, reproduction_sentence(counts, appendix=bool(appendix)))
     words = len(plain_words(abstract_markdown(abstract)))
     if words > ABSTRACT_MAX_WORDS:
         logging.getLogger(__name__).warning("warning: the report's abstract has %d words (at most %d)",
                                             words, ABSTRACT_MAX_WORDS)
-    intro = nbformat.v4.new_markdown_cell(intro_markdown(entries, bundled, private, abstract, figure))
+    intro = nbformat.v4.new_markdown_cell(intro_markdown(entries, bundled, private, abstract, figure, lesson))
     intro["id"] = "report-intro"
     tail = []
     if appendix:
@@ -431,10 +451,11 @@ def _elements(root) -> list:
     return [node for node in root.descendants if isinstance(node, Tag)]
 
 
-def reshape(page) -> str:
+def reshape(page, unlink_missing: bool = False) -> str:
     """Unique heading ids, in-page Previous/Next links, folded code, the collapsed appendix and the
     sticky nested contents (see the module docstring); returns the new page. *page* is the HTML text
-    or that text already parsed by BeautifulSoup's "html.parser" (changed in place)."""
+    or that text already parsed by BeautifulSoup's "html.parser" (changed in place). With *unlink_missing*
+    (the lesson edition), a link to a notebook that is not on the page becomes its plain text."""
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(page, "html.parser") if isinstance(page, str) else page
@@ -467,6 +488,8 @@ def reshape(page) -> str:
         match = re.fullmatch(r"(?:\./)?(\d\d_[A-Za-z0-9_]+)\.ipynb(#.*)?", link["href"])
         if match and f"nb-{match.group(1)}" in ids:
             link["href"] = f"#nb-{match.group(1)}"
+        elif match and unlink_missing:
+            link.unwrap()
     # code folded by default
     for cell in [t for t in inside if t.name == "div" and "jp-CodeCell" in t.get_attribute_list("class")]:
         wrapper = cell.find("div", class_="jp-Cell-inputWrapper")
@@ -547,15 +570,19 @@ def reshape(page) -> str:
 
 
 def render_report(executed: Sequence[Path], bundled: bool, private: bool, summary: str | None, target: Path,
-                  figures_dir: Path | None = None) -> None:
-    """Render the executed notebooks into one self-contained HTML page *target* (see the module docstring)."""
-    merged = merge_notebooks(executed, bundled, private, summary, figures_dir, scorecard_dir=target.parent)
+                  figures_dir: Path | None = None, lesson: bool = False) -> None:
+    """Render the executed notebooks into one self-contained HTML page *target* (see the module docstring);
+    *lesson*: the lesson edition, of the chapters among *executed* only (`is_chapter`)."""
+    if lesson:
+        executed = [path for path in executed if is_chapter(path)]
+    merged = merge_notebooks(executed, bundled, private, summary, figures_dir, scorecard_dir=target.parent,
+                             lesson=lesson)
     exporter = _exporter_class()(template_name="lab", template_file=REPORT_TEMPLATE.name,
                                  extra_template_paths=[str(REPORT_TEMPLATE.parent)], exclude_input_prompt=True,
                                  embed_images=True)
-    resources = {"metadata": {"name": REPORT_TITLE, "path": "notebooks"}}
+    resources = {"metadata": {"name": LESSON_TITLE if lesson else REPORT_TITLE, "path": "notebooks"}}
     soup, _ = exporter.soup_from_notebook_node(merged, resources=resources)
-    target.write_text(reshape(soup), encoding="utf-8")
+    target.write_text(reshape(soup, unlink_missing=lesson), encoding="utf-8")
 
 
 def _exporter_class():

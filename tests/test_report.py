@@ -343,3 +343,49 @@ def test_savefig_synthetic_mark_can_be_left_off(tmp_path):
 
     assert figures.SYNTHETIC_NOTE in texts(None, True) and figures.SYNTHETIC_NOTE not in texts(None, False)
     assert figures.SYNTHETIC_NOTE not in texts(False, True) and figures.SYNTHETIC_NOTE in texts(True, False)
+
+
+def test_is_chapter():
+    assert report.is_chapter("notebooks/01_cohort_flow.ipynb") and report.is_chapter(Path("07_appraisal.ipynb"))
+    assert not any(report.is_chapter(name) for name in ("08_scorecard.ipynb", "09_audit.ipynb", "10_what.ipynb",
+                                                        "notes.ipynb", "00_x.ipynb"))
+
+
+def test_lesson_edition_has_the_chapters_without_scorecard_audit_or_appendix(tmp_path):
+    """The lesson edition (runner --lesson): chapters 01-07 with their exercises; notebooks 08-10, the
+    "Paper vs this run" sections and the scorecard sentence left out; a mark's link to notebook 10 is plain text."""
+    pytest.importorskip("nbconvert")
+    import nbformat
+    from bs4 import BeautifulSoup
+
+    md = nbformat.v4.new_markdown_cell
+    exercises = [md("## Exercises\n\n1. Re-run with another cut-off."),
+                 md("Median 5.5 months <sup>[free](10_what_the_numbers_pin_down.ipynb)</sup>; see "
+                    "[notebook 02](02_b.ipynb).")]
+    a = _notebook(tmp_path / "01_a.ipynb", "01 · Cohort", "**Cohort.** 67 patients were treated.", extra=exercises)
+    b = _notebook(tmp_path / "02_b.ipynb", "02 · Survival", "**Results.** SPP 5.5 vs 3.8 months.")
+    s = _notebook(tmp_path / "08_s.ipynb", "08 · Scorecard", "**Reproduction.** Scorecard words.")
+    g = _notebook(tmp_path / "09_g.ipynb", "09 · Audit")
+    target = tmp_path / "out" / report.LESSON_NAME
+    target.parent.mkdir()
+    report.render_report([a, b, s, g], bundled=True, private=False, summary=SUMMARY, target=target, lesson=True)
+    page = target.read_text(encoding="utf-8")
+    soup = BeautifulSoup(page, "html.parser")
+    h1 = [h.get_text(" ", strip=True).rstrip("¶").strip() for h in soup.find_all("h1")]
+    assert h1 == [report.LESSON_TITLE, "01 · Cohort", "02 · Survival"]
+    assert "Exercises" in page and "Re-run with another cut-off" in page
+    text = " ".join(report._reader_text(page).get_text(" ").split())  # what a reader reads (no style, no code)
+    assert "Scorecard" not in text and "Audit" not in text and "Reproduction" not in text
+    assert APPENDIX not in text and "moved" not in text
+    assert soup.find(id="appendix") is None and not soup.select("details.appendix")
+    assert [p.find("strong").get_text() for p in _abstract_html(page)] == ["Question.", "Cohort.", "Results."]
+    hrefs = [link["href"] for link in soup.find_all("a", href=True)]
+    assert not any(".ipynb" in h for h in hrefs) and "#nb-02_b" in hrefs
+    assert "Median 5.5 months free" in text
+    # the full report of the same notebooks keeps them all
+    full = tmp_path / "out" / "report.html"
+    report.render_report([a, b, s, g], bundled=True, private=False, summary=SUMMARY, target=full)
+    assert "08 · Scorecard" in full.read_text(encoding="utf-8") and 'id="appendix"' in full.read_text(encoding="utf-8")
+
+
+APPENDIX = report.APPENDIX_HEADING
