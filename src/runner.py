@@ -421,6 +421,27 @@ def make_stage(data_dir: Path, build: Path) -> Path:
     return stage
 
 
+def declared_parameters(notebook: Path) -> set[str] | None:
+    """The names the parameters cell of *notebook* assigns (papermill's own reading of it), or None when
+    the notebook has no parameters cell (then every parameter is passed, as papermill injects them)."""
+    from papermill.inspection import _infer_parameters
+    from papermill.iorw import load_notebook_node
+
+    nb = load_notebook_node(str(notebook))
+    if not any("parameters" in cell.get("metadata", {}).get("tags", []) for cell in nb.cells):
+        return None
+    return {parameter.name for parameter in _infer_parameters(nb, name=KERNEL_NAME, language="python")}
+
+
+def notebook_parameters(notebook: Path, parameters: Mapping[str, object]) -> dict[str, object]:
+    """The *parameters* that *notebook* declares: papermill warns "Passed unknown parameter" for any other,
+    a line about the runner's plumbing (ACCEPT_WARNINGS given to every notebook, also to one that does not
+    validate the data) that the user cannot act on. A parameter that no notebook of the run declares is
+    reported once by :func:`run_pipeline` instead."""
+    declared = declared_parameters(notebook)
+    return dict(parameters) if declared is None else {k: v for k, v in parameters.items() if k in declared}
+
+
 def execute_notebook(notebook: Path, stage: Path, parameters: Mapping[str, object]) -> Path:
     """Execute *notebook* with papermill in the *stage* folder (:func:`make_stage`), writing its
     outputs into the build folder that ``stage/OUT`` links to.
@@ -436,7 +457,7 @@ def execute_notebook(notebook: Path, stage: Path, parameters: Mapping[str, objec
     papermill.execute_notebook(
         str(notebook),
         str(executed),
-        parameters={"DATA_DIR": STAGE_DATA, "OUTPUT_DIR": STAGE_OUT, **parameters},
+        parameters=notebook_parameters(notebook, {"DATA_DIR": STAGE_DATA, "OUTPUT_DIR": STAGE_OUT, **parameters}),
         kernel_name=KERNEL_NAME,
         language="python",
         cwd=None,  # papermill's cwd is os.chdir, process-wide: the kernel manager starts the kernel in stage
@@ -916,6 +937,11 @@ def run_pipeline(
     parameters = dict(parameters or {})
     private = privacy.private_mode(parameters.get("PRIVATE"), data)
     parameters["PRIVATE"] = private
+    unknown = [name for name in parameters if name not in ("PRIVATE", "MIN_CELL")
+               and not any(name in (declared_parameters(nb) or {name}) for nb in selected)]
+    if unknown:
+        log(f"ignored: no notebook of this run has the parameter{'s' if len(unknown) > 1 else ''} "
+            f"{', '.join(unknown)} (python -m src.runner --help; the parameters cells list them)")
     if accept_warnings:
         parameters["ACCEPT_WARNINGS"] = True
     allowed = own_text(selected, parameters)

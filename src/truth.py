@@ -213,7 +213,7 @@ def _reconstruct_and_measure(seed: int, targets: str) -> tuple[pd.DataFrame, str
         except (ValueError, RuntimeError) as exc:  # no cohort fits these targets from this seed: counted as failed
             return pd.DataFrame(columns=["quantity", "group", "kind", "value", "seed"]), f"{seed}: {exc}"
         ensemble.write_tables(tables, tmp)
-        typed = validate.load_and_validate(tmp, accept_warnings=True)
+        typed = validate.load_and_validate(tmp, accept_warnings=True, strict=True)  # generators: hard constraints
     return ensemble.member_quantities(typed).assign(seed=seed), ""
 
 
@@ -228,7 +228,7 @@ def validate_one_truth(j: int, k: int, work, targets=None, jobs=-1, dask_address
 
     folder = Path(work) / f"truth_{j}"
     ensemble.write_tables(true_cohort(TRUTH_SEED0 + j), folder)
-    truth_q = ensemble.member_quantities(validate.load_and_validate(folder, accept_warnings=True))
+    truth_q = ensemble.member_quantities(validate.load_and_validate(folder, accept_warnings=True, strict=True))
     if targets is None:
         targets = Path(work) / f"targets_{j}.csv"
         publish.publish(folder, targets)

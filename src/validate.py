@@ -213,8 +213,21 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DICTIONARY = PROJECT_ROOT / "data" / "data_dictionary.csv"
 DICTIONARY_NAME = "data_dictionary.csv"
 
-#: Columns of a problem table.
-PROBLEM_COLUMNS = ["file", "row", "column", "value", "message"]
+#: The rules whose findings are warnings (values that can be true but deserve a look), as warnings name
+#: them (the ``rule`` of a warning) and count them.
+RULE_CHILD_PUGH = "Child-Pugh score does not fit its components (rule 7)"
+RULE_SESSIONS = "HAIC sessions closer than 28 days (rule 8)"
+RULE_RESPONSE = "response read within 28 days of the first HAIC (rule 9)"
+RULE_PD_SHRANK = "tumour smaller at progression after PD (rule 10)"
+RULE_SORAFENIB = "sorafenib before its approval (rule 5)"
+RULE_CODE = "code for an unknown value (warn_values)"
+RULE_LIMITS = "outside physiological limits (warn_range)"
+RULE_LATE = "date far after every other date (warn_after others+DAYS)"
+RULE_FUTURE = "date after today (warn_after today)"
+
+#: Columns of a problem table. ``rule`` names the rule a warning breaks, in words (warnings are counted per
+#: rule); it is empty for errors.
+PROBLEM_COLUMNS = ["file", "row", "column", "value", "message", "rule"]
 #: File formats :func:`read_table` accepts, in the order they are looked for.
 TABLE_SUFFIXES = (".csv", ".xlsx", ".sav")
 
@@ -303,8 +316,8 @@ class UnacknowledgedWarnings(DataValidationError):
 # ---------------------------------------------------------------- problems
 
 
-def _problem(file, row=None, column=None, value=None, message=""):
-    return {"file": file, "row": row, "column": column, "value": value, "message": message}
+def _problem(file, row=None, column=None, value=None, message="", rule=None):
+    return {"file": file, "row": row, "column": column, "value": value, "message": message, "rule": rule}
 
 
 def _problem_frame(problems, file_order=()) -> pd.DataFrame:
@@ -326,7 +339,7 @@ def _problem_frame(problems, file_order=()) -> pd.DataFrame:
         return _NO_PROBLEMS.copy()
     frame = pd.DataFrame.from_records(records, columns=PROBLEM_COLUMNS)
     frame["row"] = pd.array(frame["row"], dtype="Int64")
-    for col in ("file", "column", "value", "message"):
+    for col in ("file", "column", "value", "message", "rule"):
         frame[col] = frame[col].astype(object).where(frame[col].notna(), None)
     # group by file, then by row; problems about a whole file or column first
     file_order = {f: i for i, f in enumerate(dict.fromkeys([*file_order, *frame["file"]]))}
@@ -347,6 +360,8 @@ def format_report(problems) -> str:
     """Return the human-readable report for a problem table: a count header,
     the row-numbering convention, then every problem grouped by file."""
     frame = problems if isinstance(problems, pd.DataFrame) else _problem_frame(problems)
+    if frame.attrs.get("severity") == "warning":  # the warnings check_data returns, once accepted
+        return format_warnings(frame, accepted=True)
     n = len(frame)
     if n == 0:
         return "No problems found."
@@ -380,6 +395,7 @@ def format_warnings(warnings, *, accepted: bool = False, after_errors: bool = Fa
     else:
         lines = [f"Data validation found {where} to acknowledge before the analysis runs: values that are "
                  f"possible but suspicious.", ROW_CONVENTION]
+    lines.extend(["", "Warnings per rule:"] + [f"  - {rule}: {count}" for rule, count in count_per_rule(frame)])
     for file in files:
         part = frame[frame["file"] == file]
         lines.append("")
@@ -389,6 +405,17 @@ def format_warnings(warnings, *, accepted: bool = False, after_errors: bool = Fa
         lines.append("")
         lines.append(ACKNOWLEDGE)
     return "\n".join(lines)
+
+
+def count_per_rule(warnings) -> list[tuple[str, int]]:
+    """``(rule, number of warnings)`` of a warning table, rules in order of first appearance."""
+    frame = warnings if isinstance(warnings, pd.DataFrame) else _problem_frame(warnings)
+    rules = frame["rule"] if "rule" in frame else pd.Series([None] * len(frame), dtype=object)
+    counts: dict[str, int] = {}
+    for rule in rules:
+        key = rule if isinstance(rule, str) and rule else "other"
+        counts[key] = counts.get(key, 0) + 1
+    return list(counts.items())
 
 
 def _plural(n: int, word: str) -> str:
@@ -998,7 +1025,11 @@ def _read_csv_records(path: Path) -> list[tuple[int, list]]:
     except UnicodeDecodeError as exc:
         raise _not_utf8(file, data, exc) from None
     records: list = []
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    # a European spreadsheet's CSV: ';' between values (its decimal mark is the comma); read as such
+    # when the header holds ';' and no ','. Its decimals and dates are read by _european_reading.
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    separator = ";" if ";" in first and "," not in first else ","
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True, delimiter=separator)
     try:
         for record in reader:
             records.append(record)
@@ -1010,7 +1041,8 @@ def _read_csv_records(path: Path) -> list[tuple[int, list]]:
             hint = '; a value seems to open a quote (") that is not closed, or holds a quote that is not doubled'
         raise _fatal(file, f"{file} row {row} cannot be read as CSV ({exc}){hint}", row=row) from None
     # csv yields [] for a blank line, so the list position is the spreadsheet row - 1
-    return [(i + 1, rec) for i, rec in enumerate(records)]
+    numbered = [(i + 1, rec) for i, rec in enumerate(records)]
+    return (numbered, {"separator": ";"}) if separator == ";" else numbered
 
 
 def _utf16_without_bom(data: bytes) -> bool:
@@ -1311,6 +1343,139 @@ _EXCEL_EPOCH = dt.date(1899, 12, 30)  # Excel day 1 is 1900-01-01 (day 60 is its
 _EXCEL_DAY_RE = re.compile(r"^\d{4,5}(\.0+)?$", re.ASCII)
 
 
+_COMMA_DECIMAL_RE = re.compile(r"^[+-]?(\d+),(\d+)$", re.ASCII)  # 3,8  1,234
+_POINT_DECIMAL_RE = re.compile(r"^[+-]?(\d+)\.(\d+)$", re.ASCII)  # 3.8  1.234
+_POINT_GROUPS_RE = re.compile(r"^[+-]?[1-9]\d{0,2}(\.\d{3}){2,}$", re.ASCII)  # 15.488.402
+_COMMA_GROUPS_RE = re.compile(r"^[+-]?[1-9]\d{0,2}((,\d{3}){2,}|(,\d{3})+\.\d+)$", re.ASCII)  # 1,234,567  1,234.5
+_DAY_FIRST_RE = re.compile(r"^(\d{1,2})([./])(\d{1,2})\2(\d{4})$", re.ASCII)  # 19.04.2005  19/04/2005
+
+
+def _decimal_evidence(value: str) -> str | None:
+    """What a number written in a ';'-separated file says of its decimal mark: "comma" (3,8; 1.234,5;
+    15.488.402), "point" (3.8; 1,234.5), "ambiguous" (1,234 or 1.234: a decimal mark followed by three
+    digits after one to three digits that do not start with 0, which a thousands separator could be
+    too), or None (no mark: 12, 1e5, or not a number)."""
+    match = _COMMA_DECIMAL_RE.match(value) or _POINT_DECIMAL_RE.match(value)
+    if match:
+        whole, decimals = match.groups()
+        mark = "comma" if "," in value else "point"
+        if len(decimals) == 3 and 1 <= len(whole) <= 3 and not whole.startswith("0"):
+            return "ambiguous"
+        return mark
+    if _EUROPEAN_RE.match(value) or _POINT_GROUPS_RE.match(value):
+        return "comma"
+    if _COMMA_GROUPS_RE.match(value):
+        return "point"
+    return None
+
+
+def _european_reading(text: pd.DataFrame, infos: dict, file: str):
+    """Read the numbers and dates of a ';'-separated CSV file (a European spreadsheet's export) as the
+    dictionary's: a decimal comma (``3,8``, ``1.234,5``) as a decimal point, a day-first date
+    (``19.04.2005``, ``19/04/2005``) as ISO, where that reading is unambiguous.
+
+    The decimal mark is the file's: the comma when some number can only be read with a decimal comma
+    (``3,8``, ``0,125``, ``1.234,5``) and none only with a decimal point; then a point is a thousands
+    separator (``1.234`` is 1234). Numbers that fit both readings (``1,234``: 1.234 or 1234) in a file
+    that does not tell, and a file that has both marks, are problems naming the column and the values.
+    Dates written with dots are day-first; with slashes, day-first when some date of the file has a
+    first number above 12 and none a second number above 12 (month-first is not read: a problem), and a
+    problem naming the column and values when no date tells. Returns ``(text, problems, notes, bad)``:
+    ``bad`` maps a column to the rows of its values set to missing because they are ambiguous.
+    """
+    text = text.copy()
+    problems, notes, bad = [], [], {}
+    numeric = [c for c in text.columns if c in infos and infos[c]["type"] in ("integer", "number")]
+    dates = [c for c in text.columns if c in infos and infos[c]["type"] == "date"]
+
+    def listed(cells):
+        shown = ", ".join(f"'{value}' (row {row})" for row, value in cells[:5])
+        return shown + (f" and {len(cells) - 5} more" if len(cells) > 5 else "")
+
+    # numbers: the file's decimal mark
+    evidence: dict[str, dict[str, list]] = {"comma": {}, "point": {}, "ambiguous": {}}
+    for column in numeric:
+        for row, value in text[column].items():
+            kind = None if value is None else _decimal_evidence(value)
+            if kind is not None:
+                evidence[kind].setdefault(column, []).append((row, value))
+    first_of = {kind: next(((c, cells[0]) for c, cells in found.items()), None) for kind, found in evidence.items()}
+    if evidence["comma"] and evidence["point"]:
+        (c1, (r1, v1)), (c2, (r2, v2)) = first_of["comma"], first_of["point"]
+        problems.append(_problem(file, None, c1, v1, f"{file} separates values with ';' and has decimal commas "
+                                 f"({c1} '{v1}', row {r1}) and decimal points ({c2} '{v2}', row {r2}): write every "
+                                 f"decimal with the same mark"))
+    elif evidence["comma"]:
+        examples = []
+        for column in numeric:
+            values = text[column]
+            for row, value in values.items():
+                if value is None or _decimal_evidence(value) is None:
+                    continue
+                plain = value.replace(".", "").replace(",", ".")
+                if _NUMBER_RE.match(plain):
+                    values.at[row] = plain
+                    if len(examples) < 2 and "," in value and all(c != column for c, _, _ in examples):
+                        examples.append((column, value, plain))
+            text[column] = values
+        shown = ", ".join(f"{c} '{v}' read as {p}" for c, v, p in examples)
+        notes.append(f"decimal comma, a point separating thousands{' (' + shown + ')' if shown else ''}")
+    elif evidence["ambiguous"]:
+        for column, cells in evidence["ambiguous"].items():
+            row, value = cells[0]
+            problems.append(_problem(file, None, column, value, (
+                f"{file}: {column} {listed(cells)}: the mark could be a decimal mark or a thousands separator "
+                f"(e.g. '{value}' is {value.replace(',', '.') if ',' in value else value} or "
+                f"{value.replace(',', '').replace('.', '')}), and no other number of the file tells which; write "
+                f"such numbers without a thousands separator (e.g. {value.replace(',', '').replace('.', '')}) or "
+                f"with a decimal comma in a file that shows it (e.g. another value such as 3,8)")))
+            for row, _ in cells:
+                text.at[row, column] = None
+            bad.setdefault(column, []).extend(row for row, _ in cells)
+
+    # dates: day-first when unambiguous
+    found = {c: [(row, value, _DAY_FIRST_RE.match(value)) for row, value in text[c].items()
+                 if value is not None and _DAY_FIRST_RE.match(value)] for c in dates}
+    found = {c: cells for c, cells in found.items() if cells}
+    slashed = [(c, row, value, m) for c, cells in found.items() for row, value, m in cells if m.group(2) == "/"]
+    day_first = [(c, row, value) for c, row, value, m in slashed if int(m.group(1)) > 12]
+    month_first = [(c, row, value) for c, row, value, m in slashed if int(m.group(3)) > 12]
+    refused: set = set()
+    if month_first:
+        for column in dict.fromkeys(c for c, _, _ in month_first):
+            cells = [(row, value) for c, row, value in month_first if c == column]
+            problems.append(_problem(file, None, column, cells[0][1], (
+                f"{file}: {column} {listed(cells)} are month-first dates"
+                + (" while others of the file are day-first" if day_first else "")
+                + ": write dates as YYYY-MM-DD (or DD.MM.YYYY)")))
+        refused = {c for c, _, _, _ in slashed}
+    elif slashed and not day_first:
+        for column in dict.fromkeys(c for c, _, _, _ in slashed):
+            cells = [(row, value) for c, row, value, m in slashed if c == column and m.group(1) != m.group(3)]
+            if not cells:
+                continue
+            problems.append(_problem(file, None, column, cells[0][1], (
+                f"{file}: {column} {listed(cells)} could be day-first or month-first dates (no date of the file "
+                f"has a day above 12 to tell which): write dates as YYYY-MM-DD (or DD.MM.YYYY)")))
+            refused.add(column)
+    example = None
+    for column, cells in found.items():
+        values = text[column]
+        for row, value, m in cells:
+            if m.group(2) == "/" and column in refused:  # the problem names the column: not read
+                values.at[row] = None
+                bad.setdefault(column, []).append(row)
+                continue
+            iso = f"{m.group(4)}-{int(m.group(3)):02d}-{int(m.group(1)):02d}"
+            values.at[row] = iso
+            example = example or (column, value, iso)
+        text[column] = values
+    if example:
+        notes.append(f"dates day-first ({example[0]} '{example[1]}' read as {example[2]})")
+    note = f"{file}: read as a European spreadsheet's CSV: values separated by ';'" + "".join(f"; {n}" for n in notes)
+    return text, problems, [note], bad
+
+
 def _number_hint(value: str) -> str:
     """Why a text is not a number, when the reason is a separator: thousands, decimal comma."""
     if _THOUSANDS_RE.match(value):
@@ -1526,6 +1691,11 @@ def _validate_table(text: pd.DataFrame, dictionary: pd.DataFrame, table: str, fi
     labels = attrs.get("value_labels", {})
     converted = {}
     unparsed: dict[str, list] = {}
+    european_bad: dict[str, list] = {}
+    if attrs.get("separator") == ";":
+        text, european_problems, european_notes, european_bad = _european_reading(text, infos, file)
+        problems.extend(european_problems)
+        notes.extend(european_notes)
     for column in text.columns:
         if column in spec.index:
             info = infos[column]
@@ -1536,7 +1706,7 @@ def _validate_table(text: pd.DataFrame, dictionary: pd.DataFrame, table: str, fi
                 notes.append(f"{file}: {column} '{written}' read as '{read_as}' ({how}; {_plural(n, 'cell')})")
             converted[column], parse_problems, bad = _parse_column(recoded, info, file)
             problems.extend(parse_problems)
-            unparsed[column] = bad
+            unparsed[column] = bad + european_bad.get(column, [])
             if info["required"] != "yes":  # a row that ends before a column: missing, but not by choice
                 for row, n_values in short.items():
                     if attrs.get("positions", {}).get(column, -1) >= n_values:
@@ -1739,17 +1909,17 @@ def _has(frame, *columns) -> bool:
 
 def check_rules(tables: dict, *, files: dict | None = None,
                 sorafenib_approval: str = SORAFENIB_APPROVAL) -> pd.DataFrame:
-    """Apply the cross-table and plausibility rules (1-9 of the module docstring).
+    """Apply the cross-table rules that find errors (1-4 and 6 of the module docstring: values that cannot
+    be true); the rules that find values that can be true are :func:`check_rule_warnings`.
 
     ``tables`` maps table names to typed DataFrames indexed by spreadsheet
     row number, as :func:`validate_table` returns them; a table that is
     absent (could not be read) or lacks a column skips the rules that need
     it. ``files`` maps table names to file names for the messages (default
-    ``NAME.csv``). ``sorafenib_approval`` is the ISO date before which a
-    sorafenib salvage treatment is implausible. Returns a problem DataFrame.
+    ``NAME.csv``). ``sorafenib_approval`` is accepted for compatibility and
+    not used here (rule 5 is a warning). Returns a problem DataFrame.
     """
     files = {name: f"{name}.csv" for name in tables} | (files or {})
-    approval = pd.Timestamp(sorafenib_approval)
     problems: list = []
 
     def add(table, row, column, value, text):
@@ -1775,46 +1945,6 @@ def check_rules(tables: dict, *, files: dict | None = None,
             add("patients", row, "last_followup_date", patients.at[row, "last_followup_date"],
                 f"last_followup_date {_show(patients.at[row, 'last_followup_date'])} is before "
                 f"first_haic_date {_show(patients.at[row, 'first_haic_date'])}")
-
-    # 9. a RECIST response needs an assessment 4 weeks after a session
-    if _has(patients, "best_response", "first_haic_date", "last_followup_date"):
-        days = (patients["last_followup_date"] - patients["first_haic_date"]).dt.days
-        # (a negative follow-up is rule 2's error, not this one's)
-        bad = patients["best_response"].isin(["CR", "PR", "SD", "PD"]) & (days < RESPONSE_ASSESSMENT_DAYS) & (days >= 0)
-        for row in patients.index[_mask(bad)]:
-            add("patients", row, "best_response", patients.at[row, "best_response"],
-                f"best_response {patients.at[row, 'best_response']} needs a response assessment at least "
-                f"{RESPONSE_ASSESSMENT_DAYS} days after the first HAIC, but follow-up lasted {int(days[row])} days "
-                f"(first_haic_date {_show(patients.at[row, 'first_haic_date'])}, last_followup_date "
-                f"{_show(patients.at[row, 'last_followup_date'])}); a patient never assessed is NE")
-
-    # 8. sessions at least 4 weeks apart, before progression (or the end of follow-up)
-    if _has(patients, "n_haic_sessions", "first_haic_date", "last_followup_date"):
-        end, source = patients["last_followup_date"], pd.Series("last_followup_date", index=patients.index)
-        progression_ = tables.get("progression")
-        if _has(patients, "patient_id") and _has(progression_, "patient_id", "progression_date"):
-            first_prog = progression_.dropna(subset=["patient_id"]).groupby("patient_id")["progression_date"].min()
-            prog = patients["patient_id"].map(first_prog)
-            end = prog.where(prog.notna(), end)
-            source = source.where(prog.isna(), "progression_date")
-        days = (end - patients["first_haic_date"]).dt.days
-        sessions = patients["n_haic_sessions"].astype("Float64")
-        bad = ((sessions - 1) * MIN_SESSION_INTERVAL_DAYS > days.astype("Float64")) & (days >= 0)  # < 0: rules 2, 3
-        if "patient_id" in patients:  # a repeated patient_id (reported) has no known progression: skipped
-            bad &= ~patients["patient_id"].duplicated(keep=False)
-        for row in patients.index[_mask(bad)]:
-            n = int(sessions[row])
-            add("patients", row, "n_haic_sessions", patients.at[row, "n_haic_sessions"],
-                f"n_haic_sessions {n}: {n} HAIC sessions need at least ({n} - 1) x {MIN_SESSION_INTERVAL_DAYS} = "
-                f"{(n - 1) * MIN_SESSION_INTERVAL_DAYS} days (sessions every 4 to 6 weeks) from the first HAIC to "
-                f"{'progression' if source[row] == 'progression_date' else 'the last follow-up'}, but there are "
-                f"{int(days[row])} (first_haic_date {_show(patients.at[row, 'first_haic_date'])}, "
-                f"{source[row]} {_show(end[row])})")
-
-    # 7. Child-Pugh score consistent with its components, in every table that has them
-    for name, frame in tables.items():
-        if _has(frame, "child_pugh_score", "total_bilirubin", "albumin", "prothrombin_activity", "ascites"):
-            _check_child_pugh(frame, lambda row, value, text, name=name: add(name, row, "child_pugh_score", value, text))
 
     progression = tables.get("progression")
     if progression is None:
@@ -1861,14 +1991,6 @@ def check_rules(tables: dict, *, files: dict | None = None,
                 f"salvage_start_date {_show(progression.at[row, 'salvage_start_date'])} is after the last follow-up "
                 f"(last_followup_date {_show(base.at[row, 'last_followup_date'])} {of_patient(row)})")
 
-    # 5. sorafenib only after its approval
-    if _has(progression, "salvage_treatment", "salvage_start_date"):
-        bad = (progression["salvage_treatment"] == "sorafenib") & (progression["salvage_start_date"] < approval)
-        for row in progression.index[_mask(bad)]:
-            add("progression", row, "salvage_start_date", progression.at[row, "salvage_start_date"],
-                f"salvage_start_date {_show(progression.at[row, 'salvage_start_date'])} is before sorafenib was "
-                f"approved for HCC ({_show(approval)}), but salvage_treatment is sorafenib")
-
     # 6. age at progression consistent with age at first HAIC
     if _has(progression, "age") and "age" in base:
         base_age = base["age"].astype("Float64")
@@ -1894,13 +2016,80 @@ def check_rules(tables: dict, *, files: dict | None = None,
     return _problem_frame(problems)
 
 
-def check_rule_warnings(tables: dict, *, files: dict | None = None) -> pd.DataFrame:
-    """Rule-based warnings (rule 10 of the module docstring): a PD patient's largest
-    tumour smaller at progression than at the first HAIC. Same arguments and result
-    shape as :func:`check_rules`; the rows are warnings, not errors."""
+def check_rule_warnings(tables: dict, *, files: dict | None = None,
+                        sorafenib_approval: str = SORAFENIB_APPROVAL) -> pd.DataFrame:
+    """Rule-based warnings (rules 5 and 7-10 of the module docstring): values that can be true but deserve
+    a look (a Child-Pugh score that does not fit its components, a protocol deviation in session spacing or
+    response timing, a PD patient's largest tumour smaller at progression, sorafenib before its approval).
+    Same arguments and result shape as :func:`check_rules`; the rows are warnings, each with its ``rule``."""
     files = {name: f"{name}.csv" for name in tables} | (files or {})
-    patients, progression = tables.get("patients"), tables.get("progression")
+    approval = pd.Timestamp(sorafenib_approval)
     found: list = []
+    rule = None  # set before each rule below
+
+    def add(table, row, column, value, text):
+        found.append(_problem(files[table], int(row), column, _show(value), f"{files[table]} row {row}, {text}",
+                              rule))
+
+    patients, progression = tables.get("patients"), tables.get("progression")
+
+    rule = RULE_CHILD_PUGH
+    # 7. Child-Pugh score consistent with its components, in every table that has them
+    for name, frame in tables.items():
+        if _has(frame, "child_pugh_score", "total_bilirubin", "albumin", "prothrombin_activity", "ascites"):
+            _check_child_pugh(frame, lambda row, value, text, name=name: add(name, row, "child_pugh_score", value, text))
+
+    rule = RULE_RESPONSE
+    # 9. a RECIST response needs an assessment 4 weeks after a session
+    if _has(patients, "best_response", "first_haic_date", "last_followup_date"):
+        days = (patients["last_followup_date"] - patients["first_haic_date"]).dt.days
+        # (a negative follow-up is rule 2's error, not this one's)
+        bad = patients["best_response"].isin(["CR", "PR", "SD", "PD"]) & (days < RESPONSE_ASSESSMENT_DAYS) & (days >= 0)
+        for row in patients.index[_mask(bad)]:
+            add("patients", row, "best_response", patients.at[row, "best_response"],
+                f"best_response {patients.at[row, 'best_response']} needs a response assessment at least "
+                f"{RESPONSE_ASSESSMENT_DAYS} days after the first HAIC, but follow-up lasted {int(days[row])} days "
+                f"(first_haic_date {_show(patients.at[row, 'first_haic_date'])}, last_followup_date "
+                f"{_show(patients.at[row, 'last_followup_date'])}); a patient never assessed is NE (the protocol of this study: "
+                f"acknowledge if the response was read earlier)")
+
+    rule = RULE_SESSIONS
+    # 8. sessions at least 4 weeks apart, before progression (or the end of follow-up)
+    if _has(patients, "n_haic_sessions", "first_haic_date", "last_followup_date"):
+        end, source = patients["last_followup_date"], pd.Series("last_followup_date", index=patients.index)
+        progression_ = tables.get("progression")
+        if _has(patients, "patient_id") and _has(progression_, "patient_id", "progression_date"):
+            first_prog = progression_.dropna(subset=["patient_id"]).groupby("patient_id")["progression_date"].min()
+            prog = patients["patient_id"].map(first_prog)
+            end = prog.where(prog.notna(), end)
+            source = source.where(prog.isna(), "progression_date")
+        days = (end - patients["first_haic_date"]).dt.days
+        sessions = patients["n_haic_sessions"].astype("Float64")
+        bad = ((sessions - 1) * MIN_SESSION_INTERVAL_DAYS > days.astype("Float64")) & (days >= 0)  # < 0: rules 2, 3
+        if "patient_id" in patients:  # a repeated patient_id (reported) has no known progression: skipped
+            bad &= ~patients["patient_id"].duplicated(keep=False)
+        for row in patients.index[_mask(bad)]:
+            n = int(sessions[row])
+            add("patients", row, "n_haic_sessions", patients.at[row, "n_haic_sessions"],
+                f"n_haic_sessions {n}: {n} HAIC sessions need at least ({n} - 1) x {MIN_SESSION_INTERVAL_DAYS} = "
+                f"{(n - 1) * MIN_SESSION_INTERVAL_DAYS} days (sessions every 4 to 6 weeks) from the first HAIC to "
+                f"{'progression' if source[row] == 'progression_date' else 'the last follow-up'}, but there are "
+                f"{int(days[row])} (first_haic_date {_show(patients.at[row, 'first_haic_date'])}, "
+                f"{source[row]} {_show(end[row])}); the protocol of this study, another HAIC regimen (e.g. weekly) "
+                f"may differ: acknowledge if so")
+
+    rule = RULE_SORAFENIB
+    # 5. sorafenib only after its approval
+    if _has(progression, "salvage_treatment", "salvage_start_date"):
+        bad = (progression["salvage_treatment"] == "sorafenib") & (progression["salvage_start_date"] < approval)
+        for row in progression.index[_mask(bad)]:
+            add("progression", row, "salvage_start_date", progression.at[row, "salvage_start_date"],
+                f"salvage_start_date {_show(progression.at[row, 'salvage_start_date'])} is before sorafenib was "
+                f"approved for HCC ({_show(approval)}), but salvage_treatment is sorafenib (in a trial, or where it was "
+                f"approved earlier, it is possible: acknowledge, or give the approval date with --sorafenib-approval)")
+
+    # 10. progressive disease did not shrink
+    rule = RULE_PD_SHRANK
     if not (_has(patients, "patient_id", "best_response", "max_tumor_size_mm")
             and _has(progression, "patient_id", "max_tumor_size_mm")):
         return _problem_frame(found)
@@ -1917,7 +2106,7 @@ def check_rule_warnings(tables: dict, *, files: dict | None = None) -> pd.DataFr
                               f"{file} row {row}, max_tumor_size_mm {_show(value)} mm at progression is smaller than "
                               f"{_show(base.at[row, 'max_tumor_size_mm'])} mm at the first HAIC, but the best response "
                               f"of patient {progression.at[row, 'patient_id']} ({pfile} row {_show(base.at[row, '_prow'])}) "
-                              f"is PD (progression by a new lesion is possible: acknowledge if so)"))
+                              f"is PD (progression by a new lesion is possible: acknowledge if so)", rule))
     return _problem_frame(found)
 
 
@@ -1946,7 +2135,8 @@ def _check_child_pugh(frame: pd.DataFrame, report) -> None:
             f"albumin {_show(frame.at[row, 'albumin'])} g/dL = {_show(alb[row])}, "
             f"prothrombin_activity {_show(frame.at[row, 'prothrombin_activity'])}% = {_show(pt[row])}, "
             f"ascites {frame.at[row, 'ascites']} = {ascites_pts}, encephalopathy (not recorded) = 1-3, "
-            f"so the score must be {low[row]} to {high[row]}",
+            f"so the score must be {low[row]} to {high[row]} (the recorded score is the clinician's and may "
+            f"have been assessed on another day than the laboratory values: acknowledge if it is right)",
         )
 
 
@@ -2004,16 +2194,17 @@ def check_plausibility(tables: dict, dictionary: pd.DataFrame, *, files: dict | 
             for row, value in (values if candidates is None else values[candidates]).items():
                 where = f"{file} row {row}, {column} {_show(value)}"
 
-                def add(severity, message, row=row, value=value, column=column):
+                def add(severity, message, rule=None, row=row, value=value, column=column):
                     target = errors if severity == "error" else warnings_
-                    target.append(_problem(file, int(row), column, _show(value), message))
+                    target.append(_problem(file, int(row), column, _show(value), message,
+                                           None if severity == "error" else rule))
 
                 found = False
                 for field in ("error_after", "warn_after"):
                     if ("today", 0) in parsed[field] and value > today and not found:
                         add("error" if field == "error_after" else "warning",
                             f"{where} is after today ({_show(today)}): a recorded date cannot lie in the future "
-                            f"({field} today in the data dictionary)")
+                            f"({field} today in the data dictionary)", RULE_FUTURE)
                         found = True
                 if found:
                     continue
@@ -2021,14 +2212,14 @@ def check_plausibility(tables: dict, dictionary: pd.DataFrame, *, files: dict | 
                     codes = ", ".join(_show(v) for v in parsed["warn_values"])
                     add("warning", f"{where} is a common code for an unknown value (warn_values {codes} in the data "
                                    f"dictionary): if the value is not known, leave the cell empty; if it was "
-                                   f"measured, acknowledge this warning")
+                                   f"measured, acknowledge this warning", RULE_CODE)
                     continue
                 if parsed["warn_range"] is not None:
                     lo, hi = parsed["warn_range"]
                     if (lo is not None and value < lo) or (hi is not None and value > hi):
                         add("warning", f"{where}{unit} is outside the physiological limits "
                                        f"{_describe_range(parsed['warn_range'], info)} (warn_range in the data "
-                                       f"dictionary): check the value and its unit")
+                                       f"dictionary): check the value and its unit", RULE_LIMITS)
                         continue
                 for field in ("error_after", "warn_after"):
                     for kind, days in parsed[field]:
@@ -2041,7 +2232,7 @@ def check_plausibility(tables: dict, dictionary: pd.DataFrame, *, files: dict | 
                         add("error" if field == "error_after" else "warning",
                             f"{where} is {gap} days after the latest other date of the data ({_show(other[0])}, "
                             f"{files[other[1]]} row {other[2]}, {other[3]}), more than {days} days "
-                            f"({field} others+{days} in the data dictionary): is the year mistyped?")
+                            f"({field} others+{days} in the data dictionary): is the year mistyped?", RULE_LATE)
                         found = True
                         break
                     if found:
@@ -2126,8 +2317,10 @@ def _default_dictionary(data_dir: Path) -> Path:
     return local if local.is_file() else DEFAULT_DICTIONARY
 
 
-def _collect(data_dir, dictionary_path=None, *, sorafenib_approval: str = SORAFENIB_APPROVAL, today=None):
-    """Read and check everything: (tables or None, errors, warnings, notes)."""
+def _collect(data_dir, dictionary_path=None, *, sorafenib_approval: str = SORAFENIB_APPROVAL, today=None,
+             strict: bool = False):
+    """Read and check everything: (tables or None, errors, warnings, notes). ``strict``: every warning is
+    an error (no warnings are returned)."""
     data_dir = Path(data_dir)
     if not data_dir.is_dir():
         raise DataValidationError([_problem(str(data_dir), message=f"data folder {data_dir} does not exist")])
@@ -2155,7 +2348,7 @@ def _collect(data_dir, dictionary_path=None, *, sorafenib_approval: str = SORAFE
     problems.append(check_rules(typed, files=files, sorafenib_approval=sorafenib_approval))
     plausibility_errors, warnings_ = check_plausibility(typed, dictionary, files=files, today=today)
     problems.append(plausibility_errors)
-    warnings_ = [warnings_, check_rule_warnings(typed, files=files)]
+    warnings_ = [warnings_, check_rule_warnings(typed, files=files, sorafenib_approval=sorafenib_approval)]
     order = [files.get(n, f"{n}.csv") for n in names]
     errors = _problem_frame(problems, file_order=order)
     warnings_ = _problem_frame(warnings_, file_order=order)
@@ -2165,6 +2358,11 @@ def _collect(data_dir, dictionary_path=None, *, sorafenib_approval: str = SORAFE
         keep = [(f, r, c) not in flagged for f, r, c in zip(warnings_["file"], warnings_["row"].astype(object),
                                                              warnings_["column"])]
         warnings_ = warnings_[keep].reset_index(drop=True)
+    if strict and len(warnings_):  # the generators' hard constraints: what is a warning for a user is an error
+        strict_errors = warnings_.assign(message="strict: " + warnings_["message"], rule=None)
+        errors = _problem_frame([errors, strict_errors], file_order=order)
+        warnings_ = _problem_frame([])
+    warnings_.attrs["severity"] = "warning"
     if len(errors):
         return None, errors, warnings_, notes
     result = {}
@@ -2178,7 +2376,7 @@ def _collect(data_dir, dictionary_path=None, *, sorafenib_approval: str = SORAFE
 
 
 def check_data(data_dir, dictionary_path=None, *, sorafenib_approval: str = SORAFENIB_APPROVAL,
-               today=None) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+               today=None, strict: bool = False) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
     """Read and check every table of ``data_dir``; return ``(tables, warnings)``.
 
     Raises :class:`DataValidationError` if there is any error (its
@@ -2189,16 +2387,20 @@ def check_data(data_dir, dictionary_path=None, *, sorafenib_approval: str = SORA
     caller decides (:func:`load_and_validate` raises
     :class:`UnacknowledgedWarnings` unless they are accepted). ``today``
     (default: the system date) is the day no recorded date may pass.
+    ``strict=True`` makes every warning an error: the hard constraints of
+    the project's own generators (``make data``, ``make example``, the true
+    cohorts of ``src/truth.py``), which must produce protocol-faithful,
+    Child-Pugh-consistent records whatever a user's data may hold.
     """
     tables, errors, warnings_, _notes = _collect(data_dir, dictionary_path, sorafenib_approval=sorafenib_approval,
-                                                 today=today)
+                                                 today=today, strict=strict)
     if len(errors):
         raise DataValidationError(errors, warnings_)
     return tables, warnings_
 
 
 def load_and_validate(data_dir, dictionary_path=None, *, sorafenib_approval: str = SORAFENIB_APPROVAL,
-                      accept_warnings: bool = False, today=None) -> dict[str, pd.DataFrame]:
+                      accept_warnings: bool = False, today=None, strict: bool = False) -> dict[str, pd.DataFrame]:
     """Read every table of ``data_dir``, check everything, return typed tables.
 
     ``dictionary_path`` defaults to ``data_dir/data_dictionary.csv`` if it
@@ -2211,7 +2413,7 @@ def load_and_validate(data_dir, dictionary_path=None, *, sorafenib_approval: str
     every warning and how to acknowledge it; with ``accept_warnings=True`` the
     tables are returned (get the warnings themselves from :func:`check_data`).
     Returns ``{"patients": ..., "progression": ..., "adverse_events": ...}``
-    (the dictionary's tables): rows in file order with a 0-based
+    (the dictionary's tables). ``strict`` as for :func:`check_data`. Rows in file order with a 0-based
     RangeIndex (no rows for a header-only table of :data:`MAY_BE_EMPTY`),
     the dictionary's columns in dictionary order except an optional column
     that the file leaves out or leaves empty in every row (it is absent, not
@@ -2219,7 +2421,8 @@ def load_and_validate(data_dir, dictionary_path=None, *, sorafenib_approval: str
     missing somewhere), numbers float64 (NaN when missing), strings and
     categories str (object; None when missing).
     """
-    tables, warnings_ = check_data(data_dir, dictionary_path, sorafenib_approval=sorafenib_approval, today=today)
+    tables, warnings_ = check_data(data_dir, dictionary_path, sorafenib_approval=sorafenib_approval, today=today,
+                                   strict=strict)
     if len(warnings_) and not accept_warnings:
         raise UnacknowledgedWarnings(warnings_)
     return tables
@@ -2253,6 +2456,9 @@ def main(argv=None) -> int:
     parser.add_argument("--accept-warnings", action="store_true",
                         help="accept the warnings after checking them: the data are then valid (exit 0) and the "
                              "warnings are printed")
+    parser.add_argument("--strict", action="store_true",
+                        help="treat every warning as an error: the hard constraints of the project's generators "
+                             "(make data, make example), not for real data")
     parser.add_argument("--today", metavar="YYYY-MM-DD",
                         help="the day no recorded date may pass (default: the system date)")
     parser.add_argument("--problems-csv", metavar="CSV",
@@ -2279,13 +2485,14 @@ def main(argv=None) -> int:
 
     try:
         tables, errors, warnings_, notes = _collect(args.data_dir, args.dictionary,
-                                                    sorafenib_approval=args.sorafenib_approval, today=args.today)
+                                                    sorafenib_approval=args.sorafenib_approval, today=args.today,
+                                                    strict=args.strict)
     except DataValidationError as exc:  # the folder, the dictionary or the synonyms cannot be used
         print(f"{args.data_dir}: {exc}")
         write_csv(exc.problems, exc.warnings)
         return 2
     write_csv(errors, warnings_)
-    read_as = "\nRead as the dictionary's values:\n" + "\n".join(f"  - {n}" for n in notes) if notes else ""
+    read_as = "\nHow values were read:\n" + "\n".join(f"  - {n}" for n in notes) if notes else ""
     if len(errors):
         print(f"{args.data_dir}: {DataValidationError(errors, warnings_)}{read_as}")
         return 2

@@ -477,9 +477,13 @@ def test_sorafenib_before_approval(tmp_path, row, data):
     start = data.draw(st.dates(progressed, latest), label="salvage start")
     set_cell(tables, "progression", row, "salvage_treatment", "sorafenib")
     set_cell(tables, "progression", row, "salvage_start_date", start.isoformat())
-    problems = rejected(make_folder(tmp_path, {"progression": tables["progression"]}))
-    the_problem(problems, "progression.csv", row, "salvage_start_date",
+    folder = make_folder(tmp_path, {"progression": tables["progression"]})
+    with pytest.raises(v.UnacknowledgedWarnings) as info:  # possible (a trial, another country): a warning
+        v.load_and_validate(folder)
+    the_problem(info.value.warnings, "progression.csv", row, "salvage_start_date",
                 f"salvage_start_date {start} is before sorafenib was approved for HCC ({APPROVAL})")
+    with pytest.raises(v.DataValidationError):  # and an error for the generators' strict check
+        v.load_and_validate(folder, strict=True)
 
 
 # --------------------------------------------------- negative or missing follow-up

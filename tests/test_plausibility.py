@@ -147,7 +147,7 @@ def test_a_code_outside_the_allowed_range_is_an_error_that_says_it_is_a_code(exa
     problems = errors_of(example)
     one(problems, "patients.csv", 4, "ecog_ps", "9", "outside the allowed range 0 to 4",
         "9 is a common code for an unknown value")
-    one(problems, "patients.csv", 6, "albumin", "-1", "outside the allowed range 1 to 6 g/dL",
+    one(problems, "patients.csv", 6, "albumin", "-1", "outside the allowed range (at least 0 g/dL)",
         "-1 is a common code")
 
 
@@ -156,6 +156,10 @@ def test_large_tumour_markers_are_not_codes_but_99999_is(example):
     put(example, "patients", 3, "afp", "9999")
     put(example, "patients", 4, "afp", "1234567")
     assert len(v.check_data(example)[1]) == 0  # huge AFP values are real
+    put(example, "patients", 4, "afp", "15000000")  # extreme but reported: a warning, not an error
+    found = warnings_of(example)
+    one(found, "patients.csv", 4, "afp", "15000000", "physiological limits (at most 10000000 ng/mL)")
+    put(example, "patients", 4, "afp", "1234567")
     put(example, "patients", 5, "afp", "99999")
     found = warnings_of(example)
     one(found, "patients.csv", 5, "afp", "99999", "common code for an unknown value")
@@ -173,21 +177,22 @@ def test_lab_values_outside_physiological_limits_are_warnings_naming_the_limit(e
     low, _ = v.child_pugh_points_range(17.0, float(get(example, "patients", 3, "albumin")),
                                        float(get(example, "patients", 3, "prothrombin_activity")),
                                        get(example, "patients", 3, "ascites"))
+    low = min(low, 15)
     put(example, "patients", 3, "child_pugh_score", str(low))  # keep the Child-Pugh rule satisfied
     put(example, "progression", 4, "platelets", "0.7")
     put(example, "progression", 5, "prothrombin_activity", "180")
     found = warnings_of(example)
     one(found, "patients.csv", 2, "albumin", "5.8", "outside the physiological limits 1.5 to 5.5 g/dL",
         "warn_range", "check the value and its unit")
-    one(found, "patients.csv", 3, "total_bilirubin", "17", "physiological limits (at most 10 mg/dL)")
+    one(found, "patients.csv", 3, "total_bilirubin", "17", "physiological limits 0.1 to 10 mg/dL")
     one(found, "progression.csv", 4, "platelets", "0.7", "1 to 60 10^4/uL")
     one(found, "progression.csv", 5, "prothrombin_activity", "180", "20 to 150 %")
     assert len(found) == 4
-    # the hard range of 'allowed' stays an error, reported once
-    put(example, "patients", 2, "albumin", "6.5")
+    # the hard range of 'allowed' (what cannot be: a concentration below zero) stays an error, reported once
+    put(example, "patients", 2, "albumin", "-0.5")
     with pytest.raises(v.DataValidationError) as info:
         v.load_and_validate(example)
-    one(info.value.problems, "patients.csv", 2, "albumin", "6.5", "outside the allowed range 1 to 6 g/dL")
+    one(info.value.problems, "patients.csv", 2, "albumin", "-0.5", "outside the allowed range (at least 0 g/dL)")
     assert info.value.warnings[["row", "column"]].values.tolist() == [
         [3, "total_bilirubin"], [4, "platelets"], [5, "prothrombin_activity"]]
 
