@@ -15,7 +15,10 @@ problem found, in words a clinician can act on. Some findings are warnings
 Reading
     Each table is looked for as ``NAME.csv``, ``NAME.xlsx`` or ``NAME.sav``
     (SPSS); exactly one must exist. CSV files must be UTF-8 (a byte-order
-    mark is accepted) and use commas. Every cell is read as text and
+    mark is accepted) and use commas, or ``;`` as a European spreadsheet
+    writes them: then a decimal comma and day-first dates are read when
+    unambiguous (:func:`_european_reading`; a note says so, an ambiguous
+    number or date is a problem naming the column and the values). Every cell is read as text and
     converted by this module, so that a bad value is reported instead of
     silently becoming missing. Leading and trailing spaces are removed; an
     empty cell is a missing value (``NA``, ``.`` and the like are *not*
@@ -89,7 +92,16 @@ Column rules (built from the dictionary by :func:`build_schema`, checked by pand
     * a value is present when ``required`` is ``yes``;
     * no value appears twice when ``unique`` is ``yes``.
 
-Cross-table and plausibility rules (:func:`check_rules`)
+Principle
+    An *error* is a value that cannot be true (wrong type, undeclared
+    category, outside ``allowed``: below zero, off its scale; a date after
+    today; dates out of order); a *warning* is a value that can be true but
+    deserves a look (rules 5 and 7-10 below, ``warn_*`` fields). Warnings
+    carry a ``rule`` and are counted per rule. ``strict=True`` (the
+    generators' own check) makes every warning an error.
+
+Cross-table and plausibility rules (:func:`check_rules`: errors 1-4 and 6;
+:func:`check_rule_warnings`: warnings 5 and 7-10)
     1. every ``patient_id`` of ``progression`` and ``adverse_events`` exists
        in ``patients``;
     2. ``last_followup_date`` is not before ``first_haic_date``;
