@@ -21,7 +21,7 @@ DASK   ?=
 M      ?= 6
 export TARGETS K JOBS DASK M
 
-.PHONY: run test lab data example check clean publish ensemble validate-reconstruction
+.PHONY: run test lab data example check clean publish ensemble validate-reconstruction lesson
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,14 @@ $(STAMP): requirements.txt pyproject.toml
 run: $(STAMP)
 	$(PY) -m src.runner --data "$$DATA" --out "$$OUT" --min-cell "$$MIN_CELL" \
 		$${ACCEPT_WARNINGS:+--accept-warnings} $${ONLY:+--only "$$ONLY"}
+
+## lesson: the lesson edition for a class, OUT=folder (not outputs/, which holds the full run): the chapters
+##         (notebooks 01-07) with their exercises in OUT/lesson.html, without the scorecard, the audit, the
+##         reconstruction notebook and the paper-vs-this-run appendix; DATA, MIN_CELL, ACCEPT_WARNINGS as for run
+lesson: $(STAMP)
+	@if [ "$$OUT" = outputs ]; then echo "make lesson OUT=folder (outputs/ holds the full run)"; exit 2; fi
+	$(PY) -m src.runner --lesson --data "$$DATA" --out "$$OUT" --min-cell "$$MIN_CELL" \
+		$${ACCEPT_WARNINGS:+--accept-warnings}
 
 ## test: unit tests, then every notebook executed by nbval
 test: $(STAMP)

@@ -43,6 +43,8 @@ Layout of OUT after a successful run::
     OUT/notebooks/       executed copy of every notebook (with outputs)
     OUT/scorecard.csv    published vs reproduced, one row per published number
     OUT/report.html      all executed notebooks as one HTML page
+    OUT/lesson.html      with --lesson, instead of report.html and the scorecard: the lesson
+                         edition, chapters 01-07 only (src.report; OUT must not be outputs/)
 
 In the executed copies, papermill's input and output paths read
 ``notebooks/<name>`` (relative to the project and to OUT), the clock times
@@ -74,9 +76,9 @@ from pathlib import Path
 from typing import Callable, Iterable, Mapping, Sequence
 
 from src import forkserver, outdir, privacy
-from src.report import (REPORT_OWN_DATA_NOTE, REPORT_PRIVATE_NOTE, REPORT_SYNTHETIC_NOTE,  # noqa: F401
-                        REPORT_TITLE, find_title, heading_anchor, intro_markdown, merge_notebooks,
-                        render_report)
+from src.report import (LESSON_NAME, REPORT_OWN_DATA_NOTE, REPORT_PRIVATE_NOTE,  # noqa: F401
+                        REPORT_SYNTHETIC_NOTE, REPORT_TITLE, find_title, heading_anchor, intro_markdown,
+                        is_chapter, merge_notebooks, render_report)
 from src.paper import (PAPER_VS_RUN_PREFIX, PUBLISHED_RESULTS_NAME, SCORECARD_COLUMNS,  # noqa: F401 (re-exported)
                        SCORECARD_STATUSES, build_scorecard, make_scorecard, published_results_path,
                        read_paper_vs_run, summarize_scorecard, write_scorecard)
@@ -802,12 +804,16 @@ def swap_into_place(build: Path, out_dir: Path, log: Log = print) -> None:
 
 
 def finish_build(build: Path, executed: Sequence[Path], bundled: bool, private: bool,
-                 published_path: Path | None, log: Log, report: bool = True) -> None:
+                 published_path: Path | None, log: Log, report: bool = True, lesson: bool = False) -> None:
     """Write the scorecard and (with *report*) the Word file of the manuscript tables and the HTML
-    report into *build*."""
+    report into *build*; with *lesson*, only the lesson edition (`LESSON_NAME`, with *report*)."""
     from src import tables
 
     try:
+        if lesson:
+            if report:
+                render_report(executed, bundled, private, None, build / LESSON_NAME, build / "figures", lesson=True)
+            return
         summary = make_scorecard(build, published_path, log)
         if report:
             tables.manuscript_docx(build / "tables", build / "manuscript_tables.docx")
@@ -883,6 +889,7 @@ def run_pipeline(
     published_results: str | os.PathLike | None = None,
     accept_warnings: bool = False,
     report: bool = True,
+    lesson: bool = False,
     log: Log = print,
 ) -> Path:
     """Validate *data_dir*, execute the notebooks and publish everything as *out_dir*.
@@ -912,6 +919,11 @@ def run_pipeline(
     report
         Write ``report.html`` and ``manuscript_tables.docx`` (False: the notebooks' files and the
         scorecard only, as ``make publish`` needs).
+    lesson
+        The lesson edition: run the chapters only (notebooks 01-07 among those selected,
+        :func:`src.report.is_chapter`) and write ``lesson.html`` (with *report*) instead of the
+        scorecard, the report and the Word file. OUT must not be the project's ``outputs/``, which
+        holds the full run (:class:`UnsafeOutputError`).
     log
         Called with each progress line.
 
@@ -930,6 +942,13 @@ def run_pipeline(
         selected = sorted((Path(p).resolve() for p in notebooks), key=notebook_sort_key)
     if not selected:
         raise NoNotebooksError(f"no notebook to run (looked for {NOTEBOOK_GLOB} in {folder})")
+    if lesson:
+        if out == DEFAULT_OUT_DIR.resolve():
+            raise UnsafeOutputError(f"the lesson edition goes into an OUT of its own (--out folder): {out} holds "
+                                    "the full run, which a lesson run would replace")
+        selected = [p for p in selected if is_chapter(p)]
+        if not selected:
+            raise NoNotebooksError("no chapter to run for the lesson (notebooks 01-07)")
     check_output_dir(out, protected={p.parent for p in selected})
     tables = validate_data(data, accept_warnings, log)
     published_path = published_results_path(data, Path(published_results) if published_results else None)
@@ -956,7 +975,7 @@ def run_pipeline(
             save_validated(stage, data, tables, accept_warnings)
             executed = execute_all(selected, stage, parameters, log)
             stop_fork_server(stage, server)
-            finish_build(build, executed, bundled, private, published_path, log, report)
+            finish_build(build, executed, bundled, private, published_path, log, report, lesson)
             names = machine_paths(data, out, build, stage, folder) | ({data.name} if not bundled else set())
             check_privacy(build, tables if private else None, names, allowed, log)
             outdir.write_stamp(build)
@@ -1028,6 +1047,7 @@ example:
   python -m src.runner --data data --out outputs
   python -m src.runner --data data --out /tmp/out --only 03 -p N_BOOT=200
   python -m src.runner --data data/examples/cohort250 --out ../results --min-cell 5
+  python -m src.runner --lesson --out ../lesson   # lesson.html: chapters 01-07 for a class
 """
 
 
@@ -1094,6 +1114,13 @@ def build_parser() -> argparse.ArgumentParser:
         "and the scorecard only)",
     )
     parser.add_argument(
+        "--lesson",
+        action="store_true",
+        help="the lesson edition, for a class: run the chapters only (notebooks 01-07, with their exercises) "
+        "and write lesson.html instead of report.html, the scorecard and the Word file (no scorecard, audit "
+        "or reconstruction notebook, no paper-vs-this-run appendix); OUT must not be the project's outputs/",
+    )
+    parser.add_argument(
         "--min-cell",
         metavar="N",
         type=int,
@@ -1126,7 +1153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return NoNotebooksError.exit_code
     try:
         run_pipeline(args.data, args.out, notebooks, parameters, notebooks_dir=NOTEBOOKS_DIR,
-                     accept_warnings=args.accept_warnings, report=args.report)
+                     accept_warnings=args.accept_warnings, report=args.report, lesson=args.lesson)
     except PipelineError as error:
         print(f"error: {error}", file=sys.stderr)
         return error.exit_code

@@ -661,3 +661,42 @@ def test_no_report_writes_the_notebooks_files_and_the_scorecard_only(tmp_path, m
     assert (out / "scorecard.csv").is_file() and (out / "notebooks" / "01_alpha.ipynb").is_file()
     assert not (out / "report.html").exists() and not (out / "manuscript_tables.docx").exists()
     assert "--no-report" in runner.build_parser().format_help()
+
+
+def test_lesson_runs_the_chapters_and_writes_lesson_html_only(tmp_path, monkeypatch):
+    """--lesson: notebooks 01-07 only, OUT/lesson.html; no scorecard, report.html or Word file."""
+    notebooks = tmp_path / "nbs"
+    notebooks.mkdir()
+    write_notebook(notebooks, "01_alpha", "print('alpha done')", title="Alpha notebook", report=ALPHA_REPORT)
+    write_notebook(notebooks, "07_beta", "print('beta done')", title="Beta notebook")
+    write_notebook(notebooks, "08_scorecard", "raise RuntimeError('the scorecard is not a chapter')", title="Scorecard")
+    write_notebook(notebooks, "10_gamma", "raise RuntimeError('the reconstruction is not a chapter')", title="Gamma")
+    data = make_data(tmp_path / "data")
+    monkeypatch.setitem(sys.modules, "src.validate", fake_validate_module())
+    out = runner.run_pipeline(data, tmp_path / "lesson", notebooks_dir=notebooks, lesson=True, log=lambda line: None)
+    assert sorted(p.name for p in (out / "notebooks").iterdir()) == ["01_alpha.ipynb", "07_beta.ipynb"]
+    assert (out / runner.LESSON_NAME).is_file()
+    assert not any((out / name).exists() for name in ("report.html", "scorecard.csv", "manuscript_tables.docx"))
+    page = (out / runner.LESSON_NAME).read_text(encoding="utf-8")
+    assert "Alpha notebook" in page and "Beta notebook" in page and "Scorecard" not in page
+    assert "--lesson" in runner.build_parser().format_help()
+
+
+def test_lesson_refuses_the_projects_outputs_before_any_work(capsys):
+    """The project's outputs/ holds the full run: a lesson run there would replace it with seven notebooks."""
+    before = sorted(p.name for p in runner.DEFAULT_OUT_DIR.iterdir()) if runner.DEFAULT_OUT_DIR.exists() else None
+    assert runner.main(["--lesson"]) == 2
+    assert "lesson" in capsys.readouterr().err
+    after = sorted(p.name for p in runner.DEFAULT_OUT_DIR.iterdir()) if runner.DEFAULT_OUT_DIR.exists() else None
+    assert before == after
+
+
+def test_lesson_without_a_chapter_is_refused(tmp_path, monkeypatch):
+    notebooks = tmp_path / "nbs"
+    notebooks.mkdir()
+    write_notebook(notebooks, "09_audit", "print('audit')", title="Audit")
+    data = make_data(tmp_path / "data")
+    monkeypatch.setitem(sys.modules, "src.validate", fake_validate_module())
+    with pytest.raises(runner.NoNotebooksError):
+        runner.run_pipeline(data, tmp_path / "lesson", notebooks_dir=notebooks, lesson=True, log=lambda line: None)
+    assert not (tmp_path / "lesson").exists()
