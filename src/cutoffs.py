@@ -7,6 +7,7 @@ each candidate cut-off is another test (Altman et al., J Natl Cancer Inst 1994; 
 Biometrics 1992).
 
 - `candidate_cutoffs`: every observed value between two percentiles (default the 10th and 90th).
+- `quantile_grid`: cut-offs at evenly spaced percentiles instead (private mode: no patient's value).
 - `logrank_by_cutoff`: the log-rank p of the two levels at each candidate cut-off.
 - `simulate_min_p`: a seeded simulation under no effect (survival independent of the factor, exponential
   times, independent exponential censoring; it uses no data): the share of studies in which the smallest
@@ -38,6 +39,16 @@ def candidate_cutoffs(values, percentiles=PERCENTILES) -> np.ndarray:
     low, high = np.percentile(x, percentiles)
     cuts = np.unique(x[(x >= low) & (x <= high)])
     return cuts[cuts > x.min()]  # a cut at the minimum leaves the lower level empty
+
+
+def quantile_grid(values, percentiles=PERCENTILES, points: int = 33) -> np.ndarray:
+    """`points` cut-offs evenly spaced in percentile between the two `percentiles` (interpolated quantiles,
+    aggregates rather than any patient's value: for private mode), without repeats."""
+    x = pd.to_numeric(pd.Series(values), errors="coerce").dropna().to_numpy(float)
+    if len(x) == 0:
+        return np.array([])
+    cuts = np.unique(np.percentile(x, np.linspace(*percentiles, points)))
+    return cuts[cuts > x.min()]
 
 
 def logrank_by_cutoff(df: pd.DataFrame, duration_col, event_col, column, cutoffs=None) -> pd.DataFrame:
@@ -98,10 +109,17 @@ def plot_p_by_cutoff(table: pd.DataFrame, ax=None, used=None, alpha: float = 0.0
     ax.axhline(alpha, color="0.3", lw=0.8, linestyle="--")
     if used is not None and np.isfinite(used):
         ax.axvline(used, color="#D55E00", lw=0.9, linestyle=":")
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
+
     ax.set_yscale("log")
+    low = min(0.001, table["p"].min() * 0.8) if len(table) else 0.001
+    ax.set_ylim(low, 1.05)
+    ax.yaxis.set_major_locator(FixedLocator([t for t in (0.0001, 0.001, 0.01, 0.05, 0.1, 0.5, 1) if t >= low]))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.yaxis.set_minor_locator(NullLocator())
     if log_x:
         ax.set_xscale("log")
-    ax.set_ylim(min(0.001, table["p"].min() * 0.8) if len(table) else 0.001, 1.05)
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}" if v >= 1 else f"{v:g}"))
     ax.set_ylabel("Log-rank p")
     return ax
 

@@ -12,12 +12,16 @@ scaled residuals on time with the variance of beta-hat), so its numbers differ; 
   "identity", "log"), for right-censored or counting-process (start, stop] data, Efron or Breslow ties;
   also the scaled Schoenfeld residuals R plots (`plot(cox.zph(fit))`).
 - `zph_table`: the same from a lifelines `CoxPHFitter` or `CoxTimeVaryingFitter` and its data.
-- `plot_zph`: scaled Schoenfeld residuals against transformed time with a smooth, one panel per term.
+- `fit_time_varying`: a lifelines `CoxTimeVaryingFitter` on counting-process rows, or None;
+  `long_table`: the tables of several models one under the other.
+- `plot_zph`: scaled Schoenfeld residuals against transformed time with a smooth, one panel per term;
+  `zph_figure`: the same as a figure at a journal's size.
 
 Conventions as R's: the "km" transform is 1 - S(t-) of the Kaplan-Meier curve of all the data
 (left-continuous), centred at its mean over the deaths; the tests use the information matrix at the
 fitted coefficients. Checked against R (tests/r/zph.R) in tests/test_zph.py.
-Statistics only: matplotlib is imported inside `plot_zph`. Imports nothing of `src`.
+Statistics only: matplotlib is imported inside `plot_zph` and `zph_figure` (which also imports `figures` for the
+journal sizes); nothing else of `src`.
 """
 from __future__ import annotations
 
@@ -162,6 +166,65 @@ def zph_table(fitter, data: pd.DataFrame, duration_col, event_col, entry_col=Non
                    ties="efron", transform=transform)
 
 
+def fit_time_varying(long: pd.DataFrame, columns, alpha: float = 0.05, id_col="id", start_col="start",
+                     stop_col="stop", event_col="event"):
+    """A lifelines `CoxTimeVaryingFitter` (Efron ties) on counting-process rows, with the `columns` that vary
+    (a column with one value is left out); None with a printed note when it cannot be fitted."""
+    import warnings
+
+    from lifelines import CoxTimeVaryingFitter
+
+    columns = [c for c in columns if c in long and long[c].nunique() > 1]
+    if not columns or long[event_col].sum() == 0:
+        print("Time-varying Cox model not fitted: " + ("no deaths." if len(columns) else "no covariate varies."))
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return CoxTimeVaryingFitter(alpha=alpha).fit(long[[id_col, start_col, stop_col, event_col, *columns]],
+                                                         id_col=id_col, event_col=event_col, start_col=start_col,
+                                                         stop_col=stop_col)
+    except Exception as err:  # lifelines raises ConvergenceError when the fit breaks down
+        print(f"Time-varying Cox model not fitted: {type(err).__name__}.")
+        return None
+
+
+def long_table(results: dict) -> pd.DataFrame:
+    """The tables of several `cox_zph` results (model name -> result; None: a model not fitted, left out)
+    one under the other: columns `model`, `term`, `chisq`, `df` (float), `p`."""
+    parts = [r["table"].assign(model=name) for name, r in results.items() if r is not None]
+    if not parts:
+        return pd.DataFrame(columns=["model", "term", "chisq", "df", "p"])
+    out = pd.concat(parts, ignore_index=True)[["model", "term", "chisq", "df", "p"]]
+    return out.astype({"df": float})  # degrees of freedom, not a count of patients that MIN_CELL would suppress
+
+
+def zph_figure(result: dict, names: dict | None = None, title: str | None = None, points: bool = True,
+               ncols: int = 3):
+    """A journal-size figure (`figures.size`) of `plot_zph`: one panel per term, `ncols` to a row (two
+    columns wide, or one for a single term), `title` above. Returns the figure."""
+    import matplotlib.pyplot as plt
+
+    from src import figures
+
+    k = result["y"].shape[1]
+    ncols = max(1, min(k, ncols))
+    nrows = -(-k // ncols)
+    width = "single" if ncols == 1 else "double"
+    aspect = 0.8 if ncols == 1 else 0.42 * nrows * (3 / max(ncols, 3)) * (1 + 0.15 / nrows)
+    fig, axes = plt.subplots(nrows, ncols, figsize=figures.size(width, aspect), squeeze=False)
+    axes = axes.ravel()
+    plot_zph(result, names=names, axes=axes[:k], points=points)
+    for ax in axes[k:]:
+        ax.set_visible(False)
+    for ax in axes[:k]:
+        if ax not in axes[::ncols][:nrows]:
+            ax.set_ylabel("")
+    if title:
+        fig.suptitle(title, x=0.01, ha="left")
+    return fig
+
+
 def _smooth(x, y, frac=2 / 3):
     """A lowess smooth of y on x (statsmodels), evaluated at the sorted x."""
     from statsmodels.nonparametric.smoothers_lowess import lowess
@@ -170,7 +233,7 @@ def _smooth(x, y, frac=2 / 3):
     return fit[:, 0], fit[:, 1]
 
 
-def plot_zph(result: dict, names: dict | None = None, axes=None, hr_scale: bool = True, **kwargs):
+def plot_zph(result: dict, names: dict | None = None, axes=None, hr_scale: bool = True, points: bool = True, **kwargs):
     """Scaled Schoenfeld residuals of a `cox_zph` result against transformed time, one panel per term,
     with a lowess smooth (an estimate of beta(t), the log hazard ratio at time t) and the fitted, constant
     coefficient (dashed): under proportional hazards the smooth stays near the dashed line.
@@ -178,7 +241,7 @@ def plot_zph(result: dict, names: dict | None = None, axes=None, hr_scale: bool 
     `names` maps a term to its label; `axes` a sequence of matplotlib axes (default: a new row of panels);
     `hr_scale` labels the y axis in hazard ratios (exp of beta(t), ticks on a log scale). The x axis is
     the transformed time ("km": 1 - S(t-), about the share of the deaths observed by then). `**kwargs`
-    go to the scatter. Returns the axes.
+    go to the scatter; `points=False` draws the smooth only (one point is one patient's death). Returns the axes.
     """
     import matplotlib.pyplot as plt
 
@@ -190,7 +253,8 @@ def plot_zph(result: dict, names: dict | None = None, axes=None, hr_scale: bool 
     for ax, term in zip(axes, y.columns):
         ok = np.isfinite(y[term].to_numpy())
         x, v = result["x"][ok], y[term].to_numpy()[ok]
-        ax.scatter(x, v, **style)
+        if points:
+            ax.scatter(x, v, **style)
         if ok.sum() > 3:
             sx, sy = _smooth(x, v)
             ax.plot(sx, sy, color="#0072B2", lw=1.2, label="smooth (lowess)")
@@ -204,7 +268,9 @@ def plot_zph(result: dict, names: dict | None = None, axes=None, hr_scale: bool 
             ax.set_xlabel(f"Time ({result['transform']})")
         if hr_scale:
             low, high = ax.get_ylim()
-            ticks = [t for t in (0.01, 0.03, 0.1, 0.3, 1, 3, 10, 30, 100) if low <= np.log(t) <= high]
+            ticks = [t for t in (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10, 30, 100, 300, 1000)
+                     if low <= np.log(t) <= high]
+            ticks = ticks[::2] if len(ticks) > 7 else ticks
             ax.set_yticks(np.log(ticks), [f"{t:g}" for t in ticks])
             ax.set_ylabel("Hazard ratio at that time")
         else:
