@@ -281,7 +281,7 @@ def _check_02_3(answer, tables):
         p_text = [v for v in rows[p_col] if str(v).strip()][0]
         tests[column] = [v for v in rows[test_col] if str(v).strip()][0]
         p = 0.0005 if str(p_text).startswith("<") else float(p_text)
-        if not _close(answer[column], p, 0.0015, rel=0.02):
+        if not _close(answer[column], p, 0.0015, rel=0.005):
             wrong.append(column)
     if wrong:
         return False, (f"{', '.join(wrong)}: tableone's p by BCLC stage ({'; '.join(f'{c}: {tests[c]}' for c in wrong)}); "
