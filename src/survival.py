@@ -6,7 +6,7 @@
 - Two-level factors of the paper: `dichotomise`, `add_factors`,
   `table3_factors` (with `TABLE3_NAMES`).
 - Cox proportional hazards: `cox_design`, `cox_fit`, `cox_table`, `cox_ids`,
-  `hr_sentence`, `table3`, `count_ties`, `ph_table`.
+  `hr_sentence`, `table3`, `count_ties` (the test of proportional hazards: `src/zph.py`).
 - Comparing two groups (Table 2): `compare_groups`, `format_comparison`,
   `categorical_p`, `continuous_p`, `categorical_tests`, `comparison_ids`
   (the printed p-values are compared in `src/paper.py`).
@@ -443,23 +443,6 @@ def count_ties(durations, event_observed) -> int:
     and Breslow, the two usual ways of handling ties in a Cox model, differ)."""
     times = pd.Series(np.asarray(durations, dtype=float))[np.asarray(event_observed).astype(bool)]
     return int((times.value_counts() > 1).sum())
-
-
-def ph_table(cph, design, time_transform="rank") -> pd.DataFrame:
-    """Test of proportional hazards per covariate (scaled Schoenfeld residuals).
-
-    lifelines `proportional_hazard_test` with the given time transform; it does
-    not reproduce R's `cox.zph` (survival >= 3.0) exactly. A small p suggests
-    the hazard ratio changes over time. Empty table when `cph` is None.
-    """
-    from lifelines.statistics import proportional_hazard_test
-
-    if cph is None:
-        return pd.DataFrame(columns=["covariate", "statistic", "p"])
-    res = proportional_hazard_test(cph, design, time_transform=time_transform)
-    s = res.summary.reset_index()
-    s.columns = ["covariate"] + list(s.columns[1:])
-    return s.rename(columns={"test_statistic": "statistic"})[["covariate", "statistic", "p"]]
 
 
 # --- comparing two groups (Table 2) -----------------------------------------------

@@ -1028,7 +1028,6 @@ TITLES = {
     "table2_which_test_printed_counts": "Table 2: which test gives the printed p-values",
     "figure2_medians": "Figure 2: median overall survival and survival post-progression by salvage treatment",
     "table3_univariate": "Table 3 (univariate): survival post-progression by prognostic factor",
-    "table3_proportional_hazards_test": "Table 3: test of proportional hazards of the Cox models",
     "appraisal_followup": "Follow-up after progression by salvage treatment (reverse Kaplan-Meier)",
     "appraisal_salvage_delay": "Time from progression to the start of salvage treatment",
     "appraisal_time_varying_cox": "Sorafenib as a fixed group and as a time-varying covariate: hazard ratios",
