@@ -1042,7 +1042,8 @@ def run_audit(pub=None) -> pd.DataFrame:
     """All findings, one row per check and group of ids."""
     pub = published_by_id() if pub is None else pub
     columns = ["check", "ids", "printed", "implied", "correction", "consistent", "reason"]
-    return pd.DataFrame([f for check in CHECKS for f in check(pub)], columns=columns)
+    # `consistent` is boolean also without findings (an empty object column would make `findings[~...]` select columns)
+    return pd.DataFrame([f for check in CHECKS for f in check(pub)], columns=columns).astype({"consistent": bool})
 
 
 def write_audit(out_csv, pub=None) -> pd.DataFrame:

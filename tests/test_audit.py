@@ -476,3 +476,11 @@ def test_every_check_has_its_own_label_in_words():
     assert all("_" not in label for label in audit.CHECK_LABELS.values())
     summary = audit.summary_by_check(audit.run_audit())
     assert list(summary.columns[:3]) == ["group", "check", "what is checked"]
+
+
+def test_an_audit_without_printed_numbers_has_no_finding_and_filters_by_rows():
+    # a researcher's own cohort has no published_results.csv: notebook 09 filters an empty table
+    findings = audit.run_audit(audit.empty_published())
+    assert len(findings) == 0 and findings["consistent"].dtype == bool
+    assert "check" in findings[~findings["consistent"]].columns
+    assert "check" in audit.findings_in(findings, "numbers", only_inconsistent=True).columns
