@@ -19,7 +19,7 @@ LAYERS = {
     # paths, loading, derived frames, number formatting
     "helpers": 1, "figures": 1,
     # statistics and figures
-    "survival": 2, "appraisal": 2, "audit": 2, "flow": 2,
+    "survival": 2, "appraisal": 2, "audit": 2, "flow": 2, "zph": 2, "competing": 2, "cutoffs": 2, "teaching": 2,
     # publication tables and the comparison with the paper
     "tables": 3, "paper": 3,
     # the pipeline: building data, running notebooks, the report
