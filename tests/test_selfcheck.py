@@ -357,6 +357,5 @@ def test_chapters_tell_students_how_to_check():
 
 
 def test_make_run_does_not_run_the_solutions():
-    found = runner.notebooks(ROOT / "notebooks") if hasattr(runner, "notebooks") else None
-    names = [p.name for p in found] if found is not None else [p.name for p in (ROOT / "notebooks").glob(runner.NOTEBOOK_GLOB)]
+    names = [p.name for p in runner.discover_notebooks(ROOT / "notebooks")]
     assert names and not any("solutions" in n for n in names)
