@@ -40,12 +40,12 @@ run: $(STAMP)
 	$(PY) -m src.runner --data "$$DATA" --out "$$OUT" --min-cell "$$MIN_CELL" \
 		$${ACCEPT_WARNINGS:+--accept-warnings} $${ONLY:+--only "$$ONLY"}
 
-## lesson: the lesson edition for a class, OUT=folder (not outputs/, which holds the full run): the chapters
-##         (notebooks 01-07) with their exercises in OUT/lesson.html, without the scorecard, the audit, the
-##         reconstruction notebook and the paper-vs-this-run appendix; DATA, MIN_CELL, ACCEPT_WARNINGS as for run
+## lesson: the lesson edition for a class into lesson/ (OUT=folder for another; never outputs/, which holds the
+##         full run): the chapters (notebooks 01-07) with their exercises in lesson.html, without the scorecard, the
+##         audit, the reconstruction notebook and the paper-vs-this-run appendix; DATA, MIN_CELL, ACCEPT_WARNINGS as for run
 lesson: $(STAMP)
-	@if [ "$$OUT" = outputs ]; then echo "make lesson OUT=folder (outputs/ holds the full run)"; exit 2; fi
-	$(PY) -m src.runner --lesson --data "$$DATA" --out "$$OUT" --min-cell "$$MIN_CELL" \
+	@out="$$OUT"; [ "$$out" = outputs ] && out=lesson; \
+	$(PY) -m src.runner --lesson --data "$$DATA" --out "$$out" --min-cell "$$MIN_CELL" \
 		$${ACCEPT_WARNINGS:+--accept-warnings}
 
 ## test: unit tests, then every notebook executed by nbval
