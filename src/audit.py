@@ -33,7 +33,10 @@ import pandas as pd
 from scipy import stats
 
 from src.faststats import Z975
-from src.helpers import DAYS_PER_MONTH, ROOT, child_pugh_class, format_number
+from src.cohort import child_pugh_class
+from src.config import read_published_results
+from src.formats import format_number
+from src.study import DAYS_PER_MONTH, RESPONSE_ASSESSMENT_DAYS, TABLE2_LEVEL_IDS
 from src.survival import categorical_p
 
 ALPHA = 0.05          # Methods: "Variables that reached a P value of <0.05 in a univariate analysis ..."
@@ -44,7 +47,7 @@ COHORT = "flow_n_total"  # the id of the number of patients (the denominator of 
 
 def published_by_id(path=None) -> pd.DataFrame:
     """The published numbers, indexed by id, `value` as float and as printed (`printed`)."""
-    df = pd.read_csv(path or ROOT / "data" / "published_results.csv", dtype={"value": str})
+    df = read_published_results(path)
     df["printed"] = df["value"]
     df["value"] = df["value"].astype(float)
     return df.set_index("id")
@@ -285,9 +288,7 @@ def summary_within_range(pub) -> list[dict]:
 
 # --- Table 2: two-by-two counts against their group size and printed p ------
 
-TABLE2_CATEGORICAL = {"sex": ("male", "female"), "ps": ("0", "1_2"), "ascites": ("yes", "no"),
-                      "pvtt": ("yes", "no"), "distribution": ("unilateral", "bilateral"),
-                      "tumor_count": ("lt4", "ge4"), "tumor_size": ("lt50", "ge50")}
+TABLE2_CATEGORICAL = TABLE2_LEVEL_IDS  # key -> level tokens of the ids (from `study.TABLE2_ROWS`)
 TABLE2_GROUPS = {"sor": "flow_n_sorafenib", "oth": "flow_n_other"}  # column of Table 2 -> id of its group size
 TEST_NAMES = {"fisher": "Fisher's exact test", "chi2": "chi-square without correction",
               "chi2_yates": "chi-square with Yates' correction"}
@@ -730,7 +731,7 @@ def landmark_vs_group_medians(pub) -> list[dict]:
 
 
 SPP_OVER_OS = ("spp_over_os_median_sor_pct", "spp_median_sor")  # Discussion: "about 80%", sorafenib group
-FIRST_ASSESSMENT_WEEKS = 4  # Methods: response assessed by CT or MRI "at 4 weeks after each HAIC session"
+FIRST_ASSESSMENT_WEEKS = RESPONSE_ASSESSMENT_DAYS // 7  # Methods: response assessed "at 4 weeks after each HAIC session"
 
 
 def spp_over_os_ratio(pub) -> list[dict]:

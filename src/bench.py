@@ -22,9 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from src.config import ROOT
 from src.runner import KERNEL_NAME, discover_notebooks
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def import_cell(notebook: Path) -> str:

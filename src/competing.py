@@ -28,7 +28,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from src.helpers import DAYS_PER_MONTH, days_per, time_between
+from src.cohort import days_per, time_between
+from src.study import DAYS_PER_MONTH
 
 EVENTS = {1: "progression", 2: "death_without_progression"}
 EVENT_WORDS = {"progression": "Progression", "death_without_progression": "Death without progression"}

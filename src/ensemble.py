@@ -13,7 +13,7 @@ targets with K seeds and measures how much such results vary between them.
   printed numbers the notebooks reproduce on it, via `src.publish`); ``data/ensemble/index.csv``
   lists them.
 - `member_quantities`: the unprinted results of one cohort (definitions in `QUANTITIES`),
-  computed with the pipeline's functions (`src.survival`, `src.appraisal`, `src.helpers`).
+  computed with the pipeline's functions (`src.survival`, `src.appraisal`, `src.cohort`).
 - `ensemble_table`, `classify`: their distribution over the members and a class:
   *pinned* (every member gives the same value at the precision shown: `PRECISION`),
   *constrained* (not pinned, but the range max - min is at most `CONSTRAINED_WIDTH` of the
@@ -39,9 +39,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from src import appraisal, survival
-from src import helpers
-from src.helpers import ROOT
+from src import appraisal, cohort, survival
+from src.config import ROOT, write_cohort_tables
+from src.config import TABLE_NAMES as TABLES
+from src.study import ERA_START, PAPER_MODEL, TABLE3_CUTOFFS
 
 ENSEMBLE_DIR = ROOT / "data" / "ensemble"
 INDEX_NAME = "index.csv"
@@ -50,13 +51,10 @@ INDEX_NAME = "index.csv"
 #: listed in the index (`included` = no) with their counts, and their tables are not kept.
 MIN_MATCH = 236
 ENSEMBLE_SEED0 = 20130200  # member i has seed ENSEMBLE_SEED0 + i (visible, fixed)
-TABLES = ("patients", "progression", "adverse_events")
 
-# Analysis choices, as the defaults of notebooks 06 and 07
-CUTOFFS = {"age": 70, "platelets": 12.5, "albumin": 3.8, "total_bilirubin": 1.0, "prothrombin_activity": 94,
-           "alt": 50, "ast": 84, "afp": 2000, "dcp": 1800}
-MODEL = ("tbil", "ascites", "sorafenib")  # the paper's multivariable model
-ERA_START = "2009-01-01"
+# Analysis choices, as the defaults of notebooks 06 and 07 (from `src.study`; ERA_START too)
+CUTOFFS = TABLE3_CUTOFFS
+MODEL = PAPER_MODEL  # the paper's multivariable model
 LANDMARK_DAYS = 30
 RMST_TAU = 12  # months
 OS_TIMES = (6, 18, 30)  # months: overall survival at times the paper did not print
@@ -82,13 +80,9 @@ def member_seeds(k: int) -> list[int]:
 
 
 def write_tables(tables: dict, folder) -> Path:
-    """The three tables as CSV, as `reconstruct.write_cohort` writes them (without the manifest)."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, df in tables.items():
-        df.to_csv(folder / f"{name}.csv", index=False, lineterminator="\n", date_format="%Y-%m-%d",
-                  float_format="%.10g")
-    return folder
+    """The three tables as CSV, as `reconstruct.write_cohort` writes them (without the manifest):
+    `config.write_cohort_tables`."""
+    return write_cohort_tables(tables, folder)
 
 
 def count_matches(reports_dir: Path) -> dict:
@@ -263,8 +257,8 @@ def member_quantities(tables: dict) -> pd.DataFrame:
     rows: list = []
     with warnings.catch_warnings(), contextlib.redirect_stdout(None):
         warnings.simplefilter("ignore")
-        spp = survival.add_factors(helpers.spp_frame(tables), CUTOFFS)
-        spp["delay"] = helpers.time_between(spp["progression_date"], spp["salvage_start_date"], "months")
+        spp = survival.add_factors(cohort.spp_frame(tables), CUTOFFS)
+        spp["delay"] = cohort.time_between(spp["progression_date"], spp["salvage_start_date"], "months")
         factors = survival.table3_factors(CUTOFFS)
         # appraisal (notebook 07)
         adjust = {k: factors[k] for k in MODEL if k != "sorafenib"}
@@ -280,7 +274,7 @@ def member_quantities(tables: dict) -> pd.DataFrame:
                d.median() if len(d) else np.nan, id=f"delay_median_{label}")
             _q(rows, f"salvage delay, {g}: longest (days)", "follow-up and delays", "days",
                d.max() if len(d) else np.nan, id=f"delay_max_{label}")
-        lm, _ = appraisal.landmark_frame(spp, "spp_time", LANDMARK_DAYS / helpers.days_per("months"), "delay",
+        lm, _ = appraisal.landmark_frame(spp, "spp_time", LANDMARK_DAYS / cohort.days_per("months"), "delay",
                                          "sorafenib", labels=["sorafenib", "other salvage"])
         _q(rows, f"landmark ({LANDMARK_DAYS} days) log-rank p", "appraisal", "p",
            appraisal.logrank_subset(lm, "lm_time", "death", "lm_group")["p"], id="landmark_p")
@@ -318,7 +312,7 @@ def member_quantities(tables: dict) -> pd.DataFrame:
                    survival.km_fit(sub["spp_time"], sub["death"]).median_survival_time_ if len(sub) else np.nan,
                    id=f"spp_median_{key}_{i}")
         # Kaplan-Meier at unprinted times
-        os_ = helpers.overall_survival_frame(tables)
+        os_ = cohort.overall_survival_frame(tables)
         _q(rows, "median follow-up, all patients (months, reverse Kaplan-Meier)", "follow-up and delays", "months",
            survival.followup_summary(os_["os_time"], os_["death"])["median"], id="followup_median")
         _q(rows, "median follow-up, SPP cohort (months, reverse Kaplan-Meier)", "follow-up and delays", "months",

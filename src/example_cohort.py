@@ -24,9 +24,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from src.helpers import DAYS_PER_MONTH
-from src.validate import (DEFAULT_DICTIONARY, MIN_SESSION_INTERVAL_DAYS, RESPONSE_ASSESSMENT_DAYS,
-                          child_pugh_points_range, read_dictionary)
+from src.config import DEFAULT_DICTIONARY
+from src.study import DAYS_PER_MONTH, MIN_SESSION_INTERVAL_DAYS, RESPONSE_ASSESSMENT_DAYS
+from src.validate import child_pugh_points_range, read_dictionary
 
 DEFAULT_SEED = 2026
 

@@ -11,10 +11,12 @@
 - `caption(fig)`: a figure described in one line (the alt text of its image in the report);
   `show_with_caption` displays a figure in a notebook with that alt text (`helpers.savefig` does).
 
-Place in the import order: beside `helpers` (which saves figures with it), below `survival` and
-`flow`; imports nothing of `src`.
+Place in the import order: below `survival` and `flow` (and `helpers`, which saves figures with it);
+imports only `config` (the note's wording).
 """
 from __future__ import annotations
+
+from src.config import SYNTHETIC_NOTE_FIGURE as SYNTHETIC_NOTE  # the figure's wording (`config`: one per medium)
 
 CM = 1 / 2.54
 SINGLE = 8.5 * CM   # inches: one journal column
@@ -36,7 +38,6 @@ GROUP_STYLES = {
 _FALLBACK = [{"color": OKABE_ITO[c], "linestyle": ls} for c, ls in
              [("blue", "-"), ("vermillion", "--"), ("green", "-."), ("purple", ":"), ("orange", "-"), ("sky", "--")]]
 
-SYNTHETIC_NOTE = "Synthetic data (reconstructed cohort, not patients)"
 
 RC = {
     "font.size": FONT_PT, "axes.titlesize": FONT_PT + 0.5, "axes.labelsize": FONT_PT,

@@ -2,7 +2,7 @@
 
 - Published numbers: `read_published`, `only_published`; each id in words: `describe` (read from the id's
   tokens with the vocabularies `PREFIXES`, `LEVELS`, `STATISTICS`, ...), `printed_in`, `in_words` (ids in a text).
-- One number: `compare_value` (match at the printed precision; `helpers.format_number` prints).
+- One number: `compare_value` (match at the printed precision; `formats.format_number` prints).
 - A notebook's comparison table: `paper_vs_run` (writes `tables/paper_vs_run_<notebook>.csv`, returns the
   formatted table of `comparison_table`, titled with `notebook_title`), with the audit's reasons for numbers that contradict others (`inconsistent_published`, from `src.audit`).
 - Table 2's printed p-values: `printed_categorical_tests`, `match_printed_p`.
@@ -32,10 +32,11 @@ import numpy as np
 import pandas as pd
 
 from src import audit, privacy, tables
-from src.helpers import ROOT, format_number, round_half_up
+from src.config import NOTEBOOKS_DIR, PUBLISHED_RESULTS, PUBLISHED_RESULTS_NAME, read_published_results  # noqa: F401
+from src.formats import format_number, round_half_up
+from src.privacy import published_results_path  # noqa: F401 (re-exported)
 from src.survival import CATEGORICAL_TESTS, categorical_p
 
-PUBLISHED_RESULTS_NAME = "published_results.csv"
 PAPER_VS_RUN_PREFIX = "paper_vs_run_"
 SCORECARD_COLUMNS = ["id", "source", "published", "reproduced", "status", "note"]
 SCORECARD_STATUSES = ["match", "differs", "not reproducible", "not computed"]
@@ -236,8 +237,8 @@ def _read_flow(tokens: list[str], pid: str) -> str | None:
 @lru_cache(maxsize=1)
 def _sources() -> dict:
     """id -> source of the bundled `published_results.csv` (where each number is printed)."""
-    path = ROOT / "data" / PUBLISHED_RESULTS_NAME
-    return dict(zip(*(lambda t: (t["id"], t["source"]))(pd.read_csv(path, dtype=str)))) if path.is_file() else {}
+    path = PUBLISHED_RESULTS
+    return dict(zip(*(lambda t: (t["id"], t["source"]))(read_published_results(path, dtype=str)))) if path.is_file() else {}
 
 
 def _place(pid: str) -> str:
@@ -305,7 +306,7 @@ def read_published(paths: SimpleNamespace) -> pd.DataFrame | None:
     """The paper's printed numbers (`published_results.csv`), or None for other data."""
     if paths.published is None:
         return None
-    return pd.read_csv(paths.published, dtype={"value": str})
+    return read_published_results(paths.published)
 
 
 def only_published(values: dict, paths: SimpleNamespace) -> dict:
@@ -343,7 +344,7 @@ COMPARISON_FOOTNOTE = ("Match: equal at the printed precision (the value of this
 def notebook_title(notebook: str) -> str:
     """A notebook's title in words, from its first heading ("# 04 · Overall survival (reproduces ...)" ->
     "Overall survival"); from its name when it has none ("04_overall_survival" -> "Overall survival")."""
-    path = ROOT / "notebooks" / f"{notebook}.ipynb"
+    path = NOTEBOOKS_DIR / f"{notebook}.ipynb"
     if path.is_file():
         for cell in json.loads(path.read_text(encoding="utf-8")).get("cells", []):
             text = "".join(cell.get("source", ""))
@@ -584,14 +585,6 @@ def write_scorecard(path: Path, rows: Sequence[Mapping[str, str]]) -> None:
         writer = csv.DictWriter(handle, fieldnames=SCORECARD_COLUMNS, lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
-
-
-def published_results_path(data_dir: Path, override: Path | None = None) -> Path | None:
-    """*override* if given, else the data folder's own published numbers (:func:`src.privacy.published_results`;
-    None when there are none to compare with)."""
-    if override is not None:
-        return Path(override)
-    return privacy.published_results(data_dir)
 
 
 def make_scorecard(build: Path, published_path: Path | None, log: Log = print) -> str | None:

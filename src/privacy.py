@@ -39,7 +39,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from src.validate import TABLE_SUFFIXES  # the formats a table may come in
+from src.config import (DATA_DIR, MANIFEST_NAME, PUBLISHED_RESULTS_NAME, ROOT,  # noqa: F401 (re-exported)
+                        TABLE_NAMES, TABLE_SUFFIXES)
 
 # Integer columns that are labels, not counts of patients
 LABEL_COLUMNS = {"year", "years", "sessions", "grade", "key", "time"}
@@ -51,13 +52,10 @@ _NUMBER = re.compile(r"\d+")
 PERCENT_COLUMNS = {"percent", "pct", "%"}
 
 
-ROOT = Path(__file__).resolve().parents[1]
-BUNDLED_DIR = ROOT / "data"
-#: Checksums of the bundled synthetic cohort's tables (``sha256sum`` format, written by ``make data``).
-MANIFEST_NAME = "bundled_cohort.sha256"
-BUNDLED_TABLES = ("patients.csv", "progression.csv", "adverse_events.csv")
-TABLE_NAMES = ("patients", "progression", "adverse_events")
-PUBLISHED_RESULTS_NAME = "published_results.csv"
+BUNDLED_DIR = DATA_DIR
+#: Checksums of the bundled synthetic cohort's tables are in ``MANIFEST_NAME`` (``sha256sum`` format, written by
+#: ``make data``).
+BUNDLED_TABLES = tuple(f"{name}.csv" for name in TABLE_NAMES)
 
 
 def file_sha256(path) -> str:
@@ -125,6 +123,14 @@ def published_results(data_dir, bundled_dir=None) -> Path | None:
     if folder.resolve() == home.resolve() and not is_bundled(folder, home):
         return None
     return candidate
+
+
+def published_results_path(data_dir: Path, override: Path | None = None) -> Path | None:
+    """*override* if given, else the data folder's own published numbers (:func:`published_results`;
+    None when there are none to compare with)."""
+    if override is not None:
+        return Path(override)
+    return published_results(data_dir)
 
 
 def is_small(value, min_cell: int) -> bool:

@@ -31,10 +31,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from src.helpers import ROOT
-
-TEMPLATE = ROOT / "data" / "published_results.csv"
-TABLES = ("patients", "progression", "adverse_events")
+from src.config import PUBLISHED_RESULTS as TEMPLATE
+from src.config import PUBLISHED_RESULTS_NAME, ROOT
+from src.config import TABLE_NAMES as TABLES
 #: notebooks that compute published numbers (the others only compare or audit)
 PUBLISHING_NOTEBOOKS = ("01", "02", "03", "04", "05", "06")
 
@@ -53,7 +52,7 @@ def run_notebooks(data_dir, work: Path, template=TEMPLATE, accept_warnings: bool
     folder of their tables."""
     data = work / "data"
     _copy_tables(Path(data_dir), data)
-    shutil.copyfile(template, data / "published_results.csv")
+    shutil.copyfile(template, data / PUBLISHED_RESULTS_NAME)
     out = work / "out"
     reports = work / "tables"
     reports.mkdir()

@@ -67,18 +67,21 @@ import pandas as pd
 
 from src import audit, privacy
 from src import faststats as fs
-from src.helpers import DAYS_PER_MONTH, ROOT
-from src.validate import MIN_SESSION_INTERVAL_DAYS, RESPONSE_ASSESSMENT_DAYS, child_pugh_points_range
+from src import study
+from src.config import ROOT, write_cohort_tables
+from src.study import DAYS_PER_MONTH, MIN_SESSION_INTERVAL_DAYS, RESPONSE_ASSESSMENT_DAYS
+from src.validate import child_pugh_points_range
 
 DEFAULT_SEED = 20130101
 
 # Design choices of the reconstruction (assumptions, not published results)
-ENROL_START, ENROL_END = pd.Timestamp("2005-04-01"), pd.Timestamp("2011-08-31")  # Methods: study period
-SORAFENIB_APPROVAL = pd.Timestamp("2009-05-20")  # approval in Japan (the paper: "May 2009")
-ERA_START = pd.Timestamp("2009-01-01")           # Figure 1: "from 2005 to 2008" / "from 2009"
-DATA_CUTOFF = pd.Timestamp("2013-03-31")         # assumed end of follow-up (not stated in the paper)
-CUTOFFS = {"age": 70, "plt": 12.5, "alb": 3.8, "tbil": 1.0, "pt": 94, "alt": 50, "ast": 84,
-           "afp": 2000, "dcp": 1800}             # the paper's Table 3 cut-offs (also notebook 06's defaults)
+# (the study's dates and cut-offs from `src.study`)
+ENROL_START, ENROL_END = pd.Timestamp(study.ENROL_START), pd.Timestamp(study.ENROL_END)  # Methods: study period
+SORAFENIB_APPROVAL = pd.Timestamp(study.SORAFENIB_APPROVED_ON)  # sorafenib starts only after this day
+ERA_START = pd.Timestamp(study.ERA_START)        # Figure 1: "from 2005 to 2008" / "from 2009"
+DATA_CUTOFF = pd.Timestamp(study.DATA_CUTOFF)    # assumed end of follow-up (not stated in the paper)
+CUTOFFS = {key: study.TABLE3_CUTOFFS[column]    # the paper's Table 3 cut-offs by id key
+           for key, column in study.TABLE3_CUTOFF_COLUMNS.items()}
 CONTINUOUS = {  # Table 2 id stem -> (column, decimals stored, log-scale draws)
     "age": ("age", 0, False), "alt": ("alt", 0, True), "ast": ("ast", 0, True),
     "tbil": ("total_bilirubin", 1, False), "alb": ("albumin", 1, False),
@@ -1363,12 +1366,7 @@ def _stages(rng, T, patients):
 def write_cohort(tables: dict, out_dir) -> None:
     """Write the tables as CSV (ISO dates, no index, '\\n' line ends) and their checksum manifest
     (`privacy.write_manifest`: how a run recognises the bundled synthetic cohort by its content)."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    for name, df in tables.items():
-        df.to_csv(out / f"{name}.csv", index=False, lineterminator="\n", date_format="%Y-%m-%d",
-                  float_format="%.10g")
-    privacy.write_manifest(out)
+    privacy.write_manifest(write_cohort_tables(tables, out_dir))
 
 
 def main(argv=None) -> int:

@@ -41,12 +41,10 @@ from pathlib import Path
 from typing import Sequence
 from xml.etree import ElementTree
 
+from src.config import SYNTHETIC_NOTE_REPORT
+
 REPORT_TITLE = "HAIC-SPP reproduction: executed analysis notebooks"
-REPORT_SYNTHETIC_NOTE = (
-    "Every number, table and figure below was computed on a **reconstructed "
-    "synthetic cohort** (simulated patients shaped after the published "
-    "summaries), not on the study's patient records."
-)
+REPORT_SYNTHETIC_NOTE = SYNTHETIC_NOTE_REPORT  # the report's wording (`config`: one per medium)
 REPORT_OWN_DATA_NOTE = (
     "Every number, table and figure below was computed on the data given to the "
     "run (its folder is not named here), not on the bundled synthetic cohort."

@@ -79,11 +79,22 @@ from src import forkserver, outdir, privacy
 from src.report import (LESSON_NAME, REPORT_OWN_DATA_NOTE, REPORT_PRIVATE_NOTE,  # noqa: F401
                         REPORT_SYNTHETIC_NOTE, REPORT_TITLE, find_title, heading_anchor, intro_markdown,
                         is_chapter, merge_notebooks, render_report)
-from src.paper import (PAPER_VS_RUN_PREFIX, PUBLISHED_RESULTS_NAME, SCORECARD_COLUMNS,  # noqa: F401 (re-exported)
-                       SCORECARD_STATUSES, build_scorecard, make_scorecard, published_results_path,
-                       read_paper_vs_run, summarize_scorecard, write_scorecard)
+from src.config import PUBLISHED_RESULTS_NAME, ROOT, VALIDATED_VARIABLE, data_fingerprint  # noqa: F401
+from src.privacy import published_results_path
 
-ROOT = Path(__file__).resolve().parents[1]
+# The scorecard's names, re-exported from `src.paper` when first asked for (`runner.SCORECARD_COLUMNS`):
+# paper imports the audit and the statistics (scipy), which a run needs only at its end (`finish_build`).
+_FROM_PAPER = {"PAPER_VS_RUN_PREFIX", "SCORECARD_COLUMNS", "SCORECARD_STATUSES", "build_scorecard", "make_scorecard",
+               "read_paper_vs_run", "summarize_scorecard", "write_scorecard"}
+
+
+def __getattr__(name):
+    if name in _FROM_PAPER:
+        from src import paper
+
+        return getattr(paper, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 NOTEBOOKS_DIR = ROOT / "notebooks"
 DEFAULT_DATA_DIR = ROOT / "data"
 DEFAULT_OUT_DIR = ROOT / "outputs"
@@ -500,19 +511,17 @@ def stop_fork_server(stage: Path | None, server) -> None:
             (stage / "k" / name).unlink(missing_ok=True)
 
 
-VALIDATED_FILE = "validated.pkl"  # in the stage folder: the tables the runner validated (helpers.load_cohort)
+VALIDATED_FILE = "validated.pkl"  # in the stage folder: the tables the runner validated (cohort.load_cohort)
 
 
 def save_validated(stage: Path, data_dir: Path, tables: Mapping[str, object], warnings_accepted: bool) -> Path:
     """Write the validated *tables* into *stage* with the fingerprint of the data's bytes, for the kernels'
-    ``helpers.load_cohort`` (which uses them only while the data are unchanged, instead of validating
+    ``cohort.load_cohort`` (which uses them only while the data are unchanged, instead of validating
     them again in every notebook). The stage folder is private to this user and removed after the run."""
     import pickle
 
-    from src import helpers
-
     path = stage / VALIDATED_FILE
-    record = {"fingerprint": helpers.data_fingerprint(data_dir), "warnings": bool(warnings_accepted),
+    record = {"fingerprint": data_fingerprint(data_dir), "warnings": bool(warnings_accepted),
               "tables": dict(tables)}
     path.write_bytes(pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL))
     return path
@@ -550,7 +559,7 @@ def ipc_kernel_manager(folder: Path, fork_socket: Path | None = None):
             env = dict(kw.get("env") or os.environ)
             env["IPYTHONDIR"] = str(folder.parent / "ipython")  # warnings printed without paths (make_stage)
             if (folder.parent / VALIDATED_FILE).is_file():
-                env["HAIC_VALIDATED"] = str(folder.parent / VALIDATED_FILE)
+                env[VALIDATED_VARIABLE] = str(folder.parent / VALIDATED_FILE)
             with open(folder.parent / KERNEL_LOG, "ab") as log:
                 await super()._async_launch_kernel(kernel_cmd, **{**kw, "cwd": str(folder.parent), "env": env,
                                                                   "stdout": log, "stderr": log})
@@ -814,6 +823,8 @@ def finish_build(build: Path, executed: Sequence[Path], bundled: bool, private: 
             if report:
                 render_report(executed, bundled, private, None, build / LESSON_NAME, build / "figures", lesson=True)
             return
+        from src.paper import make_scorecard
+
         summary = make_scorecard(build, published_path, log)
         if report:
             tables.manuscript_docx(build / "tables", build / "manuscript_tables.docx")

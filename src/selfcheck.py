@@ -27,13 +27,14 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from src import appraisal, helpers, survival
+from src import appraisal, cohort, survival
+from src.config import ROOT
+from src.study import DAYS_PER_MONTH, ERA_START, PAPER_MODEL, TABLE3_CUTOFFS
 
-DISEASE_CONTROL = [code for code, group in helpers.RESPONSE_GROUPS.items() if group == "disease control"]
+DISEASE_CONTROL = [code for code, group in cohort.RESPONSE_GROUPS.items() if group == "disease control"]
 GROUPS = ["sorafenib", "other salvage"]
-TABLE3_CUTOFFS = {"age": 70, "platelets": 12.5, "albumin": 3.8, "total_bilirubin": 1.0, "prothrombin_activity": 94,
-                  "alt": 50, "ast": 84, "afp": 2000, "dcp": 1800}  # the defaults of notebooks 06 and 07
-PAPER_MODEL = ["tbil", "ascites", "sorafenib"]
+# TABLE3_CUTOFFS (the defaults of notebooks 06 and 07) and PAPER_MODEL: from `src.study`
+PAPER_MODEL = list(PAPER_MODEL)
 LABS = ["alt", "total_bilirubin", "prothrombin_activity", "albumin", "platelets", "afp", "dcp"]
 
 _REGISTRY: dict[str, dict] = {}
@@ -70,7 +71,7 @@ def check(exercise: str, answer=None, tables: dict | None = None, data_dir=None,
     if answer is None:
         _say(f"Exercise {_key(exercise)}: pass {entry['form']}", quiet)
         return False
-    data = tables if tables is not None else _load(str(Path(data_dir or helpers.ROOT / "data")))
+    data = tables if tables is not None else _load(str(Path(data_dir or ROOT / "data")))
     try:
         with contextlib.redirect_stdout(io.StringIO()):  # the project's functions print notes; keep the verdict clear
             ok, message = entry["fn"](answer, data, **settings)
@@ -101,7 +102,7 @@ def _say(text: str, quiet: bool) -> None:
 @lru_cache(maxsize=4)
 def _load(folder: str) -> dict:
     with contextlib.redirect_stdout(io.StringIO()):
-        return helpers.load_cohort(Path(folder))
+        return cohort.load_cohort(Path(folder))
 
 
 # --- comparing numbers -----------------------------------------------------------------------
@@ -150,21 +151,21 @@ def _ids_or_count(answer, ids: set) -> tuple[bool, str]:
 # --- frames the chapters build ------------------------------------------------------------------
 
 def _os(tables, time_unit="months") -> pd.DataFrame:
-    return helpers.overall_survival_frame(tables, time_unit)
+    return cohort.overall_survival_frame(tables, time_unit)
 
 
 def _spp(tables, max_child_pugh=8, time_unit="months", cutoffs=None) -> pd.DataFrame:
-    spp = survival.add_factors(helpers.spp_frame(tables, max_child_pugh, time_unit), cutoffs or TABLE3_CUTOFFS)
-    spp["delay"] = helpers.time_between(spp["progression_date"], spp["salvage_start_date"], time_unit)
+    spp = survival.add_factors(cohort.spp_frame(tables, max_child_pugh, time_unit), cutoffs or TABLE3_CUTOFFS)
+    spp["delay"] = cohort.time_between(spp["progression_date"], spp["salvage_start_date"], time_unit)
     return spp
 
 
 def _era_changes(tables, era_start, new_start, max_child_pugh=8) -> pd.DataFrame:
     """SPP patients whose treatment era differs between `era_start` and `new_start`."""
-    spp = helpers.spp_frame(tables, max_child_pugh)
+    spp = cohort.spp_frame(tables, max_child_pugh)
     first_year = int(tables["patients"]["first_haic_date"].dt.year.min())
-    old = helpers.treatment_era(spp["salvage_start_date"], era_start, first_year).cat.codes
-    new = helpers.treatment_era(spp["salvage_start_date"], new_start, first_year).cat.codes
+    old = cohort.treatment_era(spp["salvage_start_date"], era_start, first_year).cat.codes
+    new = cohort.treatment_era(spp["salvage_start_date"], new_start, first_year).cat.codes
     return spp[old.ne(new)]
 
 
@@ -177,14 +178,14 @@ def _era_changes(tables, era_start, new_start, max_child_pugh=8) -> pd.DataFrame
            "progression rarely received it: the new patients join the other options, mostly best supportive care.")
 def _check_01_1(answer, tables, max_child_pugh=9):
     progression = tables["progression"]
-    spp = helpers.spp_frame(tables, max_child_pugh)
+    spp = cohort.spp_frame(tables, max_child_pugh)
     want = {"excluded": int((progression["child_pugh_score"] > max_child_pugh).sum()), "spp": len(spp),
             "sorafenib": int(spp["sorafenib"].sum()), "other": int((~spp["sorafenib"]).sum())}
     if not {"spp", "sorafenib"} <= set(answer):
         return False, 'give at least "spp" and "sorafenib"'
     wrong = [k for k, v in answer.items() if k in want and int(v) != want[k]]
     if wrong:
-        return False, (f"{', '.join(wrong)} should be counted with helpers.spp_frame(tables, {max_child_pugh}) "
+        return False, (f"{', '.join(wrong)} should be counted with cohort.spp_frame(tables, {max_child_pugh}) "
                        "(the exclusion: Child-Pugh score at progression above the limit, in `progression`)")
     new = spp[spp["child_pugh_score"] > max_child_pugh - 1]
     return True, (f"with MAX_CHILD_PUGH = {max_child_pugh}: {want['excluded']} excluded, {want['spp']} in the SPP "
@@ -196,12 +197,12 @@ def _check_01_1(answer, tables, max_child_pugh=9):
                    "of their patient ids)",
            "which salvage options those patients had; that sorafenib patients all start after its approval "
            "(May 2009), so moving the boundary into 2009 can only move other options into the earlier era.")
-def _check_01_2(answer, tables, era_start="2009-01-01", new_start="2009-06-01", max_child_pugh=8):
+def _check_01_2(answer, tables, era_start=ERA_START, new_start="2009-06-01", max_child_pugh=8):
     moved = _era_changes(tables, era_start, new_start, max_child_pugh)
     ok, what = _ids_or_count(answer, set(moved["patient_id"]))
     options = moved["salvage_treatment"].value_counts().to_dict()
     detail = f"{what} change era ({options or 'none'}): their salvage started between {era_start} and {new_start}."
-    return ok, detail if ok else ("compare helpers.treatment_era(spp['salvage_start_date'], ...) under both "
+    return ok, detail if ok else ("compare cohort.treatment_era(spp['salvage_start_date'], ...) under both "
                                   "starts, for the SPP cohort (the era is set by the salvage start, not the first HAIC)")
 
 
@@ -297,8 +298,8 @@ def _check_02_3(answer, tables):
            "little about harm a patient feels.")
 def _check_03_1(answer, tables, old=3, new=2):
     events, n = tables["adverse_events"], len(tables["patients"])
-    at_new = helpers.patients_with_grade(events, n, new)["n"]
-    at_old = helpers.patients_with_grade(events, n, old)["n"].reindex(at_new.index, fill_value=0)
+    at_new = cohort.patients_with_grade(events, n, new)["n"]
+    at_old = cohort.patients_with_grade(events, n, old)["n"].reindex(at_new.index, fill_value=0)
     gain = at_new - at_old
     best = set(gain[gain.eq(gain.max())].index)
     given = {answer} if isinstance(answer, str) else set(answer)
@@ -317,7 +318,7 @@ def _check_03_2(answer, tables, alpha=0.05):
     patients = tables["patients"]
     n = len(patients)
     k = int(patients["best_response"].isin(DISEASE_CONTROL).sum())
-    exact = helpers.clopper_pearson(k, n, alpha)
+    exact = cohort.clopper_pearson(k, n, alpha)
     p, z = k / n, stats.norm.ppf(1 - alpha / 2)
     wald = (p - z * np.sqrt(p * (1 - p) / n), p + z * np.sqrt(p * (1 - p) / n))
     for name, want in (("exact", exact), ("wald", wald)):
@@ -337,7 +338,7 @@ def _check_03_3(answer, tables):
     if "n_haic_sessions" not in patients:
         return False, "these data have no number of sessions"
     sessions = patients["n_haic_sessions"].dropna()
-    per = helpers.count_percent(sessions, order=range(1, int(sessions.max()) + 1))["n"]
+    per = cohort.count_percent(sessions, order=range(1, int(sessions.max()) + 1))["n"]
     want = float((per.index.to_numpy() * per.to_numpy()).sum() / per.sum())
     if not _close(answer, want, 0.05):
         return False, "sum sessions x patients over the distribution and divide by the number of patients"
@@ -353,7 +354,7 @@ def _check_03_3(answer, tables):
 def _check_04_1(answer, tables, years=(0.5, 1, 2), time_unit="months", alpha=0.05):
     os_df = _os(tables, time_unit)
     km = survival.km_fit(os_df["os_time"], os_df["death"], alpha=alpha)
-    at = survival.survival_at(km, helpers.years_in(list(years), time_unit))
+    at = survival.survival_at(km, cohort.years_in(list(years), time_unit))
     relative = (at["ci_high"] - at["ci_low"]) / at["survival"]
     widest = list(years)[int(np.nanargmax(relative.to_numpy()))]
     if float(answer) != float(widest):
@@ -386,7 +387,7 @@ def _check_04_2(answer, tables, time_unit="months"):
 def _check_04_3(answer, tables, years=1, time_unit="months"):
     os_df = _os(tables, time_unit)
     km = survival.km_fit(os_df["os_time"], os_df["death"])
-    t = helpers.years_in([years], time_unit)[0]
+    t = cohort.years_in([years], time_unit)[0]
     table = km.event_table[km.event_table.index <= t]
     want = float(np.prod(1 - table["observed"] / table["at_risk"]))
     naive = 1 - os_df.loc[os_df["os_time"] <= t, "death"].sum() / len(os_df)
@@ -407,7 +408,7 @@ def _check_04_4(answer, tables, landmark_months=3, time_unit="months"):
     os_df = _os(tables, time_unit)
     groups = ["disease control", "progressive disease"]
     both = os_df[os_df["response_group"].isin(groups)]
-    landmark = landmark_months * helpers.DAYS_PER_MONTH / helpers.days_per(time_unit)
+    landmark = landmark_months * DAYS_PER_MONTH / cohort.days_per(time_unit)
     lm = both[both["os_time"] > landmark].assign(lm_time=lambda d: d["os_time"] - landmark)
     _, p = survival.logrank(lm, "lm_time", "death", "response_group")
     if int(answer["n"]) != len(lm):
@@ -430,11 +431,11 @@ def _check_04_4(answer, tables, landmark_months=3, time_unit="months"):
            "that the patients added are those with a score of 9, who rarely get sorafenib, so the other group "
            "gains sicker patients and the comparison favours sorafenib more (a selection effect, not a drug effect).")
 def _check_05_1(answer, tables, max_child_pugh=9, time_unit="months"):
-    spp = helpers.spp_frame(tables, max_child_pugh, time_unit)
+    spp = cohort.spp_frame(tables, max_child_pugh, time_unit)
     n = spp["salvage_group"].value_counts()
     _, p = survival.logrank(spp, "spp_time", "death", "salvage_group")
     if int(answer["sorafenib"]) != n.get("sorafenib", 0) or int(_get(answer, "other", "other salvage")) != n.get("other salvage", 0):
-        return False, f"count the groups of helpers.spp_frame(tables, {max_child_pugh})"
+        return False, f"count the groups of cohort.spp_frame(tables, {max_child_pugh})"
     if not _p_close(answer["p"], p):
         return False, "survival.logrank(spp, 'spp_time', 'death', 'salvage_group') on that cohort"
     return True, f"sorafenib {n.get('sorafenib', 0)}, other {n.get('other salvage', 0)}; log-rank p = {p:.3g}."
@@ -446,7 +447,7 @@ def _check_05_1(answer, tables, max_child_pugh=9, time_unit="months"):
            "the Mann-Whitney test compares ranks and needs no normality; the chi-square approximation is poor with "
            "expected counts below 5.")
 def _check_05_2(answer, tables, max_child_pugh=8, alpha=0.05):
-    spp = survival.add_factors(helpers.spp_frame(tables, max_child_pugh), {"tumor_count": 4, "max_tumor_size_mm": 50})
+    spp = survival.add_factors(cohort.spp_frame(tables, max_child_pugh), {"tumor_count": 4, "max_tumor_size_mm": 50})
     p = {}
     for tests in (("fisher", "student"), ("chi2", "mannwhitney")):
         long = survival.compare_groups(spp, "salvage_group", survival.TABLE2_CATEGORICAL, survival.TABLE2_CONTINUOUS,
@@ -467,7 +468,7 @@ def _check_05_2(answer, tables, max_child_pugh=8, alpha=0.05):
            "option and adds variation that no salvage option can change, diluting the difference; and the groups "
            "may have progressed at different times.")
 def _check_05_3(answer, tables, max_child_pugh=8, time_unit="months"):
-    spp = helpers.spp_frame(tables, max_child_pugh, time_unit)
+    spp = cohort.spp_frame(tables, max_child_pugh, time_unit)
     _, p_os = survival.logrank(spp, "os_time", "death", "salvage_group")
     _, p_spp = survival.logrank(spp, "spp_time", "death", "salvage_group")
     if not (_p_close(answer["p_os"], p_os) and _p_close(answer["p_spp"], p_spp)):
@@ -481,8 +482,8 @@ def _check_05_3(answer, tables, max_child_pugh=8, time_unit="months"):
            "what else changed between eras: experience with HAIC and supportive care, imaging and how early "
            "progression was detected (lead time), who was offered what (after 2009 'other' often means refusing "
            "sorafenib), later-line treatments, and shorter follow-up of the later patients.")
-def _check_05_4(answer, tables, era_start="2009-01-01", max_child_pugh=8):
-    spp = helpers.spp_frame(tables, max_child_pugh)
+def _check_05_4(answer, tables, era_start=ERA_START, max_child_pugh=8):
+    spp = cohort.spp_frame(tables, max_child_pugh)
     before = spp["salvage_start_date"] < pd.Timestamp(era_start)
     want = int((before & ~spp["sorafenib"]).sum())
     if int(answer) != want:
@@ -583,7 +584,7 @@ def _check_07_1(answer, tables, max_child_pugh=8, time_unit="months"):
     spp = _spp(tables, max_child_pugh, time_unit)
     lines = []
     for days, given in answer.items():
-        lm, late = appraisal.landmark_frame(spp, "spp_time", float(days) / helpers.days_per(time_unit), "delay",
+        lm, late = appraisal.landmark_frame(spp, "spp_time", float(days) / cohort.days_per(time_unit), "delay",
                                             "sorafenib", labels=GROUPS)
         test = appraisal.logrank_subset(lm, "lm_time", "death", "lm_group")
         if int(given["n"]) != test["n"] or int(given["late_starters"]) != late:
@@ -602,7 +603,7 @@ def _check_07_2(answer, tables, max_child_pugh=8, time_unit="months", alpha=0.05
     spp = _spp(tables, max_child_pugh, time_unit)
     lines = []
     for tau, value in answer.items():
-        t = float(tau) * helpers.DAYS_PER_MONTH / helpers.days_per(time_unit)
+        t = float(tau) * DAYS_PER_MONTH / cohort.days_per(time_unit)
         _, diff = appraisal.rmst_comparison(spp, "spp_time", "death", "salvage_group", GROUPS, t, alpha=alpha)
         if not _close(value, diff["estimate"], 0.05):
             sign = " (sorafenib minus other, not the reverse)" if _close(-float(value), diff["estimate"], 0.05) else ""
@@ -614,7 +615,7 @@ def _check_07_2(answer, tables, max_child_pugh=8, time_unit="months", alpha=0.05
 @_exercise("07.3", "the number of SPP patients whose era changes with ERA_START = '2009-06-01' (or their patient ids)",
            "that they are patients of the other-salvage group (sorafenib started after its approval), so restricting "
            "to the later era removes them from the comparison.")
-def _check_07_3(answer, tables, era_start="2009-01-01", new_start="2009-06-01", max_child_pugh=8):
+def _check_07_3(answer, tables, era_start=ERA_START, new_start="2009-06-01", max_child_pugh=8):
     return _check_01_2(answer, tables, era_start, new_start, max_child_pugh)
 
 
@@ -664,8 +665,8 @@ def _check_07_5(answer, tables, max_child_pugh=8):
            "depend on the seed.")
 def _check_07_6(answer, tables, max_child_pugh=8, alpha=0.05, permutations=1000):
     spp = _spp(tables, max_child_pugh)
-    spp["era"] = helpers.treatment_era(spp["salvage_start_date"], "2009-01-01",
-                                       int(tables["patients"]["first_haic_date"].dt.year.min()))
+    spp["era"] = cohort.treatment_era(spp["salvage_start_date"], ERA_START,
+                                      int(tables["patients"]["first_haic_date"].dt.year.min()))
     fixed = appraisal.cox_hr(spp, "spp_time", "death", "salvage_group", *GROUPS, alpha=alpha)
     share = float(spp["sorafenib"].mean())
     deaths = appraisal.deaths_needed(fixed["hr"], power=0.9, alpha=alpha, share=share)

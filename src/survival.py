@@ -34,7 +34,10 @@ import pandas as pd
 from scipy import stats
 
 from src import privacy
-from src.helpers import split_at
+from src.cohort import split_at
+from src.formats import format_p_in_text
+from src.study import (TABLE2_CATEGORICAL, TABLE2_CONTINUOUS, TABLE2_DIGITS,  # noqa: F401 (re-exported)
+                       TABLE3_CUTOFF_COLUMNS)
 
 CONFIDENCE_NOTE = ("Kaplan-Meier confidence limits: Greenwood variance on the log(-log) scale (lifelines); "
                    "R's survfit default is the log scale")
@@ -182,11 +185,9 @@ def logrank(df, duration_col, event_col, group_col) -> tuple[float, float]:
 
 
 def format_p(p, digits=3) -> str:
-    """A p-value as printed in a paper: 'p = 0.012', 'p < 0.001', 'p = n/a'."""
-    if p is None or not np.isfinite(p):
-        return "p = n/a"
-    floor = 10 ** -digits
-    return f"p < {floor:.{digits}f}" if p < floor else f"p = {p:.{digits}f}"
+    """A p-value in a sentence: 'p = 0.012', 'p < 0.001', 'p = n/a' (the journal's `formats.format_p`
+    with "p = " or "p < " before it)."""
+    return format_p_in_text(p, digits)
 
 
 # --- two-level factors ----------------------------------------------------------
@@ -197,7 +198,7 @@ def dichotomise(series, cutoff, labels=None) -> pd.Series:
     Returns an ordered categorical with the two labels as categories (both
     kept even if one is empty); missing values stay missing. `labels` renames
     the two levels, e.g. ("0", ">=1") for performance status. The labels are
-    those of `helpers.split_at` (Tables 1 and 3 dichotomise the same way).
+    those of `cohort.split_at` (Tables 1 and 3 dichotomise the same way).
     """
     default = (f"<{cutoff}", f">={cutoff}")
     out = split_at(pd.to_numeric(pd.Series(series), errors="coerce"), cutoff)
@@ -238,9 +239,7 @@ TABLE3_NAMES = {
     "alt": "ALT (U/L)", "ast": "AST (U/L)", "afp": "AFP (ng/mL)", "dcp": "DCP (mAU/mL)",
     "ascites": "Ascites", "pvtt": "Portal vein thrombosis", "sorafenib": "Sorafenib",
 }
-# The factors of Table 3 that are dichotomised at a cut-off: id key -> column of the SPP frame.
-TABLE3_CUTOFF_COLUMNS = {"age": "age", "plt": "platelets", "alb": "albumin", "tbil": "total_bilirubin",
-                         "pt": "prothrombin_activity", "alt": "alt", "ast": "ast", "afp": "afp", "dcp": "dcp"}
+# The factors of Table 3 that are dichotomised at a cut-off: `study.TABLE3_CUTOFF_COLUMNS` (id key -> column).
 
 
 def table3_factors(cutoffs: dict) -> dict:
@@ -447,16 +446,8 @@ def count_ties(durations, event_observed) -> int:
 
 # --- comparing two groups (Table 2) -----------------------------------------------
 
-# Table 2 of the paper: id key (as in published_results.csv) -> column of the SPP frame prepared by
-# `add_factors` (with the level order of the paper where the column is not already ordered).
-TABLE2_CATEGORICAL = {
-    "sex": ("sex_group", ["male", "female"]), "ps": "ps_group", "ascites": ("ascites", ["yes", "no"]),
-    "pvtt": ("pvtt", ["yes", "no"]), "distribution": ("tumor_distribution", ["unilateral", "bilateral"]),
-    "tumor_count": "tumor_count_group", "tumor_size": "max_tumor_size_mm_group",
-}
-TABLE2_CONTINUOUS = {"age": "age", "alt": "alt", "ast": "ast", "tbil": "total_bilirubin", "alb": "albumin",
-                     "pt": "prothrombin_activity", "plt": "platelets", "afp": "afp", "dcp": "dcp"}
-TABLE2_DIGITS = {"tbil": 1, "alb": 1, "plt": 1}  # decimals printed in the paper (others: 0)
+# Table 2 of the paper (`study.TABLE2_ROWS`): `TABLE2_CATEGORICAL` (id key -> column of the SPP frame prepared by
+# `add_factors`, with the paper's level order), `TABLE2_CONTINUOUS` and `TABLE2_DIGITS` come from `src.study`.
 
 CATEGORICAL_TESTS = {"fisher": "Fisher's exact (two-sided)", "chi2": "chi-square (no correction)",
                      "chi2_yates": "chi-square (Yates' correction)"}

@@ -21,7 +21,7 @@ for missing values, Yes/No; `write_frame` writes it and returns the `Table`, tit
 footnote `SYNTHETIC_NOTE`. Counts from 1 to MIN_CELL - 1 read "<MIN_CELL" in every cell and header
 (`privacy.suppress_small_counts`, `privacy.count_text`).
 
-Place in the import order: above `helpers` and `privacy`; below `paper`, the runner and the notebooks.
+Place in the import order: above `config`, `formats` and `privacy`; below `paper`, the runner and the notebooks.
 """
 from __future__ import annotations
 
@@ -29,7 +29,6 @@ import csv
 import datetime as dt
 import io
 import json
-import math
 import re
 import zipfile
 from dataclasses import dataclass, field
@@ -40,11 +39,10 @@ import numpy as np
 import pandas as pd
 
 from src import privacy
-from src.helpers import ROOT
-
-DICTIONARY = ROOT / "data" / "data_dictionary.csv"
-SYNTHETIC_NOTE = ("Synthetic data: a cohort reconstructed to match the paper's published aggregates, "
-                  "not the record of any patient.")
+from src.config import DEFAULT_DICTIONARY as DICTIONARY
+from src.config import SYNTHETIC_NOTE_TABLE as SYNTHETIC_NOTE
+from src.formats import format_p  # noqa: F401 (the journal's p, re-exported: tables.format_p)
+from src.formats import is_missing as _missing
 MANUSCRIPT = ["table1_baseline", "table2_characteristics_at_progression", "table3_paper_model", "appraisal"]
 DASH = "—"
 EN_DASH = "–"
@@ -77,20 +75,6 @@ ABBREVIATIONS = {"AFP": "alpha-fetoprotein", "ALT": "alanine aminotransferase", 
 
 
 # --- formatting -------------------------------------------------------------------
-
-def _missing(x) -> bool:
-    return (x is None or (isinstance(x, (float, np.floating)) and math.isnan(x)) or x is pd.NA or x is pd.NaT
-            or (isinstance(x, str) and x == ""))
-
-
-def format_p(p, digits: int = 3) -> str:
-    """A p-value as a journal prints it: "0.032", "<0.001", "" when missing."""
-    if _missing(p):
-        return ""
-    p = float(p)
-    floor = 10 ** -digits
-    return f"<{floor:.{digits}f}" if p < floor else f"{p:.{digits}f}"
-
 
 def format_hr(hr, low, high, digits: int = 2) -> str:
     """"2.47 (1.11–5.50)"; "—" when the hazard ratio is missing (a factor not entered in the model)."""

@@ -24,8 +24,8 @@ import pandas as pd
 from scipy import stats
 
 from src import appraisal
+from src.study import DAYS_PER_MONTH
 
-DAYS_PER_MONTH = 30.4375
 IMMORTAL_TIME_METHODS = ("fixed_groups", "time_varying_cox", "landmark")
 METHOD_LABELS = {"fixed_groups": "Groups fixed at progression",
                  "time_varying_cox": "Treatment as a time-varying covariate (Cox)",

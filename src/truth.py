@@ -34,15 +34,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from src.validate import MIN_SESSION_INTERVAL_DAYS, RESPONSE_ASSESSMENT_DAYS, child_pugh_points_range
+from src import study
+from src.study import MIN_SESSION_INTERVAL_DAYS, RESPONSE_ASSESSMENT_DAYS
+from src.validate import child_pugh_points_range
 
 TRUTH_SEED0 = 7000  # true cohort j (1..M) has seed TRUTH_SEED0 + j
 TRUTH = {
     "n": 67,
-    "enrol": ("2005-04-01", "2011-08-31"),
-    "cutoff": "2013-03-31",
-    "sorafenib_approval": "2009-05-20",
-    "era_start": "2009-01-01",
+    "enrol": (study.ENROL_START, study.ENROL_END),
+    "cutoff": study.DATA_CUTOFF,
+    "sorafenib_approval": study.SORAFENIB_APPROVED_ON,  # the generators' earliest sorafenib start
+    "era_start": study.ERA_START,
     "response": {"CR": 0.07, "PR": 0.13, "SD": 0.08, "PD": 0.62, "NE": 0.10},
     "sessions": [1, 2, 3, 4, 5, 6, 7, 9],       # the counts the targets file has ids for
     "liver_loadings": {"total_bilirubin": 0.30, "albumin": -0.30, "prothrombin_activity": -9.0,

@@ -207,23 +207,20 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
+from src.config import DEFAULT_DICTIONARY, DICTIONARY_NAME, SYNONYMS_NAME, TABLE_SUFFIXES  # noqa: F401 (re-exported)
+from src.study import (MIN_SESSION_INTERVAL_DAYS, RESPONSE_ASSESSMENT_DAYS,  # noqa: F401 (re-exported)
+                       SORAFENIB_APPROVAL_MONTH)
+
 #: Sorafenib was approved for advanced hepatocellular carcinoma in Japan in
-#: May 2009; a sorafenib salvage treatment starting earlier is implausible for
-#: the reproduced (Japanese) cohort. Pass ``sorafenib_approval=`` to
-#: :func:`load_and_validate` or :func:`check_rules` for another cohort.
-SORAFENIB_APPROVAL = "2009-05-01"
+#: May 2009; a sorafenib salvage treatment starting before that month is implausible for
+#: the reproduced (Japanese) cohort (`study.SORAFENIB_APPROVAL_MONTH`: the rule's date, not the
+#: generators'). Pass ``sorafenib_approval=`` to :func:`load_and_validate` or :func:`check_rules`
+#: for another cohort.
+SORAFENIB_APPROVAL = SORAFENIB_APPROVAL_MONTH
 
-#: Methods: "The treatment was repeated at an interval of 4 to 6 weeks": the shortest
-#: interval between two HAIC sessions (rule 8 of :func:`check_rules`).
-MIN_SESSION_INTERVAL_DAYS = 28
-#: Methods: response evaluated by CT or MRI "at 4 weeks after each HAIC session": the
-#: shortest follow-up that allows a RECIST response other than NE (rule 9).
-RESPONSE_ASSESSMENT_DAYS = 28
-
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-#: The project's data dictionary, used when the data folder has none.
-DEFAULT_DICTIONARY = PROJECT_ROOT / "data" / "data_dictionary.csv"
-DICTIONARY_NAME = "data_dictionary.csv"
+# The protocol's intervals (rules 8 and 9: `study.MIN_SESSION_INTERVAL_DAYS`, `study.RESPONSE_ASSESSMENT_DAYS`)
+# and the project's files (`config.DEFAULT_DICTIONARY`: the data dictionary used when the data folder has none)
+# are imported above.
 
 #: The rules whose findings are warnings (values that can be true but deserve a look), as warnings name
 #: them (the ``rule`` of a warning) and count them.
@@ -240,8 +237,7 @@ RULE_FUTURE = "date after today (warn_after today)"
 #: Columns of a problem table. ``rule`` names the rule a warning breaks, in words (warnings are counted per
 #: rule); it is empty for errors.
 PROBLEM_COLUMNS = ["file", "row", "column", "value", "message", "rule"]
-#: File formats :func:`read_table` accepts, in the order they are looked for.
-TABLE_SUFFIXES = (".csv", ".xlsx", ".sav")
+#: File formats :func:`read_table` accepts, in the order they are looked for: `config.TABLE_SUFFIXES`.
 
 ROW_CONVENTION = (
     "Rows are numbered as in a spreadsheet: the header is row 1 and the first data row is row 2."
@@ -253,8 +249,7 @@ _YES_NO_FIELDS = ("required", "unique", "optional")
 #: The severity is part of the name: a ``warn_*`` finding is a warning the user must acknowledge,
 #: an ``error_*`` finding an error (like a value outside ``allowed``).
 PLAUSIBILITY_FIELDS = ("warn_range", "warn_values", "error_after", "warn_after")
-#: File of declared synonyms, looked for beside the data dictionary in use.
-SYNONYMS_NAME = "synonyms.csv"
+#: File of declared synonyms, looked for beside the data dictionary in use: `config.SYNONYMS_NAME`.
 _SYNONYM_COLUMNS = ["table", "column", "value", "means"]
 _AFTER_RE = re.compile(r"^(today|others\+(\d+))$")
 #: Tables that may have a header and no data rows (every other table needs a row).
