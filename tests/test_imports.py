@@ -1,5 +1,6 @@
-"""Imports run one way: data and validation at the bottom, statistics and tables above them,
-the pipeline (runner, report) and the notebooks on top.
+"""Imports run one way: settings and the study's design at the bottom, then data, loading and validation,
+statistics and tables above them, the pipeline (runner, report) and the notebooks' front door
+(`helpers`, which no module of `src` imports) on top.
 
 A circle of imports, or a lower module importing a higher one (even inside a function), is the
 sign that a function lives in the wrong room (STYLE.md, "A house with one direction")."""
@@ -7,6 +8,8 @@ from __future__ import annotations
 
 import ast
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -14,23 +17,29 @@ SRC = ROOT / "src"
 
 # Lower number = lower floor. A module may import modules of its own floor or below, never above.
 LAYERS = {
-    # data and validation
-    "privacy": 0, "outdir": 0, "faststats": 0, "validate": 0,
-    # paths, loading, derived frames, number formatting
-    "helpers": 1, "figures": 1,
+    # settings (paths, file names, notes) and the study's design: import nothing of src
+    "config": 0, "study": 0,
+    # data, loading, derived frames, number formatting, validation
+    "privacy": 1, "outdir": 1, "faststats": 1, "validate": 1, "cohort": 1, "formats": 1,
+    # figure styles
+    "figures": 2,
     # statistics and figures
-    "survival": 2, "appraisal": 2, "audit": 2, "flow": 2, "zph": 2, "competing": 2, "cutoffs": 2, "teaching": 2,
+    "survival": 3, "appraisal": 3, "audit": 3, "flow": 3, "zph": 3, "competing": 3, "cutoffs": 3, "teaching": 3,
     # publication tables and the comparison with the paper
-    "tables": 3, "paper": 3,
+    "tables": 4, "paper": 4,
     # the pipeline: building data, running notebooks, the report
-    "reconstruct": 4, "example_cohort": 4, "report": 4, "runner": 4, "bench": 4,
+    "reconstruct": 5, "example_cohort": 5, "report": 5, "runner": 5, "bench": 5, "forkserver": 5,
+    # the notebooks' front door: imported by no module of src
+    "helpers": 6,
 }
-TOP = max(LAYERS.values())
+TOP = LAYERS["runner"]  # where a module not yet placed stands (ensemble, publish, truth, selfcheck, ...)
+FRONT_DOOR = "helpers"
 PIPELINE = {"runner", "report"}  # they run the notebooks: a notebook must not import them
 
 
 def layer(module: str) -> int:
-    """A module not yet placed counts as top floor: it may import anything, nothing below may import it."""
+    """A module not yet placed counts as the pipeline's floor: it may import anything but the front door,
+    nothing below may import it."""
     return LAYERS.get(module, TOP)
 
 
@@ -109,3 +118,28 @@ def test_the_checker_sees_imports_inside_functions_and_cycles():
     assert src_imports(tree) == {"audit", "helpers"}
     assert find_cycle({"a": {"b"}, "b": {"a"}}) == ["a", "b", "a"]
     assert find_cycle({"a": {"b"}, "b": set()}) is None
+
+
+def test_no_src_module_imports_the_front_door():
+    importers = sorted(module for module, targets in import_graph().items() if FRONT_DOOR in targets)
+    assert not importers, f"src modules importing {FRONT_DOOR} (import from config, study, cohort or formats): " \
+        + ", ".join(importers)
+
+
+def test_settings_and_design_import_nothing_of_src():
+    graph = import_graph()
+    assert graph["config"] == set() and graph["study"] == set()
+
+
+def _loaded_by(statement: str) -> set[str]:
+    """Top-level packages and src modules in sys.modules after *statement* in a fresh Python."""
+    code = f"import sys; {statement}; print(' '.join(sorted(sys.modules)))"
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    return set(done.stdout.split())
+
+
+def test_the_runner_and_the_front_door_load_neither_pandera_nor_scipy():
+    for statement in ("import src.runner", "from src import helpers"):
+        loaded = _loaded_by(statement)
+        heavy = sorted(m for m in loaded if m.split(".")[0] in {"pandera", "scipy"} or m == "src.validate")
+        assert not heavy, f"{statement} loads {', '.join(heavy)}"
