@@ -655,6 +655,10 @@ def execute_all(
     the running ones have finished; no new notebook starts after a failure. On an interrupt the
     running kernels are stopped before KeyboardInterrupt goes on. Returns the executed copies
     (normalised: :func:`normalise_executed`) in notebook order.
+
+    The notebooks run in worker threads also one at a time (``jobs=1``, in numeric order): the main
+    thread only waits, so that an interrupt is raised there, never inside papermill's event loop
+    (where it could leave the cell's tasks behind, which then printed tracebacks of a dead kernel).
     """
     import concurrent.futures as cf
 
@@ -662,24 +666,11 @@ def execute_all(
     total = len(notebooks)
     jobs = default_jobs(total) if jobs is None else max(1, int(jobs))
     number = {nb: i for i, nb in enumerate(notebooks, start=1)}
-    if jobs == 1:
-        executed = []
-        for notebook in notebooks:
-            prefix = f"[{number[notebook]}/{total}] {notebook.stem} ..."
-            started = time.monotonic()
-            try:
-                executed.append(_run_one(notebook, stage, parameters))
-            except Exception as error:
-                log(f"{prefix} FAILED ({time.monotonic() - started:.1f} s)")
-                raise _failure(notebook, stage, error) from error
-            log(f"{prefix} ok ({time.monotonic() - started:.1f} s)")
-        return executed
-
     done: dict[Path, Path] = {}
     failed: dict[Path, BaseException] = {}
     lines: dict[Path, str] = {}
     order = list(notebooks)
-    pending = start_order(notebooks)
+    pending = start_order(notebooks) if jobs > 1 else list(notebooks)
     running: dict[cf.Future, tuple[Path, float]] = {}
     pool = cf.ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="notebook")
     try:
@@ -705,8 +696,7 @@ def execute_all(
             while order and order[0] in lines:  # progress lines in notebook order, as soon as they can be
                 log(lines[order.pop(0)])
     except BaseException:
-        _stop_kernels(stage)
-        pool.shutdown(wait=True, cancel_futures=True)
+        _stop_notebooks(stage, pool)
         raise
     pool.shutdown(wait=True)
     for notebook in order:
@@ -716,6 +706,22 @@ def execute_all(
         first = min(failed, key=number.get)
         raise _failure(first, stage, failed[first]) from failed[first]
     return [done[nb] for nb in notebooks]
+
+
+def _stop_notebooks(stage: Path, pool) -> None:
+    """After an interrupt: start no further notebook and kill the running kernels until every notebook
+    thread has ended (a kernel being started when the interrupt came has no pid file yet: it is killed
+    as soon as it has one, so that its notebook does not run to its end)."""
+    pool.shutdown(wait=False, cancel_futures=True)
+    threads = list(getattr(pool, "_threads", ()))
+    while True:
+        _stop_kernels(stage)
+        for thread in threads:
+            thread.join(timeout=0.2)
+            if thread.is_alive():
+                break
+        else:
+            return
 
 
 def _stop_kernels(stage: Path) -> None:
@@ -745,8 +751,11 @@ def _handling(names, handler):
     if threading.current_thread() is not threading.main_thread():
         yield {}
         return
-    previous = {n: signal.signal(getattr(signal, n), handler) for n in names if hasattr(signal, n)}
-    try:
+    previous = {}
+    try:  # a signal while the handlers are being swapped in still finds every swapped one put back
+        for n in names:
+            if hasattr(signal, n):
+                previous[n] = signal.signal(getattr(signal, n), handler)
         yield previous
     finally:
         for n, old in previous.items():
@@ -881,12 +890,15 @@ def check_privacy(build: Path, tables: Mapping[str, object] | None, names: Itera
 
 @contextlib.contextmanager
 def interrupts_raise():
-    """While inside, SIGTERM and SIGHUP interrupt the run as Ctrl-C (SIGINT) does: they raise
-    KeyboardInterrupt, so that the run cleans up after itself (only in the main thread)."""
+    """While inside, SIGINT (Ctrl-C), SIGTERM and SIGHUP raise KeyboardInterrupt, so that the run
+    cleans up after itself (only in the main thread). SIGINT too, rather than Python's own handler:
+    a process started in the background by a shell (``make run &``, ``make test &``) inherits SIGINT
+    ignored, and Python then installs no handler for it, so that a run would go on to its end after
+    an interrupt sent to it."""
     def interrupt(signum, frame):
         raise KeyboardInterrupt(signal.Signals(signum).name)
 
-    with _handling(INTERRUPT_SIGNALS[1:], interrupt):
+    with _handling(INTERRUPT_SIGNALS, interrupt):
         yield
 
 
@@ -980,9 +992,10 @@ def run_pipeline(
     published = False
     try:
         with interrupts_raise():
-            build = make_build_dir(out)
-            stage = make_stage(data, build)
-            server = start_fork_server(stage, selected)
+            with signals_held():  # an interrupt comes once these are known, so that they are removed
+                build = make_build_dir(out)
+                stage = make_stage(data, build)
+                server = start_fork_server(stage, selected)
             save_validated(stage, data, tables, accept_warnings)
             executed = execute_all(selected, stage, parameters, log)
             stop_fork_server(stage, server)
@@ -1146,6 +1159,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     An interrupted run (Ctrl-C, SIGTERM, SIGHUP) prints one line, not a traceback.
     """
+    try:
+        with interrupts_raise():  # from the start: an interrupt while the data are validated is one too
+            return _main(argv)
+    except KeyboardInterrupt as error:
+        print(f"interrupted ({str(error) or 'SIGINT'}): nothing was written", file=sys.stderr)
+        return Interrupted.exit_code
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -1168,9 +1190,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PipelineError as error:
         print(f"error: {error}", file=sys.stderr)
         return error.exit_code
-    except KeyboardInterrupt:
-        print("interrupted: nothing was written", file=sys.stderr)
-        return Interrupted.exit_code
     return 0
 
 

@@ -700,3 +700,66 @@ def test_lesson_without_a_chapter_is_refused(tmp_path, monkeypatch):
     with pytest.raises(runner.NoNotebooksError):
         runner.run_pipeline(data, tmp_path / "lesson", notebooks_dir=notebooks, lesson=True, log=lambda line: None)
     assert not (tmp_path / "lesson").exists()
+
+
+def _busy_processes(count: int):
+    """*count* processes that keep a core busy each (the load of a full test suite beside the run)."""
+    import subprocess
+
+    return [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(count)]
+
+
+@pytest.mark.parametrize("moment, signame", [("start", "SIGTERM"), ("kernel start", "SIGINT"),
+                                             ("kernel start", "SIGHUP"), ("notebook", "SIGINT")])
+def test_an_interrupt_at_any_moment_under_load_is_honoured(tmp_path, moment, signame):
+    """Right after the process starts, while the stage folder is set up and the kernel starts, and while
+    a notebook runs, with every core busy: the run stops at once (long before the notebook's 60 s), OUT is
+    left as it was, no temporary folder or kernel is left. Right after the start the signal may come while
+    Python imports the runner, before any of its code runs: the process then ends by the signal itself."""
+    import os
+    import signal
+    import subprocess
+    import time
+
+    notebooks = tmp_path / "nbs"
+    notebooks.mkdir()
+    started = tmp_path / "started"
+    write_notebook(notebooks, "01_slow", f"import time\nopen({str(started)!r}, 'w').close()\ntime.sleep(60)")
+    data = make_data(tmp_path / "data")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "old.txt").write_text("an earlier run")
+    outdir.write_stamp(out)
+    before = snapshot(out)
+    temp = Path(tempfile.mkdtemp(prefix="hi-", dir="/tmp"))
+    script = INTERRUPT_SCRIPT.format(notebooks=str(notebooks), data=str(data), out=str(out))
+    load = _busy_processes(os.cpu_count() or 2)
+    try:
+        proc = subprocess.Popen([sys.executable, "-c", script], cwd=runner.ROOT, env={**os.environ, "TMPDIR": str(temp)},
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        reached = {"start": lambda: True, "kernel start": lambda: any(temp.iterdir()) and not started.exists(),
+                   "notebook": started.exists}[moment]
+        deadline = time.monotonic() + 60
+        while not reached() and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.01)
+        assert reached(), f"{moment} never came: {proc.poll()}"
+        sent = time.monotonic()
+        proc.send_signal(getattr(signal, signame))
+        stdout, stderr = proc.communicate(timeout=45)
+        waited = time.monotonic() - sent
+    finally:
+        for busy in load:
+            busy.kill()
+            busy.wait()
+    number = getattr(signal, signame)
+    assert proc.returncode == 130 or (moment == "start" and proc.returncode == -number), (proc.returncode, stderr)
+    if proc.returncode == 130:
+        assert f"interrupted ({signame})" in stderr and "Traceback" not in stderr, stderr
+    assert waited < 30, f"the run went on for {waited:.0f} s after {signame}: {stdout}"
+    assert " ok (" not in stdout  # the slow notebook did not run to its end
+    assert snapshot(out) == before
+    assert leftovers(out) == []
+    assert list(temp.iterdir()) == []
+    time.sleep(1)
+    assert _processes_mentioning(str(temp)) == []
+    temp.rmdir()
