@@ -672,7 +672,7 @@ def execute_all(
     order = list(notebooks)
     pending = start_order(notebooks) if jobs > 1 else list(notebooks)
     running: dict[cf.Future, tuple[Path, float]] = {}
-    pool = cf.ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="notebook")
+    pool = cf.ThreadPoolExecutor(max_workers=jobs, thread_name_prefix=f"notebook-{secrets.token_hex(4)}")
     try:
         while pending or running:
             ready = [nb for nb in pending if all(w in done for w in waits_for(nb, notebooks))]
@@ -711,17 +711,16 @@ def execute_all(
 def _stop_notebooks(stage: Path, pool) -> None:
     """After an interrupt: start no further notebook and kill the running kernels until every notebook
     thread has ended (a kernel being started when the interrupt came has no pid file yet: it is killed
-    as soon as it has one, so that its notebook does not run to its end)."""
+    as soon as it has one, so that its notebook does not run to its end). The threads are found by the
+    pool's name, not its list, where an interrupt inside ``submit`` may not have put a started one yet."""
     pool.shutdown(wait=False, cancel_futures=True)
-    threads = list(getattr(pool, "_threads", ()))
+    prefix = f"{pool._thread_name_prefix}_"
     while True:
         _stop_kernels(stage)
-        for thread in threads:
-            thread.join(timeout=0.2)
-            if thread.is_alive():
-                break
-        else:
+        threads = [t for t in threading.enumerate() if t.name.startswith(prefix)]
+        if not threads:
             return
+        threads[0].join(timeout=0.2)
 
 
 def _stop_kernels(stage: Path) -> None:
