@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from src import ensemble, publish, truth, validate
+from src import ensemble, publish, reconstruct, truth, validate
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -196,6 +196,33 @@ def printed_truth(tmp_path_factory):
     return work, targets
 
 
+@pytest.fixture(scope="module")
+def reconstruction(printed_truth):
+    """The reconstruction of the printed truth with the first member seed, built once: the two tests below
+    each reconstruct exactly this cohort (the same seed and targets; `build_cohort` is deterministic,
+    test_reconstruct.py checks its bytes for a seed), the slowest step of each."""
+    _, targets = printed_truth
+    seed = ensemble.member_seeds(1)[0]
+    return seed, str(targets), reconstruct.build_cohort(seed, str(targets))
+
+
+def serve_reconstruction(monkeypatch, reconstruction) -> list:
+    """Make `reconstruct.build_cohort` give (a copy of) the reconstruction built once for its seed and
+    targets; returns the list of the seeds it served, which each test checks (a patch nobody reads would
+    leave the test as slow as before, and unnoticed)."""
+    seed, targets, tables = reconstruction
+    real, served = reconstruct.build_cohort, []
+
+    def build_cohort(s=reconstruct.DEFAULT_SEED, published=None, log=None):
+        if s == seed and published is not None and str(published) == targets:
+            served.append(s)
+            return {name: frame.copy() for name, frame in tables.items()}
+        return real(s, published, log)
+
+    monkeypatch.setattr(reconstruct, "build_cohort", build_cohort)
+    return served
+
+
 def test_publish_draws_no_figure_and_prints_the_numbers_of_make_run(tmp_path):
     # publish runs the notebooks with FIGURES = False: no figure file, no image in the executed notebooks,
     # and the same paper-vs-run tables, byte for byte, as the committed full run (make run) of the bundled cohort
@@ -209,20 +236,24 @@ def test_publish_draws_no_figure_and_prints_the_numbers_of_make_run(tmp_path):
     assert all("image/png" not in p.read_text() for p in (out / "notebooks").glob("*.ipynb"))
 
 
-def test_publish_then_reconstruct_reproduces_the_printed_numbers(printed_truth, tmp_path):
+def test_publish_then_reconstruct_reproduces_the_printed_numbers(printed_truth, reconstruction, tmp_path, monkeypatch):
     _, targets = printed_truth
+    served = serve_reconstruction(monkeypatch, reconstruction)
     printed = pd.read_csv(targets)
     template = pd.read_csv(publish.TEMPLATE)
     assert list(printed.columns) == list(template.columns) and len(printed) == len(template)
     row = ensemble.build_member(ensemble.member_seeds(1)[0], tmp_path / "member", str(targets))
+    assert served == ensemble.member_seeds(1)
     assert row["valid"] == "yes", row
     # the paper: 238 of 253 (94%); a cohort whose printed numbers contradict nothing should do as well
     assert row["match"] >= 0.9 * len(printed), row
 
 
-def test_validation_machinery_on_one_truth_and_one_reconstruction(printed_truth):
+def test_validation_machinery_on_one_truth_and_one_reconstruction(printed_truth, reconstruction, monkeypatch):
     work, targets = printed_truth
+    served = serve_reconstruction(monkeypatch, reconstruction)
     table = truth.validate_one_truth(2, 1, work, targets=targets, jobs=1)
+    assert served == ensemble.member_seeds(1)
     assert list(table.columns) == truth.VALIDATION_COLUMNS
     assert (table["members"] <= 1).all() and set(table["true_cohort"]) == {2}
     one = table.dropna(subset=["min"])
