@@ -558,13 +558,9 @@ def _processes_mentioning(text: str) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("signame", ["SIGINT", "SIGTERM", "SIGHUP"])
-def test_an_interrupted_run_leaves_out_as_it_was_and_cleans_up(tmp_path, signame):
-    import os
-    import signal
-    import subprocess
-    import time
-
+def slow_interrupted_run(tmp_path):
+    """A one-notebook run that sleeps 60 s after touching `started`, into an OUT an earlier run wrote: returns
+    (`started`, `out`, OUT's snapshot before, the run's TMPDIR, the script that runs it)."""
     notebooks = tmp_path / "nbs"
     notebooks.mkdir()
     started = tmp_path / "started"
@@ -576,7 +572,17 @@ def test_an_interrupted_run_leaves_out_as_it_was_and_cleans_up(tmp_path, signame
     outdir.write_stamp(out)
     before = snapshot(out)
     temp = Path(tempfile.mkdtemp(prefix="hi-", dir="/tmp"))  # short: Unix socket paths have a length limit
-    script = INTERRUPT_SCRIPT.format(notebooks=str(notebooks), data=str(data), out=str(out))
+    return started, out, before, temp, INTERRUPT_SCRIPT.format(notebooks=str(notebooks), data=str(data), out=str(out))
+
+
+@pytest.mark.parametrize("signame", ["SIGINT", "SIGTERM", "SIGHUP"])
+def test_an_interrupted_run_leaves_out_as_it_was_and_cleans_up(tmp_path, signame):
+    import os
+    import signal
+    import subprocess
+    import time
+
+    started, out, before, temp, script = slow_interrupted_run(tmp_path)
     proc = subprocess.Popen([sys.executable, "-c", script], cwd=runner.ROOT, env={**os.environ, "TMPDIR": str(temp)},
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
@@ -721,18 +727,7 @@ def test_an_interrupt_at_any_moment_under_load_is_honoured(tmp_path, moment, sig
     import subprocess
     import time
 
-    notebooks = tmp_path / "nbs"
-    notebooks.mkdir()
-    started = tmp_path / "started"
-    write_notebook(notebooks, "01_slow", f"import time\nopen({str(started)!r}, 'w').close()\ntime.sleep(60)")
-    data = make_data(tmp_path / "data")
-    out = tmp_path / "out"
-    out.mkdir()
-    (out / "old.txt").write_text("an earlier run")
-    outdir.write_stamp(out)
-    before = snapshot(out)
-    temp = Path(tempfile.mkdtemp(prefix="hi-", dir="/tmp"))
-    script = INTERRUPT_SCRIPT.format(notebooks=str(notebooks), data=str(data), out=str(out))
+    started, out, before, temp, script = slow_interrupted_run(tmp_path)
     load = _busy_processes(os.cpu_count() or 2)
     try:
         proc = subprocess.Popen([sys.executable, "-c", script], cwd=runner.ROOT, env={**os.environ, "TMPDIR": str(temp)},
