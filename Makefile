@@ -13,7 +13,7 @@ ONLY   ?=
 # The recipes read these from the environment ("$$DATA"), so a path with spaces, quotes or
 # accents (DATA="my data/été") reaches the runner as one argument, unchanged.
 export DATA OUT SEED MIN_CELL ACCEPT_WARNINGS ONLY
-# Reconstruction from a targets file, ensembles, validation against known truths (src/publish.py, src/ensemble.py)
+# Reconstruction from a targets file, ensembles, validation against known truths (src/synthetic/publish.py, src/synthetic/ensemble.py)
 TARGETS ?=
 K      ?=
 JOBS   ?= -1
@@ -60,26 +60,26 @@ check: $(STAMP)
 ##       TARGETS=file OUT=folder [SEED=n]: reconstruct a cohort from any targets file into OUT
 data: $(STAMP)
 	@if [ -n "$$TARGETS" ] && [ "$$OUT" = outputs ]; then echo "make data TARGETS=... needs OUT=folder"; exit 2; fi
-	$(PY) -m src.reconstruct --seed "$$SEED" --out data $${TARGETS:+--published "$$TARGETS" --out "$$OUT"}
+	$(PY) -m src.synthetic.reconstruct --seed "$$SEED" --out data $${TARGETS:+--published "$$TARGETS" --out "$$OUT"}
 
 ## publish: print a cohort's "paper": every published id computed by the notebooks on DATA, into TARGETS
 publish: $(STAMP)
 	@if [ -z "$$TARGETS" ]; then echo "make publish DATA=folder TARGETS=file"; exit 2; fi
-	$(PY) -m src.publish --data "$$DATA" --targets "$$TARGETS"
+	$(PY) -m src.synthetic.publish --data "$$DATA" --targets "$$TARGETS"
 
 ## ensemble: K (default 20) cohorts from the bundled targets with K seeds into data/ensemble/ (JOBS local processes,
 ##           DASK=host:port to use a running Dask cluster instead)
 ensemble: $(STAMP)
-	$(PY) -m src.ensemble build $${K:+--k "$$K"} --jobs "$$JOBS" $${DASK:+--dask "$$DASK"}
+	$(PY) -m src.synthetic.ensemble build $${K:+--k "$$K"} --jobs "$$JOBS" $${DASK:+--dask "$$DASK"}
 
 ## validate-reconstruction: M (default 6) true cohorts, each published and reconstructed K (default 10) times;
 ##           writes data/ensemble/reconstruction_validation.csv (long: see README; make run shows it in outputs/)
 validate-reconstruction: $(STAMP)
-	$(PY) -m src.truth --m "$$M" $${K:+--k "$$K"} --jobs "$$JOBS" $${DASK:+--dask "$$DASK"}
+	$(PY) -m src.synthetic.truth --m "$$M" $${K:+--k "$$K"} --jobs "$$JOBS" $${DASK:+--dask "$$DASK"}
 
 ## example: rebuild the second synthetic cohort in data/examples/cohort250 (250 patients, another shape)
 example: $(STAMP)
-	$(PY) -m src.example_cohort --seed 2026 --out data/examples/cohort250
+	$(PY) -m src.synthetic.example_cohort --seed 2026 --out data/examples/cohort250
 
 ## lab: open JupyterLab on the notebooks
 lab: $(STAMP)
@@ -87,7 +87,7 @@ lab: $(STAMP)
 
 ## clean: remove the virtual environment and caches (committed outputs stay)
 clean:
-	rm -rf $(VENV) .pytest_cache build *.egg-info src/__pycache__ tests/__pycache__
+	rm -rf $(VENV) .pytest_cache build *.egg-info src/__pycache__ src/*/__pycache__ tests/__pycache__
 
 .PHONY: check-report bench
 REPORT ?= $(OUT)/report.html
@@ -104,6 +104,6 @@ check-report: $(STAMP)
 ## bench: time `make run` (into a temporary OUT) beside the floor (as many kernels started, the same imports,
 ##      one after another) and print their ratio
 bench: $(STAMP)
-	$(PY) -m src.bench --data "$$DATA"
-# make run executes independent notebooks side by side, as many as there are cores (src/runner.py, HAIC_JOBS)
+	$(PY) -m src.runner.bench --data "$$DATA"
+# make run executes independent notebooks side by side, as many as there are cores (src/runner/__init__.py, HAIC_JOBS)
 run: export HAIC_JOBS ?= auto

@@ -7,8 +7,8 @@ paper prints it.
 
 Sections: paths and setup; loading and derived frames; summaries; plots;
 writing results (numbers as a paper prints them: `src/formats.py`). Survival-analysis helpers live in
-`src/survival.py`, publication tables in `src/tables.py`, figure styles in `src/figures.py`, and
-the comparison with the paper's numbers in `src/paper.py`.
+`src/stats/survival.py`, publication tables in `src/present/tables.py`, figure styles in `src/present/figures.py`, and
+the comparison with the paper's numbers in `src/paper/compare.py`.
 
 Imports run one way (tests/test_imports.py): this module is the notebooks' front door, on the top
 floor, and no module of `src` imports it. What other modules need lives below it and is re-exported
@@ -67,7 +67,7 @@ def setup_plots() -> None:
     ticks style with the journal sizes, fonts and deterministic metadata of `figures.setup`."""
     import seaborn as sns
 
-    from src import figures
+    from src.present import figures
 
     sns.set_theme(context="paper", style="ticks")
     figures.setup()
@@ -147,7 +147,7 @@ def distribution_grid(df: pd.DataFrame, columns, labels: dict | None = None, log
 
     columns = list(columns)
     nrows = -(-len(columns) // ncols)
-    from src import figures
+    from src.present import figures
 
     fig, axes = plt.subplots(nrows, ncols, figsize=(figures.DOUBLE, figures.DOUBLE / ncols * 0.8 * nrows),
                              squeeze=False)
@@ -201,7 +201,7 @@ def savefig(fig, name: str, paths: SimpleNamespace, layout: bool = True, synthet
     caption (`figures.caption`: suptitle, else the panels' titles, else their axes labels), and closed (so the cell's
     end shows it no second time); None is returned then. Elsewhere the figure is returned, still open.
     With `paths.draw` False (`FIGURES = False`) the figure is closed unsaved and not shown, and None is returned."""
-    from src import figures
+    from src.present import figures
 
     if not getattr(paths, "draw", True):
         import matplotlib.pyplot as plt

@@ -1,4 +1,4 @@
-"""Tests of src/appraisal.py (notebook 07) against independent reference values.
+"""Tests of src/stats/appraisal.py (notebook 07) against independent reference values.
 
 Survival references come from R 4.2.2 with survival 3.5.3, run once on the small data sets below
 (the R code is in the comments; the values printed by R are typed in). E-values and adjusted
@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from src import appraisal, helpers, survival
+from src.stats import appraisal, survival
+from src import helpers
 
 # --- a small data set, the same in R --------------------------------------------------
 # t <- c(2,3,4,5,6,7,8,9,10,11, 1,1.5,2,2.5,3,4,5,6,8,12)

@@ -1,4 +1,4 @@
-"""Unit tests for src/audit.py: every check on a small constructed table of published
+"""Unit tests for src/paper/audit.py: every check on a small constructed table of published
 numbers, once where it must fire and once where it must not, with reference values
 computed by hand; then the known findings on the real data/published_results.csv."""
 from math import comb
@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from src import audit
+from src.paper import audit
 
 
 def make_pub(values: dict) -> pd.DataFrame:
@@ -468,7 +468,7 @@ def test_real_best_reading_and_unreproducible(real):
 
 def test_every_check_has_its_own_label_in_words():
     # the figures and the summary name checks in words; two checks with one label would share a bar
-    from src import audit
+    from src.paper import audit
 
     checks = set(audit.run_audit()["check"]) | set(audit.CHECK_GROUPS)
     assert checks <= set(audit.CHECK_LABELS), checks - set(audit.CHECK_LABELS)

@@ -1,7 +1,7 @@
-"""`make bench`'s work bound (src/bench.py): the notebooks' own cells, without parameters and imports."""
+"""`make bench`'s work bound (src/runner/bench.py): the notebooks' own cells, without parameters and imports."""
 import json
 
-from src import bench
+from src.runner import bench
 
 
 def _notebook(path, cells):

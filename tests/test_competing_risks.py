@@ -1,4 +1,4 @@
-"""Tests of src/competing.py: Aalen-Johansen cumulative incidence with R's survfit variance and intervals.
+"""Tests of src/stats/competing.py: Aalen-Johansen cumulative incidence with R's survfit variance and intervals.
 
 Reference values from R 4.2.2 with survival 3.5.3, printed by `Rscript tests/r/competing_risks.R` and
 typed in: `survfit(Surv(time, event_factor) ~ 1)` (infinitesimal-jackknife standard errors, "log"
@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from src import competing, helpers
+from src.stats import competing
+from src import helpers
 
 CLOSE = {"abs": 5e-4}
 MONTHS = [3, 6, 12, 24]

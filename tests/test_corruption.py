@@ -1,4 +1,4 @@
-"""Property-based corruption suite for src/validate.py (and the runner's refusal of bad data).
+"""Property-based corruption suite for src/validate/__init__.py (and the runner's refusal of bad data).
 
 Each test starts from a copy of the committed data (``data/patients.csv``,
 ``progression.csv``, ``adverse_events.csv`` and ``data_dictionary.csv``,
@@ -31,7 +31,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from src import outdir, runner
+from src.runner import outdir
+from src import runner
 from src import validate as v
 
 DATA = Path(__file__).resolve().parents[1] / "data"

@@ -1,4 +1,4 @@
-"""Tests of src/cutoffs.py: the cost of choosing a cut-off by its p-value.
+"""Tests of src/stats/cutoffs.py: the cost of choosing a cut-off by its p-value.
 
 Seeded expectations: under no effect, the smallest log-rank p over the candidate cut-offs falls below
 0.05 in far more than 5% of studies, the same share for the same seed bit for bit, while one cut-off
@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from lifelines.statistics import logrank_test
 
-from src import cutoffs
+from src.stats import cutoffs
 
 
 def test_min_p_cutoff_inflates_false_positives():

@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from src import ensemble, publish, reconstruct, truth, validate
+from src.synthetic import ensemble, publish, reconstruct, truth
+from src import validate
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -11,7 +11,8 @@ import pandas as pd
 import pyreadstat
 import pytest
 
-from src import example_cohort, runner
+from src.synthetic import example_cohort
+from src import runner
 from src.helpers import ROOT
 from src.validate import load_and_validate
 

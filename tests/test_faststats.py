@@ -6,7 +6,7 @@ from lifelines import CoxPHFitter, KaplanMeierFitter
 from lifelines.statistics import logrank_test
 from scipy import stats
 
-from src import faststats as fs
+from src.stats import faststats as fs
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""The fork server (src/forkserver.py): kernels forked from one warm process behave as kernels started
+"""The fork server (src/runner/forkserver.py): kernels forked from one warm process behave as kernels started
 one by one: each its own process and namespace, interruptible, gone with its client, gone with the
 server; a run gives the same bytes with and without it."""
 from __future__ import annotations
@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from src import forkserver, runner
+from src.runner import forkserver
+from src import runner
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the fork server is Linux-only")
 
@@ -33,13 +34,13 @@ def test_imports_of_lists_the_modules_the_cells_import_at_their_top_level(tmp_pa
                          "%matplotlib inline\nimport not_seen_a_magic_cell")
     two = write_notebook(tmp_path, "02_b", "import numpy\nfrom matplotlib_inline import backend_inline\n"
                          "def f():\n    import not_top_level\nfrom . import relative")
-    assert forkserver.imports_of([one, two]) == ["numpy", "src", "src.helpers", "src.tables"]
+    assert forkserver.imports_of([one, two]) == ["numpy", "src", "src.helpers", "src.present.tables"]
 
 
 def test_client_command_replaces_only_an_ipykernel_launch():
     cmd = ["/v/bin/python", "-Xfrozen_modules=off", "-m", "ipykernel_launcher", "-f", "/k/a.json"]
     assert forkserver.client_command(Path("/k/fork"), cmd) == \
-        [sys.executable, "-m", "src.forkserver", "client", "/k/fork", "--", "-f", "/k/a.json"]
+        [sys.executable, "-m", "src.runner.forkserver", "client", "/k/fork", "--", "-f", "/k/a.json"]
     assert forkserver.client_command(Path("/k/fork"), ["R", "--slave", "-f", "x"]) is None
 
 

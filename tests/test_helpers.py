@@ -1,4 +1,4 @@
-"""Unit tests for src/helpers.py and src/flow.py, with hand-computed values."""
+"""Unit tests for src/helpers.py and src/present/flow.py, with hand-computed values."""
 from decimal import Decimal
 
 import matplotlib
@@ -12,7 +12,9 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from scipy import stats  # noqa: E402
 
-from src import flow, helpers, paper  # noqa: E402
+from src.present import flow  # noqa: E402
+from src import helpers
+from src.paper import compare as paper
 
 
 @pytest.fixture
@@ -204,7 +206,7 @@ def test_only_published(paths, tmp_path):
     assert paper.only_published({"x": 1}, own) == {"x": 1}
 
 
-# --- src/flow.py -------------------------------------------------------------
+# --- src/present/flow.py -------------------------------------------------------------
 
 def test_layout_puts_leaves_in_slots_and_centres_parents():
     tree = flow.box("root", 3, [flow.box("a", 1), flow.box("b", 2, [flow.box("c", 1), flow.box("d", 1)])])

@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from src import audit, helpers, paper
+from src.paper import audit, compare as paper
+from src import helpers
 
 ROOT = helpers.ROOT
 PUBLISHED = pd.read_csv(ROOT / "data" / "published_results.csv", dtype=str)

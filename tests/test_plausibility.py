@@ -1,4 +1,4 @@
-"""Plausibility checks of src/validate.py (issue 10, point 6): dates after today or far after every other
+"""Plausibility checks of src/validate/__init__.py (issue 10, point 6): dates after today or far after every other
 date of the data, values outside physiological limits, codes such as 999 or -1.
 
 Each test copies a synthetic cohort (the bundled ``data/`` or ``data/examples/cohort250``) into ``tmp_path``,

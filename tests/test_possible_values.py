@@ -113,7 +113,7 @@ def test_the_synthetic_cohorts_pass_the_strict_check(folder):
 
 
 def test_the_true_cohorts_of_the_validation_pass_the_strict_check():
-    from src import ensemble, truth
+    from src.synthetic import ensemble, truth
 
     for j in (1, 2):
         with tempfile.TemporaryDirectory() as tmp:

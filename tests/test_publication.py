@@ -29,7 +29,9 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.colors import to_hex  # noqa: E402
 
-from src import figures, helpers, survival, tables  # noqa: E402
+from src.present import figures, tables  # noqa: E402
+from src import helpers
+from src.stats import survival
 from src.helpers import ROOT  # noqa: E402
 
 OUTPUTS = Path(os.environ.get("HAIC_CHECK_OUTPUTS") or ROOT / "outputs")
@@ -349,7 +351,7 @@ def _boxes(ax):
 
 
 def test_consort_diagram_is_one_vertical_path_with_exits_to_the_side():
-    from src import flow
+    from src.present import flow
 
     helpers.setup_plots()
     ax = flow.draw_consort(flow.salvage_flow(_flow_counts()))
@@ -371,7 +373,7 @@ def test_consort_diagram_is_one_vertical_path_with_exits_to_the_side():
 
 
 def test_consort_diagram_suppresses_small_counts():
-    from src import flow
+    from src.present import flow
 
     ax = flow.draw_consort(flow.salvage_flow(_flow_counts(), min_cell=3))
     text = "\n".join(t for t, *_ in _boxes(ax))
@@ -400,7 +402,7 @@ def test_great_tables_css_applies_to_its_own_table_only():
 def test_consort_groups_that_overlap_the_next_box_are_a_breakdown_not_exits():
     from matplotlib.text import Annotation
 
-    from src import flow
+    from src.present import flow
 
     counts = {**_flow_counts(), "progressed": None, "progression": ("Progressed (any)", 8),
               "analysed": ("SPP", 7), "groups": {"Sorafenib": 3, "Other": 4}}

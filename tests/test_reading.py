@@ -1,4 +1,4 @@
-"""Friendlier reading of real exports by src/validate.py (issue 10, point 7).
+"""Friendlier reading of real exports by src/validate/__init__.py (issue 10, point 7).
 
 Yes/no columns coded 1/0, TRUE/FALSE, Y/N, Yes/No; categories in another case or a declared synonym;
 CTCAE v4/v5 adverse-event terms: all read as the dictionary's values through ``data/synonyms.csv``

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from src import reconstruct as rc
+from src.synthetic import reconstruct as rc
 from src.helpers import ROOT
 from src.validate import load_and_validate
 
@@ -165,6 +165,6 @@ def test_curves_cross_when_the_printed_median_and_hazard_ratio_disagree():
     later, earlier = {"spp_median_sor": 8.0, "spp_median_oth": 3.8}, {"spp_median_sor": 1.6, "spp_median_oth": 2.6}
     assert not rc.curves_cross({**later, "t3_multi_hr_sorafenib": 2.48})  # no sorafenib: HR > 1, agrees
     assert rc.curves_cross({**later, "t3_multi_hr_sorafenib": 0.7})
-    assert rc.curves_cross({**earlier, "t3_multi_hr_sorafenib": 1.74})  # a truth of src/truth.py
+    assert rc.curves_cross({**earlier, "t3_multi_hr_sorafenib": 1.74})  # a truth of src/synthetic/truth.py
     assert not rc.curves_cross({**earlier, "t3_multi_hr_sorafenib": 0.8})
     assert not rc.curves_cross(earlier)  # no printed hazard ratio

@@ -1,10 +1,10 @@
-"""The report's reshaping (src/report.py), without running any notebook."""
+"""The report's reshaping (src/present/report.py), without running any notebook."""
 import json
 from pathlib import Path
 
 import pytest
 
-from src import report
+from src.present import report
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -163,12 +163,12 @@ def test_abstract_words_are_counted_and_a_long_one_is_logged(tmp_path, caplog):
     words = "word " * 260
     a = _notebook(tmp_path / "01_a.ipynb", "01 · A", f"**Results.** {words}")
     b = _notebook(tmp_path / "02_b.ipynb", "02 · B", "**Results.** Short.")
-    with caplog.at_level("WARNING", logger="src.report"):
+    with caplog.at_level("WARNING", logger="src.present.report"):
         long = report.merge_notebooks([a], True, False, SUMMARY)
     assert any("abstract has" in r.getMessage() and "at most 250" in r.getMessage() for r in caplog.records)
     assert ("word " * 10).strip() in long.cells[0].source  # rendered all the same
     caplog.clear()
-    with caplog.at_level("WARNING", logger="src.report"):
+    with caplog.at_level("WARNING", logger="src.present.report"):
         short = report.merge_notebooks([b], True, False, SUMMARY)
     assert not caplog.records
     sections = report.abstract_sections(report.abstract_parts(
@@ -310,7 +310,7 @@ def test_figure_caption_outside_a_notebook():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from src import figures
+    from src.present import figures
 
     fig, (a, b) = plt.subplots(1, 2, figsize=figures.size("double", 0.4))
     a.set_title("A  Overall survival", loc="left")
@@ -331,7 +331,8 @@ def test_savefig_synthetic_mark_can_be_left_off(tmp_path):
     import matplotlib.pyplot as plt
     from types import SimpleNamespace
 
-    from src import figures, helpers
+    from src.present import figures
+    from src import helpers
 
     def texts(synthetic, bundled):
         fig, ax = plt.subplots(figsize=figures.size("single", 0.6))

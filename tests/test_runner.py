@@ -17,7 +17,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from src import outdir, runner
+from src.runner import outdir
+from src import runner
 
 PARAMETERS_SOURCE = 'DATA_DIR = None\nOUTPUT_DIR = None\nEXTRA = 0\nLABEL = "default"'
 

@@ -1,4 +1,4 @@
-"""The exercises' self-checks (src/selfcheck.py) and their worked solutions (notebooks/solutions/).
+"""The exercises' self-checks (src/course/selfcheck.py) and their worked solutions (notebooks/solutions/).
 
 Every check says right for the right answer, computed here the plain way (lifelines, numpy, statsmodels,
 or the chapter's function where the chapter's definition is the point), and not right for a plausible
@@ -19,7 +19,9 @@ from lifelines.statistics import logrank_test
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportion_confint
 
-from src import appraisal, helpers, runner, selfcheck, survival
+from src.stats import appraisal, survival
+from src import helpers, runner
+from src.course import selfcheck
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = sorted((ROOT / "notebooks").glob("0[1-7]_*.ipynb"))

@@ -10,7 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from src import audit, config, ensemble, reconstruct, selfcheck, study, survival, truth, validate
+from src.paper import audit
+from src import config, study, validate
+from src.synthetic import ensemble, reconstruct, truth
+from src.course import selfcheck
+from src.stats import survival
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -86,7 +90,7 @@ def test_the_two_sorafenib_dates_mean_two_things():
 
 
 def test_one_p_value_format():
-    from src import tables
+    from src.present import tables
 
     for p in (0.04, 0.0004, 0.001, 0.0009999, 0.5, 1.0, 0.0445):
         journal = tables.format_p(p)

@@ -1,4 +1,4 @@
-"""Unit tests of src/survival.py against reference values computed by hand or
+"""Unit tests of src/stats/survival.py against reference values computed by hand or
 taken from textbooks (never from the library under test).
 """
 import math
@@ -7,7 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from src import paper, survival
+from src.paper import compare as paper
+from src.stats import survival
 
 # --- (a) Kaplan-Meier by hand ---------------------------------------------------
 # Times 1, 2, 2+, 3, 4, 5+  (+ = censored). A censored time tied with a death
@@ -296,7 +297,7 @@ def test_km_plots_use_the_shared_group_styles():
     import matplotlib.pyplot as plt
     from matplotlib.colors import to_hex
 
-    from src import figures
+    from src.present import figures
     a = survival.km_fit(pd.Series([1.0, 2, 3, 4]), pd.Series([1, 0, 1, 1]), label="sorafenib")
     b = survival.km_fit(pd.Series([1.0, 2, 5, 6]), pd.Series([1, 1, 0, 1]), label="other salvage")
     for order in ([a, b], [b, a]):  # the style follows the group, not its position

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from src import tables
+from src.present import tables
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 FORBIDDEN = ["nan", "NaN", "None", "True", "False", "47.44147", "ci_low", "ci_high", "share_p_below"]

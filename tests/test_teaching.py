@@ -1,4 +1,4 @@
-"""Tests of src/teaching.py: Schoenfeld's formula by hand calculation, the immortal-time simulation by
+"""Tests of src/course/teaching.py: Schoenfeld's formula by hand calculation, the immortal-time simulation by
 seeded expectations (the spurious benefit of fixed groups; none with the time-varying Cox model or the landmark).
 
 Hand calculations use z(0.975) = 1.95996, z(0.995) = 2.57583, z(0.8) = 0.84162, z(0.9) = 1.28155, ln 2 = 0.69315.
@@ -7,7 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from src import appraisal, teaching
+from src.stats import appraisal
+from src.course import teaching
 
 # --- power and sample size --------------------------------------------------------------------
 

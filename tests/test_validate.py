@@ -1,4 +1,4 @@
-"""Tests of src/validate.py on a small hand-made data set (not on data/*.csv).
+"""Tests of src/validate/__init__.py on a small hand-made data set (not on data/*.csv).
 
 Row numbers in the expected messages follow the module's convention: the
 header is row 1, so the first data row is row 2.

@@ -1,4 +1,4 @@
-"""The shortcuts of src/validate.py (issue 12) find what the general path finds.
+"""The shortcuts of src/validate/__init__.py (issue 12) find what the general path finds.
 
 ``_schema_passes`` lets a valid table skip pandera; ``_plausibility_candidates``
 lets check_plausibility look only at the cells that may get a finding;

@@ -1,4 +1,4 @@
-"""Tests of src/zph.py: the proportional-hazards test of R's cox.zph (survival >= 3.0) for lifelines fits.
+"""Tests of src/stats/zph.py: the proportional-hazards test of R's cox.zph (survival >= 3.0) for lifelines fits.
 
 Reference values from R 4.2.2 with survival 3.5.3, printed by `Rscript tests/r/zph.R` and typed in:
 the paper's SPP model on the bundled synthetic cohort (coded as notebook 06 codes it), the time-varying
@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 from lifelines import CoxPHFitter, CoxTimeVaryingFitter
 
-from src import appraisal, helpers, survival, zph
+from src.stats import appraisal, survival, zph
+from src import helpers
 
 LUNG = pd.read_csv(helpers.ROOT / "tests" / "r" / "lung.csv")
 CLOSE = {"abs": 5e-4}

@@ -1,5 +1,5 @@
 # Reference values for tests/test_appraisal.py::test_bundled_data_agree_with_r, computed with R's
-# survival package on the bundled synthetic cohort (data/), independently of src/appraisal.py.
+# survival package on the bundled synthetic cohort (data/), independently of src/stats/appraisal.py.
 # Run from the project root:  Rscript tests/r/appraisal_bundled.R
 # (R 4.2.2, survival 3.5.3; the values printed here are typed into the test.)
 library(survival)

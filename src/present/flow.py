@@ -202,7 +202,7 @@ def draw_consort(root: dict, ax=None, width: float | None = None):
     arms side by side at the bottom with their own boxes beneath them. Every box shows its n (counts from 1
     to MIN_CELL - 1 as "<MIN_CELL"). Without `ax`, a figure `width` inches wide (default: two journal
     columns, 17.5 cm) whose height follows the boxes. Returns the axes (one data unit = one inch)."""
-    from src import figures
+    from src.present import figures
 
     W = width or figures.DOUBLE
     path, exits, arms = consort_steps(root)

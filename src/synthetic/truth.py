@@ -207,7 +207,8 @@ def true_cohort(seed: int, p: dict = TRUTH) -> dict[str, pd.DataFrame]:
 
 def _reconstruct_and_measure(seed: int, targets: str) -> tuple[pd.DataFrame, str]:
     """The unprinted quantities of the reconstruction with `seed`, and "" ; or no rows and why it failed."""
-    from src import ensemble, reconstruct, validate
+    from src.synthetic import ensemble, reconstruct
+    from src import validate
 
     with tempfile.TemporaryDirectory(prefix="haic-recon-") as tmp:
         try:
@@ -226,7 +227,8 @@ VALIDATION_COLUMNS = ["true_cohort", "true_seed", "group", "quantity", "kind", "
 def validate_one_truth(j: int, k: int, work, targets=None, jobs=-1, dask_address=None) -> pd.DataFrame:
     """True cohort j: written to `work`/truth_<j>, printed (unless `targets` is given), reconstructed with
     the k seeds `ensemble.member_seeds(k)`, and compared quantity by quantity."""
-    from src import ensemble, publish, validate
+    from src.synthetic import ensemble, publish
+    from src import validate
 
     folder = Path(work) / f"truth_{j}"
     ensemble.write_tables(true_cohort(TRUTH_SEED0 + j), folder)
@@ -258,9 +260,9 @@ def validate_reconstruction(m: int = 6, k: int = 10, jobs=-1, dask_address=None,
 
 
 def main(argv=None) -> int:
-    from src import ensemble
+    from src.synthetic import ensemble
 
-    parser = argparse.ArgumentParser(prog="python -m src.truth", description="validation of the reconstruction "
+    parser = argparse.ArgumentParser(prog="python -m src.synthetic.truth", description="validation of the reconstruction "
                                      "against known true cohorts (make validate-reconstruction)")
     parser.add_argument("--m", type=int, default=6, help="true cohorts (seeds TRUTH_SEED0 + 1..m)")
     parser.add_argument("--k", type=int, default=10, help="reconstructions of each")
@@ -275,7 +277,7 @@ def main(argv=None) -> int:
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(args.out, index=False, lineterminator="\n", float_format="%.6g")
     print(f"wrote {args.out} ({len(table)} rows) in {time.time() - t0:.0f} s")
-    if Path(args.out) == default:  # outputs/ is the runner's (src/outdir.py): notebook 10 copies the table there
+    if Path(args.out) == default:  # outputs/ is the runner's (src/runner/outdir.py): notebook 10 copies the table there
         print("run `make run` to show it in outputs/ (notebook 10 and the report)")
     return 0
 

@@ -87,7 +87,7 @@ def start(socket_path: Path, modules, cwd: Path, log_path: Path) -> subprocess.P
     # what ipykernel sets before a kernel's first import of matplotlib, so that the inline backend is chosen
     env.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     with open(log_path, "ab") as log:
-        return subprocess.Popen([sys.executable, "-m", "src.forkserver", "serve", str(socket_path), *modules],
+        return subprocess.Popen([sys.executable, "-m", "src.runner.forkserver", "serve", str(socket_path), *modules],
                                 stdin=subprocess.PIPE, stdout=log, stderr=log, cwd=cwd, env=env,
                                 start_new_session=True)  # like a kernel: Ctrl-C in the terminal is the runner's
 
@@ -112,7 +112,7 @@ def client_command(socket_path: Path, kernel_cmd: list[str]) -> list[str] | None
     command), or None when *kernel_cmd* is another kernel (it is then launched as it is)."""
     if LAUNCHER not in kernel_cmd:
         return None
-    return [sys.executable, "-m", "src.forkserver", "client", str(socket_path), "--",
+    return [sys.executable, "-m", "src.runner.forkserver", "client", str(socket_path), "--",
             *kernel_cmd[kernel_cmd.index(LAUNCHER) + 1:]]
 
 
@@ -327,7 +327,7 @@ def main(argv=None) -> int:
         return 0
     if argv[:1] == ["client"] and "--" in argv:
         return client(argv[1], argv[argv.index("--") + 1:])
-    print("usage: python -m src.forkserver serve SOCKET [MODULE...] | client SOCKET -- KERNEL-ARGS", file=sys.stderr)
+    print("usage: python -m src.runner.forkserver serve SOCKET [MODULE...] | client SOCKET -- KERNEL-ARGS", file=sys.stderr)
     return 2
 
 

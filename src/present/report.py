@@ -158,7 +158,7 @@ def scorecard_counts(summary: str | None, folder: Path | None = None) -> dict[st
     """``{status: count}`` of the scorecard: read from the runner's summary line (``scorecard: 238 match,
     5 differs, 10 not reproducible, 0 not computed``, `src.paper.summarize_scorecard`), else counted in
     *folder*/scorecard.csv; None when there is no scorecard."""
-    from src.paper import SCORECARD_STATUSES
+    from src.paper.compare import SCORECARD_STATUSES
 
     if summary:
         found = dict((status, int(n)) for n, status in re.findall(

@@ -1,6 +1,6 @@
 """What the published numbers pin down: an ensemble of reconstructed cohorts (notebook 10).
 
-One reconstructed cohort (`src/reconstruct.py`) is one answer among many to "which patients
+One reconstructed cohort (`src/synthetic/reconstruct.py`) is one answer among many to "which patients
 give the paper's printed numbers?". Every result the paper did not print (an era effect, a
 correlation between two baseline values, a hazard ratio of a factor not entered in the model)
 is then chosen partly by the reconstruction's seed. This module builds K cohorts from the same
@@ -20,7 +20,7 @@ targets with K seeds and measures how much such results vary between them.
   quantity's kind: narrow enough that no conclusion a reader would draw changes; for a p-value,
   in addition every member on the same side of 0.05), *free* otherwise (the reconstruction
   decides).
-- The same against a known truth: `src/truth.py` (``make validate-reconstruction``), which builds on
+- The same against a known truth: `src/synthetic/truth.py` (``make validate-reconstruction``), which builds on
   this module.
 
 Seeds: member i (1..K) of an ensemble has seed ``ENSEMBLE_SEED0 + i``.
@@ -39,7 +39,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from src import appraisal, cohort, survival
+from src.stats import appraisal, survival
+from src import cohort
 from src.config import ROOT, write_cohort_tables
 from src.config import TABLE_NAMES as TABLES
 from src.study import ERA_START, PAPER_MODEL, TABLE3_CUTOFFS
@@ -110,7 +111,8 @@ def build_member(seed: int, folder, targets=None, score: bool = True, template=N
     (by the same code and seed: the same bytes) are not rebuilt, so an interrupted build resumes."""
     import json
 
-    from src import publish, reconstruct, validate
+    from src.synthetic import publish, reconstruct
+    from src import validate
 
     folder = Path(folder)
     if reuse and (folder / MEMBER_ROW).is_file():
@@ -684,7 +686,7 @@ def plot_validation(validation: pd.DataFrame, kind: str = "p", ax=None, **kwargs
 # --- command line ---------------------------------------------------------------------------------
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m src.ensemble", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m src.synthetic.ensemble", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     b = sub.add_parser("build", help="K members from the bundled targets into data/ensemble/")
     b.add_argument("--k", type=int, default=20)

@@ -6,11 +6,11 @@
 - Two-level factors of the paper: `dichotomise`, `add_factors`,
   `table3_factors` (with `TABLE3_NAMES`).
 - Cox proportional hazards: `cox_design`, `cox_fit`, `cox_table`, `cox_ids`,
-  `hr_sentence`, `table3`, `count_ties` (the test of proportional hazards: `src/zph.py`).
+  `hr_sentence`, `table3`, `count_ties` (the test of proportional hazards: `src/stats/zph.py`).
 - Comparing two groups (Table 2): `compare_groups`, `format_comparison`,
   `categorical_p`, `continuous_p`, `categorical_tests`, `comparison_ids`
-  (the printed p-values are compared in `src/paper.py`).
-- Plots: `plot_km` (with `numbers_at_risk`), `plot_followup`, `plot_forest`; styles from `src/figures.py`.
+  (the printed p-values are compared in `src/paper/compare.py`).
+- Plots: `plot_km` (with `numbers_at_risk`), `plot_followup`, `plot_forest`; styles from `src/present/figures.py`.
 
 Conventions, stated once:
 - Times are whatever the caller passes (the notebooks use months).
@@ -624,7 +624,7 @@ def plot_km(fitters, ax=None, at_risk=True, annotate_p=None, ci=True, mark_media
     import matplotlib.pyplot as plt
     from matplotlib.ticker import MultipleLocator
 
-    from src import figures
+    from src.present import figures
 
     ax = ax or plt.gca()
     fitters = list(fitters.values()) if isinstance(fitters, dict) else list(fitters)
@@ -777,7 +777,7 @@ def forest_figure(models: dict, min_cell: int = 0):
     (laid out: save it with `helpers.savefig(..., layout=False)`)."""
     import matplotlib.pyplot as plt
 
-    from src import figures
+    from src.present import figures
 
     rows = [max(len(t.dropna(subset=["hr"])), 1) for t in models.values()]
     panels = [0.42 * r + 0.2 for r in rows]  # inches of axes per panel

@@ -1,15 +1,15 @@
 """A second synthetic cohort, of another size and shape, to try the pipeline on "your own" data.
 
-The bundled cohort in `data/` is calibrated to one paper (`src/reconstruct.py`). A researcher's
+The bundled cohort in `data/` is calibrated to one paper (`src/synthetic/reconstruct.py`). A researcher's
 cohort will look different: more patients, other salvage options, columns their hospital does not
 record, a table exported from a spreadsheet. This module writes such a cohort, deterministically
 from a seed, with its own parameters (`EXAMPLE`), and nothing calibrated to the paper:
 
-    python -m src.example_cohort --seed 2026 --out data/examples/cohort250
+    python -m src.synthetic.example_cohort --seed 2026 --out data/examples/cohort250
 
 It is **synthetic**: no real patient. Survival times are drawn from exponential models whose hazard
 ratios are the parameters below, so the notebooks find effects of a known direction. The written
-tables obey every rule of `src/validate.py` (date order, sorafenib after approval and after
+tables obey every rule of `src/validate/__init__.py` (date order, sorafenib after approval and after
 progression, Child-Pugh score compatible with its components, age at progression).
 """
 from __future__ import annotations

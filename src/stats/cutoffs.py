@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from src import faststats
+from src.stats import faststats
 
 N_PATIENTS = 38          # the paper's SPP cohort (patients who progressed with a Child-Pugh score of 8 or less)
 CENSORED_SHARE = 0.25    # expected share of censored times in the simulation
@@ -132,7 +132,8 @@ def explorer(df: pd.DataFrame, duration_col, event_col, columns: dict, unit: str
     import matplotlib.pyplot as plt
     from IPython.display import display
 
-    from src import figures, survival
+    from src.present import figures
+    from src.stats import survival
 
     present = {c: label for c, label in columns.items() if c in df and df[c].notna().any()}
     factor = widgets.Dropdown(options=[(label, c) for c, label in present.items()], description="Factor")

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from src import appraisal
+from src.stats import appraisal
 from src.study import DAYS_PER_MONTH
 
 IMMORTAL_TIME_METHODS = ("fixed_groups", "time_varying_cox", "landmark")

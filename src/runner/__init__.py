@@ -75,8 +75,9 @@ import time
 from pathlib import Path
 from typing import Callable, Iterable, Mapping, Sequence
 
-from src import forkserver, outdir, privacy
-from src.report import (LESSON_NAME, REPORT_OWN_DATA_NOTE, REPORT_PRIVATE_NOTE,  # noqa: F401
+from src.runner import forkserver, outdir
+from src import privacy
+from src.present.report import (LESSON_NAME, REPORT_OWN_DATA_NOTE, REPORT_PRIVATE_NOTE,  # noqa: F401
                         REPORT_SYNTHETIC_NOTE, REPORT_TITLE, find_title, heading_anchor, intro_markdown,
                         is_chapter, merge_notebooks, render_report)
 from src.config import PUBLISHED_RESULTS_NAME, ROOT, VALIDATED_VARIABLE, data_fingerprint  # noqa: F401
@@ -90,7 +91,7 @@ _FROM_PAPER = {"PAPER_VS_RUN_PREFIX", "SCORECARD_COLUMNS", "SCORECARD_STATUSES",
 
 def __getattr__(name):
     if name in _FROM_PAPER:
-        from src import paper
+        from src.paper import compare as paper
 
         return getattr(paper, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
@@ -484,7 +485,7 @@ def execute_notebook(notebook: Path, stage: Path, parameters: Mapping[str, objec
     return executed
 
 
-FORK_SOCKET = "fork"  # in the stage's socket folder: the run's fork server (src.forkserver), while it runs
+FORK_SOCKET = "fork"  # in the stage's socket folder: the run's fork server (src.runner.forkserver), while it runs
 
 
 def fork_socket(stage: Path) -> Path | None:
@@ -824,14 +825,14 @@ def finish_build(build: Path, executed: Sequence[Path], bundled: bool, private: 
                  published_path: Path | None, log: Log, report: bool = True, lesson: bool = False) -> None:
     """Write the scorecard and (with *report*) the Word file of the manuscript tables and the HTML
     report into *build*; with *lesson*, only the lesson edition (`LESSON_NAME`, with *report*)."""
-    from src import tables
+    from src.present import tables
 
     try:
         if lesson:
             if report:
                 render_report(executed, bundled, private, None, build / LESSON_NAME, build / "figures", lesson=True)
             return
-        from src.paper import make_scorecard
+        from src.paper.compare import make_scorecard
 
         summary = make_scorecard(build, published_path, log)
         if report:

@@ -1,6 +1,6 @@
 """Print a cohort's "paper": every published id, computed by the pipeline, at the paper's decimals.
 
-`make publish DATA=folder TARGETS=file` (``python -m src.publish --data folder --targets file``)
+`make publish DATA=folder TARGETS=file` (``python -m src.synthetic.publish --data folder --targets file``)
 reads any cohort in the data contract and writes a targets file in the shape of
 `data/published_results.csv`: the same ids, decimals, statistics, sources and notebooks, with
 `value` replaced by what the notebooks compute on that cohort. Nothing is computed here: the
@@ -17,7 +17,7 @@ compute on this cohort (a column left out) is left out of the targets file.
 
 The targets file is what `make data TARGETS=file OUT=folder SEED=n` reconstructs from, so that
 any cohort's printed numbers can be reconstructed and the reconstruction compared with the
-cohort (`src/ensemble.py`).
+cohort (`src/synthetic/ensemble.py`).
 """
 from __future__ import annotations
 
@@ -101,7 +101,7 @@ def publish(data_dir, targets_path, template=TEMPLATE) -> pd.DataFrame:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m src.publish", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m src.synthetic.publish", description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", required=True, help="cohort folder (patients, progression, adverse_events)")
     parser.add_argument("--targets", required=True, help="targets file to write (shape of published_results.csv)")
     parser.add_argument("--template", default=str(TEMPLATE), help="ids, decimals and sources to print")

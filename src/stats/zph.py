@@ -205,7 +205,7 @@ def zph_figure(result: dict, names: dict | None = None, title: str | None = None
     columns wide, or one for a single term), `title` above. Returns the figure."""
     import matplotlib.pyplot as plt
 
-    from src import figures
+    from src.present import figures
 
     k = result["y"].shape[1]
     ncols = max(1, min(k, ncols))

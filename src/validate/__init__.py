@@ -2396,7 +2396,7 @@ def check_data(data_dir, dictionary_path=None, *, sorafenib_approval: str = SORA
     (default: the system date) is the day no recorded date may pass.
     ``strict=True`` makes every warning an error: the hard constraints of
     the project's own generators (``make data``, ``make example``, the true
-    cohorts of ``src/truth.py``), which must produce protocol-faithful,
+    cohorts of ``src/synthetic/truth.py``), which must produce protocol-faithful,
     Child-Pugh-consistent records whatever a user's data may hold.
     """
     tables, errors, warnings_, _notes = _collect(data_dir, dictionary_path, sorafenib_approval=sorafenib_approval,
@@ -2450,7 +2450,7 @@ def main(argv=None) -> int:
                "other date: the warn_* fields of the dictionary) must be checked and then acknowledged with "
                "--accept-warnings (ACCEPT_WARNINGS=1 with make). Exit status: 0 if the data are valid, "
                "2 if there is any error or an unacknowledged warning (or the command line is wrong). The "
-               "rules are listed in the docstring of src/validate.py.",
+               "rules are listed in the docstring of src/validate/__init__.py.",
     )
     parser.add_argument("data_dir", metavar="DATA_DIR", help="folder holding the tables, e.g. data")
     parser.add_argument("--dictionary", metavar="CSV",

@@ -1,7 +1,7 @@
 """Self-checks for the exercises of notebooks 01-07: a student passes an answer, the check
 recomputes the right one from the same data with the project's functions and says so.
 
-    from src import selfcheck
+    from src.course import selfcheck
     selfcheck.check("04.2", {"all_deaths": 6.1, "km": 7.8}, tables)   # tables: the chapter's `tables`
     selfcheck.check("04.2")                                             # what to pass
 
@@ -27,7 +27,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from src import appraisal, cohort, survival
+from src.stats import appraisal, survival
+from src import cohort
 from src.config import ROOT
 from src.study import DAYS_PER_MONTH, ERA_START, PAPER_MODEL, TABLE3_CUTOFFS
 

@@ -7,7 +7,7 @@ published numbers read from `data/published_results.csv` (no published value is
 typed here). Where printed numbers contradict each other, it follows the
 best-supported reading of `src.audit`.
 
-How (`python -m src.reconstruct --seed 20130101 --out data`):
+How (`python -m src.synthetic.reconstruct --seed 20130101 --out data`):
 1. Exact construction of every marginal: counts of Table 1, of the response
    and session distributions, of the grade 3-4 toxicities, of Figure 1 and of
    Table 2; continuous variables with the exact median, minimum and maximum
@@ -52,7 +52,7 @@ How (`python -m src.reconstruct --seed 20130101 --out data`):
    (`assign_sessions`), a baseline tumour no larger than at progression for
    the patients with progressive disease (`tumour_sizes`).
 Plausibility rules (laboratory ranges, Child-Pugh score consistent with its
-components, date order, the protocol) are those of `src/validate.py`; the
+components, date order, the protocol) are those of `src/validate/__init__.py`; the
 written data pass them without a warning.
 """
 from __future__ import annotations
@@ -65,8 +65,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from src import audit, privacy
-from src import faststats as fs
+from src.paper import audit
+from src import privacy
+from src.stats import faststats as fs
 from src import study
 from src.config import ROOT, write_cohort_tables
 from src.study import DAYS_PER_MONTH, MIN_SESSION_INTERVAL_DAYS, RESPONSE_ASSESSMENT_DAYS
@@ -1370,7 +1371,7 @@ def write_cohort(tables: dict, out_dir) -> None:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m src.reconstruct", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m src.synthetic.reconstruct", description=__doc__.split("\n\n")[0])
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")
     parser.add_argument("--out", default=str(ROOT / "data"), help="folder to write the CSV tables into")
     parser.add_argument("--published", default=None, help="published_results.csv (default data/published_results.csv)")

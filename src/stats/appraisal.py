@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from src import survival
+from src.stats import survival
 
 APPRAISAL_COLUMNS = ["analysis", "estimate", "ci_low", "ci_high", "p", "n", "note"]
 

@@ -32,12 +32,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from src.faststats import Z975
+from src.stats.faststats import Z975
 from src.cohort import child_pugh_class
 from src.config import read_published_results
 from src.formats import format_number
 from src.study import DAYS_PER_MONTH, RESPONSE_ASSESSMENT_DAYS, TABLE2_LEVEL_IDS
-from src.survival import categorical_p
+from src.stats.survival import categorical_p
 
 ALPHA = 0.05          # Methods: "Variables that reached a P value of <0.05 in a univariate analysis ..."
 COHORT = "flow_n_total"  # the id of the number of patients (the denominator of the cohort's percentages)

@@ -1,6 +1,6 @@
 """Small, fast NumPy versions of the statistics the reconstruction calibrates.
 
-The calibration (`src/reconstruct.py`) evaluates the study's statistics tens of
+The calibration (`src/synthetic/reconstruct.py`) evaluates the study's statistics tens of
 thousands of times, so it cannot afford lifelines' per-call overhead. These
 functions compute the same quantities with the same conventions as the
 notebooks (lifelines), and `tests/test_faststats.py` checks them against
