@@ -278,7 +278,7 @@ def test_savefig_shows_a_figure_once_with_its_caption_as_alt_text(tmp_path):
     import nbformat
 
     setup = (f"import matplotlib.pyplot as plt\nfrom types import SimpleNamespace\nfrom pathlib import Path\n"
-             f"from src import helpers, figures\nhelpers.setup_plots()\n"
+             f"from src import helpers\nfrom src.present import figures\nhelpers.setup_plots()\n"
              f"paths = SimpleNamespace(figures=Path({str(tmp_path)!r}), bundled=True)")
     plot = ("fig, ax = plt.subplots(figsize=figures.size('single', 0.6))\nax.plot([0, 1], [0, 1])\n"
             "ax.set_xlabel('Months'); ax.set_ylabel('Survival probability')\n{title}"
@@ -375,7 +375,7 @@ def test_lesson_edition_has_the_chapters_without_scorecard_audit_or_appendix(tmp
     h1 = [h.get_text(" ", strip=True).rstrip("¶").strip() for h in soup.find_all("h1")]
     assert h1 == [report.LESSON_TITLE, "01 · Cohort", "02 · Survival"]
     assert "Exercises" in page and "Re-run with another cut-off" in page
-    text = " ".join(report._reader_text(page).get_text(" ").split())  # what a reader reads (no style, no code)
+    text = " ".join(report.reader_soup(page).get_text(" ").split())  # what a reader reads (no style, no code)
     assert "Scorecard" not in text and "Audit" not in text and "Reproduction" not in text
     assert APPENDIX not in text and "moved" not in text
     assert soup.find(id="appendix") is None and not soup.select("details.appendix")
