@@ -206,10 +206,37 @@ def draw_consort(root: dict, ax=None, width: float | None = None):
 
     W = width or figures.DOUBLE
     path, exits, arms = consort_steps(root)
+    main_cx = W * 0.34
+    # heights first: the figure's height follows them
+    items, y = _path_items(path, exits, W)
+    arm_items, y = _arm_items(arms, W, main_cx, y, items)
+    total_h = -y + 0.2  # room below for the note on synthetic data
+    if ax is None:
+        fig = plt.figure(figsize=(W, total_h))
+        ax = fig.add_axes((0, 0, 1, 1))
+    for item in items + arm_items:
+        _draw_item(ax, item)
+    for kind, node, cx, top, w, text in items:  # arrows from the path to its exits
+        if kind == "exit":
+            mid = top - _height(text) / 2
+            _arrow(ax, (main_cx, mid), (cx - w / 2, mid))
+        elif kind == "breakdown":
+            mid = top - _height(text) / 2
+            ax.plot([main_cx, cx - w / 2], [mid, mid], linestyle=":", **LINE_STYLE)
+    ax.set_xlim(0, W)
+    ax.set_ylim(-total_h, 0)
+    ax.set_axis_off()
+    return ax
+
+
+def _path_items(path: list, exits: list, W: float) -> tuple[list, float]:
+    """What the main path of a CONSORT diagram `W` inches wide draws, top down: its boxes ("main"), the
+    boxes that leave it beside each arrow ("exit"; "breakdown" when they overlap the next box: one box
+    "Of these:" without arrows) and the arrows ("down"). Items are (kind, node, centre x, top, width,
+    text or arrow end); returns them and the bottom of the last one."""
     main_cx, main_w = W * 0.34, W * 0.42
     side_w = W * 0.36
     side_cx = W - side_w / 2 - 0.05
-    # heights first: the figure's height follows them
     items, y = [], -0.05
     for i, node in enumerate(path):
         text = _wrapped(node, main_w)
@@ -230,58 +257,56 @@ def draw_consort(root: dict, ax=None, width: float | None = None):
                 top -= _height(t) + 0.08
             items.append(("down", None, main_cx, y, None, y - gap))
             y -= gap
+    return items, y
+
+
+def _arm_items(arms: list, W: float, main_cx: float, y: float, items: list) -> tuple[list, float]:
+    """What the arms of a CONSORT diagram draw below the path ending at `y`: the bar from the path to the
+    arms (added to `items`), each arm's box side by side and the boxes beneath it with their own bar.
+    Returns the arms' items and the lowest bottom (`y` without arms)."""
     arm_items = []
-    if arms:
-        slot = W / len(arms)
-        arm_w = slot - 0.2
-        bar = y - 0.12
-        y_arm = bar - 0.16
-        items.append(("bar", 0.16, main_cx, y, [slot * (j + 0.5) for j in range(len(arms))], bar))
-        lowest = y_arm
-        for j, arm in enumerate(arms):
-            cx = slot * (j + 0.5)
-            text = _wrapped(arm, arm_w)
-            arm_items.append(("main", arm, cx, y_arm, arm_w, text))
-            bottom = y_arm - _height(text)
-            lowest = min(lowest, bottom)
-            kids = arm["children"]
-            if kids:
-                sub = slot / len(kids)
-                sub_w = sub - 0.12
-                centres = [slot * j + sub * (k + 0.5) for k in range(len(kids))]
-                sub_top = bottom - 0.24
-                arm_items.append(("bar", 0.12, cx, bottom, centres, sub_top + 0.12))
-                for kid, kcx in zip(kids, centres):
-                    t = _wrapped(kid, sub_w)
-                    arm_items.append(("main", kid, kcx, sub_top, sub_w, t))
-                    lowest = min(lowest, sub_top - _height(t))
-        y = lowest
-    total_h = -y + 0.2  # room below for the note on synthetic data
-    if ax is None:
-        fig = plt.figure(figsize=(W, total_h))
-        ax = fig.add_axes((0, 0, 1, 1))
-    for kind, node, cx, top, w, extra in items + arm_items:
-        if kind in ("main", "exit", "breakdown"):
-            _draw_box(ax, node, cx, top, w, extra, align="left" if node["lines"] else "center")
-        elif kind == "down":
-            _arrow(ax, (cx, top), (cx, extra))
-        elif kind == "bar":
-            drop = node  # how far the arrows go down from the bar
-            ax.plot([cx, cx], [top, extra], **LINE_STYLE)
-            ax.plot([min(w + [cx]), max(w + [cx])], [extra, extra], **LINE_STYLE)
-            for x in w:
-                _arrow(ax, (x, extra), (x, extra - drop))
-    for kind, node, cx, top, w, text in items:  # arrows from the path to its exits
-        if kind == "exit":
-            mid = top - _height(text) / 2
-            _arrow(ax, (main_cx, mid), (cx - w / 2, mid))
-        elif kind == "breakdown":
-            mid = top - _height(text) / 2
-            ax.plot([main_cx, cx - w / 2], [mid, mid], linestyle=":", **LINE_STYLE)
-    ax.set_xlim(0, W)
-    ax.set_ylim(-total_h, 0)
-    ax.set_axis_off()
-    return ax
+    if not arms:
+        return arm_items, y
+    slot = W / len(arms)
+    arm_w = slot - 0.2
+    bar = y - 0.12
+    y_arm = bar - 0.16
+    items.append(("bar", 0.16, main_cx, y, [slot * (j + 0.5) for j in range(len(arms))], bar))
+    lowest = y_arm
+    for j, arm in enumerate(arms):
+        cx = slot * (j + 0.5)
+        text = _wrapped(arm, arm_w)
+        arm_items.append(("main", arm, cx, y_arm, arm_w, text))
+        bottom = y_arm - _height(text)
+        lowest = min(lowest, bottom)
+        kids = arm["children"]
+        if kids:
+            sub = slot / len(kids)
+            sub_w = sub - 0.12
+            centres = [slot * j + sub * (k + 0.5) for k in range(len(kids))]
+            sub_top = bottom - 0.24
+            arm_items.append(("bar", 0.12, cx, bottom, centres, sub_top + 0.12))
+            for kid, kcx in zip(kids, centres):
+                t = _wrapped(kid, sub_w)
+                arm_items.append(("main", kid, kcx, sub_top, sub_w, t))
+                lowest = min(lowest, sub_top - _height(t))
+    return arm_items, lowest
+
+
+def _draw_item(ax, item: tuple) -> None:
+    """Draw one item of `_path_items` or `_arm_items`: a box, an arrow down, or a bar with arrows to the
+    centres below it (for a bar, `node` is how far its arrows go down)."""
+    kind, node, cx, top, w, extra = item
+    if kind in ("main", "exit", "breakdown"):
+        _draw_box(ax, node, cx, top, w, extra, align="left" if node["lines"] else "center")
+    elif kind == "down":
+        _arrow(ax, (cx, top), (cx, extra))
+    elif kind == "bar":
+        drop = node  # how far the arrows go down from the bar
+        ax.plot([cx, cx], [top, extra], **LINE_STYLE)
+        ax.plot([min(w + [cx]), max(w + [cx])], [extra, extra], **LINE_STYLE)
+        for x in w:
+            _arrow(ax, (x, extra), (x, extra - drop))
 
 
 def salvage_flow(counts: dict, min_cell: int = 0) -> dict:
