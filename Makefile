@@ -105,5 +105,5 @@ check-report: $(STAMP)
 ##      one after another) and print their ratio
 bench: $(STAMP)
 	$(PY) -m src.runner.bench --data "$$DATA"
-# make run executes independent notebooks side by side, as many as there are cores (src/runner/__init__.py, HAIC_JOBS)
+# make run executes independent notebooks side by side, as many as there are cores (src/runner/schedule.py, HAIC_JOBS)
 run: export HAIC_JOBS ?= auto

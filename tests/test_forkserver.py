@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from src.runner import forkserver
 from src import runner
+from src.runner import forkserver, kernels, params, pipeline
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the fork server is Linux-only")
 
@@ -30,11 +30,12 @@ def write_notebook(folder: Path, name: str, *sources: str) -> Path:
 
 
 def test_imports_of_lists_the_modules_the_cells_import_at_their_top_level(tmp_path):
-    one = write_notebook(tmp_path, "01_a", "import numpy as np\nfrom src import helpers, tables\nx = 1",
+    one = write_notebook(tmp_path, "01_a", "import numpy as np\nfrom src import helpers\nfrom src.present import tables\n"
+                         "x = 1",
                          "%matplotlib inline\nimport not_seen_a_magic_cell")
     two = write_notebook(tmp_path, "02_b", "import numpy\nfrom matplotlib_inline import backend_inline\n"
                          "def f():\n    import not_top_level\nfrom . import relative")
-    assert forkserver.imports_of([one, two]) == ["numpy", "src", "src.helpers", "src.present.tables"]
+    assert forkserver.imports_of([one, two]) == ["numpy", "src", "src.helpers", "src.present", "src.present.tables"]
 
 
 def test_client_command_replaces_only_an_ipykernel_launch():
@@ -56,7 +57,7 @@ def server():
 
 
 async def _kernel(folder: Path):
-    manager = runner.ipc_kernel_manager(folder / "k", folder / "k" / "fork")(kernel_name=runner.KERNEL_NAME)
+    manager = kernels.ipc_kernel_manager(folder / "k", folder / "k" / "fork")(kernel_name=params.KERNEL_NAME)
     await manager.start_kernel()
     client = manager.client()
     client.start_channels()
@@ -168,11 +169,11 @@ def test_a_run_gives_the_same_bytes_with_and_without_the_fork_server(tmp_path, m
                    "display(pd.DataFrame({'x': np.arange(3)}))\nprint('done')")
     data = tmp_path / "cohort_q"  # a folder name the output does not otherwise contain (the privacy check)
     data.mkdir()
-    monkeypatch.setattr(runner, "validate_data", lambda *a, **k: {})
-    monkeypatch.setattr(runner, "finish_build", lambda *a, **k: None)
+    monkeypatch.setattr(pipeline, "validate_data", lambda *a, **k: {})
+    monkeypatch.setattr(pipeline, "finish_build", lambda *a, **k: None)
     started = []
-    real_start = runner.start_fork_server
-    monkeypatch.setattr(runner, "start_fork_server", lambda *a: started.append(real_start(*a)) or started[-1])
+    real_start = pipeline.start_fork_server
+    monkeypatch.setattr(pipeline, "start_fork_server", lambda *a: started.append(real_start(*a)) or started[-1])
     runs = {}
     for switch in ("1", "0"):
         monkeypatch.setenv(forkserver.SWITCH_VARIABLE, switch)

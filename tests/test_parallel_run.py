@@ -33,7 +33,7 @@ def test_kernels_use_the_runners_validated_tables_only_for_the_same_bytes(tmp_pa
     import pandas as pd
 
     from src import helpers
-    from src.runner import save_validated
+    from src.runner.kernels import save_validated
 
     data = tmp_path / "data"
     data.mkdir()

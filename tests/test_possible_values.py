@@ -144,7 +144,7 @@ def test_a_notebook_gets_only_the_parameters_it_declares():
 
 def test_a_parameter_no_notebook_declares_is_reported_once(tmp_path, monkeypatch):
     lines = []
-    monkeypatch.setattr(runner, "validate_data", lambda *a, **k: (_ for _ in ()).throw(runner.InvalidDataError("stop")))
+    monkeypatch.setattr(runner.pipeline, "validate_data", lambda *a, **k: (_ for _ in ()).throw(runner.InvalidDataError("stop")))
     with pytest.raises(runner.InvalidDataError):
         runner.run_pipeline(ROOT / "data", tmp_path / "out", parameters={"TIME_UNT": "weeks"}, log=lines.append)
     # validation comes first: nothing reported yet; the check itself is a pure function of the notebooks

@@ -17,8 +17,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from src.runner import outdir
 from src import runner
+from src.paper import compare
+from src.present.report import LESSON_NAME, REPORT_TITLE, intro_markdown
+from src.runner import cli, interrupts, kernels, outdir, params, pipeline, safety, schedule
 
 PARAMETERS_SOURCE = 'DATA_DIR = None\nOUTPUT_DIR = None\nEXTRA = 0\nLABEL = "default"'
 
@@ -210,7 +212,7 @@ def test_executed_copies_land_in_out_notebooks(good_run):
 
 def test_scorecard_follows_published_order(good_run):
     rows = read_scorecard(good_run.out / "scorecard.csv")
-    assert list(rows[0]) == runner.SCORECARD_COLUMNS
+    assert list(rows[0]) == compare.SCORECARD_COLUMNS
     assert [r["id"] for r in rows] == ["z_last", "a_first", "m_shared", "k_fallback", "q_missing"]
     by_id = {r["id"]: r for r in rows}
     assert by_id["z_last"]["status"] == "not reproducible"
@@ -223,7 +225,7 @@ def test_scorecard_follows_published_order(good_run):
 
 def test_report_contains_every_notebook(good_run):
     report = (good_run.out / "report.html").read_text()
-    assert runner.REPORT_TITLE in report
+    assert REPORT_TITLE in report
     assert "synthetic cohort" in report
     for title, anchor in [("Alpha notebook", "Alpha-notebook"), ("Beta notebook", "Beta-notebook"), ("10_gamma", "10_gamma")]:
         assert title in report
@@ -246,7 +248,7 @@ def test_failing_notebook_exit_1_and_out_untouched(tmp_path, monkeypatch, capsys
     notebooks.mkdir()
     write_notebook(notebooks, "01_fine", "print('fine')", title="Fine")
     write_notebook(notebooks, "02_broken", "x = 1\nraise ValueError('boom: 42 patients missing')", title="Broken")
-    monkeypatch.setattr(runner, "NOTEBOOKS_DIR", notebooks)
+    monkeypatch.setattr(cli, "NOTEBOOKS_DIR", notebooks)
     data = make_data(tmp_path / "data")
     out = tmp_path / "out"
     (out / "tables").mkdir(parents=True)
@@ -273,12 +275,12 @@ def test_invalid_data_exit_2_and_out_untouched(tmp_path, monkeypatch, capsys, fa
     notebooks = tmp_path / "nbs"
     notebooks.mkdir()
     write_notebook(notebooks, "01_fine", "print('fine')")
-    monkeypatch.setattr(runner, "NOTEBOOKS_DIR", notebooks)
+    monkeypatch.setattr(cli, "NOTEBOOKS_DIR", notebooks)
 
     def no_kernel(*args, **kwargs):
         raise AssertionError("a notebook ran despite invalid data")
 
-    monkeypatch.setattr(runner, "execute_notebook", no_kernel)
+    monkeypatch.setattr(schedule, "execute_notebook", no_kernel)
     data = make_data(tmp_path / "data")
     (data / "INVALID").touch()
     out = tmp_path / "out"
@@ -300,7 +302,7 @@ def test_invalid_data_exit_2_and_out_untouched(tmp_path, monkeypatch, capsys, fa
 def test_missing_data_folder_exit_2(tmp_path, monkeypatch, capsys):
     (tmp_path / "nbs").mkdir()
     write_notebook(tmp_path / "nbs", "01_fine", "print('fine')")
-    monkeypatch.setattr(runner, "NOTEBOOKS_DIR", tmp_path / "nbs")
+    monkeypatch.setattr(cli, "NOTEBOOKS_DIR", tmp_path / "nbs")
     code = runner.main(["--data", str(tmp_path / "nope"), "--out", str(tmp_path / "out")])
     assert code == 2
     assert "data folder not found" in capsys.readouterr().err
@@ -333,7 +335,7 @@ def test_refuses_out_containing_the_data(tmp_path):
 def test_refuses_out_with_git(tmp_path):
     (tmp_path / "out" / ".git").mkdir(parents=True)
     with pytest.raises(runner.UnsafeOutputError):
-        runner.check_output_dir((tmp_path / "out").resolve())
+        safety.check_output_dir((tmp_path / "out").resolve())
 
 
 def test_swap_restores_previous_when_rename_fails(tmp_path, monkeypatch):
@@ -342,16 +344,16 @@ def test_swap_restores_previous_when_rename_fails(tmp_path, monkeypatch):
     out.mkdir()
     (out / "old.txt").write_text("old")
     outdir.write_stamp(out)
-    real_rename = runner.os.rename
+    real_rename = pipeline.os.rename
 
     def failing_rename(src, dst):
         if Path(src) == build:
             raise OSError("disk on fire")
         real_rename(src, dst)
 
-    monkeypatch.setattr(runner.os, "rename", failing_rename)
+    monkeypatch.setattr(pipeline.os, "rename", failing_rename)
     with pytest.raises(runner.PublishError):
-        runner.swap_into_place(build, out)
+        pipeline.swap_into_place(build, out)
     assert (out / "old.txt").read_text() == "old"
     assert leftovers(out) == []
 
@@ -371,16 +373,16 @@ def test_discover_notebooks_order_and_filter(tmp_path):
 
 
 def test_parse_parameters():
-    parsed = runner.parse_parameters(["N=3", "ALPHA=0.05", "FLAG=true", "NAME=abc", "LIST=[1, 2]", "ZIP=007", "EMPTY="])
+    parsed = params.parse_parameters(["N=3", "ALPHA=0.05", "FLAG=true", "NAME=abc", "LIST=[1, 2]", "ZIP=007", "EMPTY="])
     assert parsed == {"N": 3, "ALPHA": 0.05, "FLAG": True, "NAME": "abc", "LIST": [1, 2], "ZIP": "007", "EMPTY": ""}
     for bad in ["novalue", "1X=2", "DATA_DIR=/tmp"]:
         with pytest.raises(ValueError):
-            runner.parse_parameter(bad)
+            params.parse_parameter(bad)
 
 
 def test_python_constants_are_parameters_not_strings():
     # `-p FIGURES=False` as a parameter cell spells it: the string "False" would be true in Python
-    assert runner.parse_parameters(["FIGURES=False", "PRIVATE=True", "DATA=None", "WORD=Falsehood"]) == {
+    assert params.parse_parameters(["FIGURES=False", "PRIVATE=True", "DATA=None", "WORD=Falsehood"]) == {
         "FIGURES": False, "PRIVATE": True, "DATA": None, "WORD": "Falsehood"}
 
 
@@ -402,15 +404,15 @@ def test_help_documents_options_and_exit_codes(capsys):
 
 def test_scorecard_without_published_list_keeps_reported_rows():
     reports = {"01_a": [{"id": "x", "status": "match"}], "02_b": [{"id": "y", "status": "differs"}]}
-    rows, unknown = runner.build_scorecard(None, reports)
+    rows, unknown = compare.build_scorecard(None, reports)
     assert [(r["id"], r["status"]) for r in rows] == [("x", "match"), ("y", "differs")]
     assert unknown == []
-    assert runner.summarize_scorecard(rows) == "scorecard: 1 match, 1 differs, 0 not reproducible, 0 not computed"
+    assert compare.summarize_scorecard(rows) == "scorecard: 1 match, 1 differs, 0 not reproducible, 0 not computed"
 
 
 def test_report_intro_says_synthetic_only_for_the_bundled_cohort(tmp_path):
-    bundled = runner.intro_markdown([], True, False, None)
-    own = runner.intro_markdown([], False, True, None)
+    bundled = intro_markdown([], True, False, None)
+    own = intro_markdown([], False, True, None)
     assert "synthetic cohort** (simulated" in bundled and "not on the bundled synthetic cohort" in own
     assert "synthetic cohort** (simulated" not in own
     assert "private mode" in own and "private mode" not in bundled
@@ -438,7 +440,7 @@ def test_normalise_executed_joins_split_streams_and_drops_clock_times(tmp_path):
     path = tmp_path / "nb.ipynb"
     path.write_text(json.dumps({"cells": [cell], "metadata": {"papermill": {"duration": 1.0, "parameters": {}}},
                                 "nbformat": 4, "nbformat_minor": 5}))
-    runner.normalise_executed(path)
+    kernels.normalise_executed(path)
     nb = json.loads(path.read_text())
     (out,) = nb["cells"]
     assert out["id"] == "cell-1"
@@ -455,12 +457,12 @@ def test_kernels_talk_over_private_unix_sockets(tmp_path, capfd):
     write_notebook(notebooks, "01_alpha", "print('alpha done')")
     (tmp_path / "data").mkdir()
     (tmp_path / "build").mkdir()
-    stage = runner.make_stage(tmp_path / "data", tmp_path / "build")
-    executed = runner.execute_notebook(notebooks / "01_alpha.ipynb", stage, {})
+    stage = kernels.make_stage(tmp_path / "data", tmp_path / "build")
+    executed = kernels.execute_notebook(notebooks / "01_alpha.ipynb", stage, {})
     assert "alpha done" in executed.read_text()
     assert "without encryption" not in capfd.readouterr().err
     assert list((stage / "k").iterdir()) == []  # sockets and connection file gone with the kernel
-    manager = runner.ipc_kernel_manager(tmp_path)()
+    manager = kernels.ipc_kernel_manager(tmp_path)()
     assert manager.transport == "ipc" and Path(manager.ip).parent == tmp_path
     assert Path(manager.connection_file).parent == tmp_path
 
@@ -479,8 +481,8 @@ def test_out_that_is_not_the_runners_is_refused_before_any_work(tmp_path, monkey
     notebooks = tmp_path / "nbs"
     notebooks.mkdir()
     write_notebook(notebooks, "01_fine", "print('fine')")
-    monkeypatch.setattr(runner, "NOTEBOOKS_DIR", notebooks)
-    monkeypatch.setattr(runner, "execute_notebook", _no_kernel)
+    monkeypatch.setattr(cli, "NOTEBOOKS_DIR", notebooks)
+    monkeypatch.setattr(schedule, "execute_notebook", _no_kernel)
     data = make_data(tmp_path / "data")
     out = tmp_path / "thesis"
     (out / "tables").mkdir(parents=True)
@@ -527,14 +529,14 @@ def test_a_file_added_during_the_run_stops_the_swap(tmp_path):
     outdir.write_stamp(out)
     (out / "added meanwhile.txt").write_text("mine")
     with pytest.raises(runner.UnsafeOutputError, match="added meanwhile"):
-        runner.swap_into_place(build, out)
+        pipeline.swap_into_place(build, out)
     assert (out / "added meanwhile.txt").read_text() == "mine" and build.exists()
 
 
 INTERRUPT_SCRIPT = """
 import sys, types
 from pathlib import Path
-from src import runner
+from src.runner import cli
 module = types.ModuleType("src.validate")
 module.DataValidationError = ValueError
 module.load_and_validate = lambda data_dir, **options: {{}}
@@ -542,8 +544,8 @@ module.check_data = lambda data_dir: ({{}}, [])
 module.UnacknowledgedWarnings = ValueError
 module.format_report = str
 sys.modules["src.validate"] = module
-runner.NOTEBOOKS_DIR = Path({notebooks!r})
-sys.exit(runner.main(["--data", {data!r}, "--out", {out!r}]))
+cli.NOTEBOOKS_DIR = Path({notebooks!r})
+sys.exit(cli.main(["--data", {data!r}, "--out", {out!r}]))
 """
 
 
@@ -612,8 +614,8 @@ def test_a_signal_during_the_swap_waits_until_it_is_done():
 
     done = []
     with pytest.raises(KeyboardInterrupt, match="SIGTERM"):
-        with runner.interrupts_raise():
-            with runner.signals_held():
+        with interrupts.interrupts_raise():
+            with interrupts.signals_held():
                 os.kill(os.getpid(), signal.SIGTERM)
                 done.append("swapped")  # still running: the signal is held back
     assert done == ["swapped"]
@@ -645,15 +647,15 @@ def test_a_long_notebook_can_ask_to_start_first_in_a_parallel_run(tmp_path, monk
         return path
 
     nbs = [notebook("01_a"), notebook("02_b"), notebook("08_scorecard"), notebook("09_c"), notebook("10_long", True)]
-    assert runner.start_order(nbs) == [nbs[4], *nbs[:4]]
-    assert runner.start_order(nbs[:3]) == nbs[:3]
+    assert schedule.start_order(nbs) == [nbs[4], *nbs[:4]]
+    assert schedule.start_order(nbs[:3]) == nbs[:3]
     started = []
-    monkeypatch.setattr(runner, "_run_one", lambda nb, stage, parameters: started.append(nb.stem) or nb)
+    monkeypatch.setattr(schedule, "_run_one", lambda nb, stage, parameters: started.append(nb.stem) or nb)
     lines = []
-    assert runner.execute_all(nbs, tmp_path, {}, log=lines.append, jobs=1) == nbs
+    assert schedule.execute_all(nbs, tmp_path, {}, log=lines.append, jobs=1) == nbs
     assert started == ["01_a", "02_b", "08_scorecard", "09_c", "10_long"]  # one at a time: numeric order
     started.clear()
-    assert runner.execute_all(nbs, tmp_path, {}, log=lines.append, jobs=2) == nbs
+    assert schedule.execute_all(nbs, tmp_path, {}, log=lines.append, jobs=2) == nbs
     assert started[0] == "10_long" and started.index("08_scorecard") > started.index("02_b")
     assert [line.split()[1] for line in lines[-5:]] == ["01_a", "02_b", "08_scorecard", "09_c", "10_long"]
 
@@ -667,7 +669,7 @@ def test_no_report_writes_the_notebooks_files_and_the_scorecard_only(tmp_path, m
     out = runner.run_pipeline(data, tmp_path / "out", notebooks_dir=notebooks, report=False, log=lambda line: None)
     assert (out / "scorecard.csv").is_file() and (out / "notebooks" / "01_alpha.ipynb").is_file()
     assert not (out / "report.html").exists() and not (out / "manuscript_tables.docx").exists()
-    assert "--no-report" in runner.build_parser().format_help()
+    assert "--no-report" in cli.build_parser().format_help()
 
 
 def test_lesson_runs_the_chapters_and_writes_lesson_html_only(tmp_path, monkeypatch):
@@ -682,19 +684,19 @@ def test_lesson_runs_the_chapters_and_writes_lesson_html_only(tmp_path, monkeypa
     monkeypatch.setitem(sys.modules, "src.validate", fake_validate_module())
     out = runner.run_pipeline(data, tmp_path / "lesson", notebooks_dir=notebooks, lesson=True, log=lambda line: None)
     assert sorted(p.name for p in (out / "notebooks").iterdir()) == ["01_alpha.ipynb", "07_beta.ipynb"]
-    assert (out / runner.LESSON_NAME).is_file()
+    assert (out / LESSON_NAME).is_file()
     assert not any((out / name).exists() for name in ("report.html", "scorecard.csv", "manuscript_tables.docx"))
-    page = (out / runner.LESSON_NAME).read_text(encoding="utf-8")
+    page = (out / LESSON_NAME).read_text(encoding="utf-8")
     assert "Alpha notebook" in page and "Beta notebook" in page and "Scorecard" not in page
-    assert "--lesson" in runner.build_parser().format_help()
+    assert "--lesson" in cli.build_parser().format_help()
 
 
 def test_lesson_refuses_the_projects_outputs_before_any_work(capsys):
     """The project's outputs/ holds the full run: a lesson run there would replace it with seven notebooks."""
-    before = sorted(p.name for p in runner.DEFAULT_OUT_DIR.iterdir()) if runner.DEFAULT_OUT_DIR.exists() else None
+    before = sorted(p.name for p in params.DEFAULT_OUT_DIR.iterdir()) if params.DEFAULT_OUT_DIR.exists() else None
     assert runner.main(["--lesson"]) == 2
     assert "lesson" in capsys.readouterr().err
-    after = sorted(p.name for p in runner.DEFAULT_OUT_DIR.iterdir()) if runner.DEFAULT_OUT_DIR.exists() else None
+    after = sorted(p.name for p in params.DEFAULT_OUT_DIR.iterdir()) if params.DEFAULT_OUT_DIR.exists() else None
     assert before == after
 
 

@@ -1,6 +1,6 @@
-"""`python -m src.runner`: see the package docstring."""
+"""`python -m src.runner`: see the package docstring and src/runner/cli.py."""
 import sys
 
-from src.runner import main
+from src.runner.cli import main
 
 sys.exit(main())

@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 from src.config import ROOT
-from src.runner import KERNEL_NAME, discover_notebooks
+from src.runner.params import KERNEL_NAME, discover_notebooks
 
 
 def import_cell(notebook: Path) -> str:
@@ -37,10 +37,10 @@ def import_cell(notebook: Path) -> str:
 
 def floor_seconds(notebooks) -> float:
     """Start one kernel per notebook, one after another, the way the runner starts them (Unix sockets in
-    a private folder: `runner.ipc_kernel_manager`), run only the notebook's import cell, shut it down."""
+    a private folder: `kernels.ipc_kernel_manager`), run only the notebook's import cell, shut it down."""
     import asyncio
 
-    from src.runner import ipc_kernel_manager
+    from src.runner.kernels import ipc_kernel_manager
 
     stage = Path(tempfile.mkdtemp(prefix="haic-bench-floor-"))
     (stage / "k").mkdir()
@@ -75,7 +75,7 @@ def cell_seconds(notebooks, data: str) -> dict:
     folder, one after another; parameter cells and the import cell (:func:`import_cell`) left out."""
     import papermill as pm
 
-    from src.runner import ipc_kernel_manager
+    from src.runner.kernels import ipc_kernel_manager
 
     tmp = Path(tempfile.mkdtemp(prefix="haic-bench-work-"))
     (tmp / "k").mkdir()
@@ -140,10 +140,10 @@ def run_seconds(data: str, keep=None) -> float:
 
 
 def finish_seconds(run_out: Path, data: str) -> float:
-    """Seconds of what the runner does after the last notebook (`runner.finish_build`: scorecard, Word
+    """Seconds of what the runner does after the last notebook (`pipeline.finish_build`: scorecard, Word
     tables, report), redone on a copy of a finished run's output *run_out*."""
     from src import privacy
-    from src.runner import discover_notebooks, finish_build, published_results_path
+    from src.runner.pipeline import finish_build
 
     build = Path(tempfile.mkdtemp(prefix="haic-bench-finish-")) / "build"
     try:
@@ -152,7 +152,7 @@ def finish_seconds(run_out: Path, data: str) -> float:
         data_path = Path(data).resolve()
         started = time.monotonic()
         finish_build(build, executed, privacy.is_bundled(data_path), privacy.private_mode(None, data_path),
-                     published_results_path(data_path, None), log=lambda message: None)
+                     privacy.published_results_path(data_path, None), log=lambda message: None)
         return time.monotonic() - started
     finally:
         shutil.rmtree(build.parent, ignore_errors=True)
