@@ -9,7 +9,7 @@ aggregates. Two tools here support that:
   It is *primary* suppression only: a suppressed cell can sometimes be recovered from a total
   printed elsewhere, so check the tables before sharing them if the cohort is small.
   :func:`suppress_counts_in_lines` does the same for the numbers at risk under Kaplan-Meier
-  plots (``survival.plot_km(..., min_cell=...)``) and :func:`count_text` for the counts the
+  plots (``plots.plot_km(..., min_cell=...)``) and :func:`count_text` for the counts the
   notebooks quote in their text (``helpers.counter``), draw in the flow diagram
   (``flow.salvage_flow``) and write on bar charts (``helpers.plot_counts``). The shapes of
   figures (the size of each step of a curve, the height of a bar) and statistics computed from

@@ -64,7 +64,7 @@ TABLE2_ROWS = {
     "tumor_count": ("tumor_count_group", None, ("lt4", "ge4")),
     "tumor_size": ("max_tumor_size_mm_group", None, ("lt50", "ge50")),
 }
-#: Derived: key -> column spec for `survival.compare_groups` (a column, or (column, levels)).
+#: Derived: key -> column spec for `groups.compare_groups` (a column, or (column, levels)).
 TABLE2_CATEGORICAL = {key: column if levels is None else (column, list(levels))
                       for key, (column, levels, _tokens) in TABLE2_ROWS.items()}
 #: Derived: key -> the level tokens of the ids (the audit reads the printed counts by them).

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from src.stats import appraisal, survival
+from src.stats import appraisal, groups, survival
 from src import helpers
 
 # --- a small data set, the same in R --------------------------------------------------
@@ -201,10 +201,10 @@ def _bundled():
 def test_bundled_data_agree_with_r():
     # Values printed by `Rscript tests/r/appraisal_bundled.R` (R 4.2.2, survival 3.5.3); agreement to 3 significant digits.
     spp, factors = _bundled()
-    groups = ["sorafenib", "other salvage"]
+    salvage_groups = ["sorafenib", "other salvage"]
     close = {"rel": 1e-3}
     # follow-up: sor=1 median 12.2546 (LCL 3.90965, UCL NA); sor=0 median NA (LCL 4.56674)
-    fu = appraisal.followup_table(spp, "spp_time", "death", "salvage_group", groups).set_index("group")
+    fu = appraisal.followup_table(spp, "spp_time", "death", "salvage_group", salvage_groups).set_index("group")
     assert fu.loc["sorafenib", ["median follow-up", "ci_low"]].tolist() == pytest.approx([12.2546, 3.90965], **close)
     assert np.isnan(fu.loc["other salvage", "median follow-up"]) and fu["ci_high"].isna().all()
     assert fu.loc["other salvage", "ci_low"] == pytest.approx(4.56674, **close)
@@ -230,7 +230,7 @@ def test_bundled_data_agree_with_r():
         assert (res["n"], res["p"]) == (n, pytest.approx(p, **close))
     # RMST up to 12 months: rmean sor=1 6.444223495 (se 1.0413928654), sor=0 4.407029072 (se 0.7988636973);
     # difference 2.0371944234 (-0.5352777618 to 4.6096666087), p 0.1206295916
-    per_group, diff = appraisal.rmst_comparison(spp, "spp_time", "death", "salvage_group", groups, 12)
+    per_group, diff = appraisal.rmst_comparison(spp, "spp_time", "death", "salvage_group", salvage_groups, 12)
     assert [per_group["sorafenib"]["rmst"], per_group["sorafenib"]["se"]] == pytest.approx([6.444223495, 1.0413928654], **close)
     assert [per_group["other salvage"]["rmst"], per_group["other salvage"]["se"]] == pytest.approx([4.407029072, 0.7988636973], **close)
     assert [diff[k] for k in ("estimate", "ci_low", "ci_high", "p")] == pytest.approx(
@@ -257,8 +257,8 @@ def test_bundled_data_agree_with_r():
              "alb": 0.361189330737, "pt": 0.100394347128, "plt": 0.274649023777, "afp": 0.295216550697,
              "dcp": 0.004882554673, "sex": 0.0, "ps": 0.1054092553, "ascites": 0.2195285200, "pvtt": 0.4923659639,
              "distribution": 0.2407717062, "tumor_count": 0.2917299830, "tumor_size": 0.3216337605, "era": 1.6583123952}
-    smd = appraisal.smd_table(spp, "salvage_group", groups, {**survival.TABLE2_CATEGORICAL, "era": "era"},
-                              survival.TABLE2_CONTINUOUS).set_index("variable")["smd"]
+    smd = appraisal.smd_table(spp, "salvage_group", salvage_groups, {**groups.TABLE2_CATEGORICAL, "era": "era"},
+                              groups.TABLE2_CONTINUOUS).set_index("variable")["smd"]
     assert smd[list(r_smd)].tolist() == pytest.approx(list(r_smd.values()), rel=1e-3, abs=1e-9)
 
 
@@ -268,7 +268,7 @@ KEYS = (["followup_sorafenib", "followup_other", "td_cox_sorafenib", "td_cox_adj
          "sorafenib_vs_bsc", "sorafenib_vs_active", "rmst_sorafenib", "rmst_other", "rmst_diff", "lr_sorafenib",
          "evalue_hr", "evalue_ci", "evalue_hr_common", "evalue_ci_common"]
         + [f"{how}_{k}" for k in survival.TABLE3_NAMES if k != "sorafenib" for how in ("holm", "bh")]  # the primary comparison apart
-        + [f"smd_{k}" for k in [*survival.TABLE2_CATEGORICAL, *survival.TABLE2_CONTINUOUS, "era"]])
+        + [f"smd_{k}" for k in [*groups.TABLE2_CATEGORICAL, *groups.TABLE2_CONTINUOUS, "era"]])
 
 
 def test_the_notebook_runs_on_the_example_cohort_in_private_mode(tmp_path):
@@ -376,7 +376,7 @@ def test_smd_under_randomisation_is_fast_on_the_bundled_cohort():
     spp, _ = _bundled()
     start = time.perf_counter()
     out = appraisal.smd_under_randomisation(spp, "salvage_group", ["sorafenib", "other salvage"],
-                                            {**survival.TABLE2_CATEGORICAL, "era": "era"}, survival.TABLE2_CONTINUOUS)
+                                            {**groups.TABLE2_CATEGORICAL, "era": "era"}, groups.TABLE2_CONTINUOUS)
     assert time.perf_counter() - start < 2
     # 19 + 19 patients: 19 with performance status 0 can never split evenly, so every randomisation leaves |SMD| >= 0.105
     assert out.set_index("variable").at["ps", "share_above"] == 1

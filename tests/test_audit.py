@@ -1,13 +1,13 @@
-"""Unit tests for src/paper/audit.py: every check on a small constructed table of published
-numbers, once where it must fire and once where it must not, with reference values
-computed by hand; then the known findings on the real data/published_results.csv."""
+"""Unit tests for the audit (src/paper/audit.py and its checks, src/paper/audit_*.py): every check on a small
+constructed table of published numbers, once where it must fire and once where it must not, with reference
+values computed by hand; then the known findings on the real data/published_results.csv."""
 from math import comb
 
 import pandas as pd
 import pytest
 from scipy import stats
 
-from src.paper import audit
+from src.paper import audit, audit_text
 
 
 def make_pub(values: dict) -> pd.DataFrame:
@@ -330,7 +330,7 @@ def test_axis_label_vs_definition():
 
 def test_child_pugh_label_vs_text():
     # grade C = scores 10-15 (A 5-6, B 7-9), the text excludes 9-15: they differ on score 9 (grade B)
-    assert audit._excluded_scores(("grade", "C")) == set(range(10, 16))
+    assert audit_text._excluded_scores(("grade", "C")) == set(range(10, 16))
     bad = only(audit.child_pugh_label_vs_text(make_pub({"flow_n_total": "67"})))
     assert not bad["consistent"] and "score 9 (grade B)" in bad["reason"]
     same = {w: {"printed": w, "excluded": ("score_at_least", 9)} for w in ("Figure 1", "Results")}

@@ -32,6 +32,7 @@ from matplotlib.colors import to_hex  # noqa: E402
 from src.present import figures, tables  # noqa: E402
 from src import helpers
 from src.stats import survival
+from src.present import plots
 from src.helpers import ROOT  # noqa: E402
 
 OUTPUTS = Path(os.environ.get("HAIC_CHECK_OUTPUTS") or ROOT / "outputs")
@@ -238,7 +239,7 @@ def test_svg_check_finds_a_curve_in_the_wrong_style(tmp_path):
     fig, ax = plt.subplots(figsize=figures.size("single"))
     a = survival.km_fit(pd.Series([1.0, 2, 3, 4]), pd.Series([1, 0, 1, 1]), label="sorafenib")
     b = survival.km_fit(pd.Series([1.0, 2, 5, 6]), pd.Series([1, 1, 0, 1]), label="other salvage")
-    survival.plot_km([a, b], ax=ax, at_risk=False)
+    plots.plot_km([a, b], ax=ax, at_risk=False)
     good = tmp_path / "good.svg"
     fig.savefig(good)
     seen = km_curves(good)
@@ -259,7 +260,7 @@ def test_km_plot_artists_follow_the_shared_mapping_for_every_group():
     fitters = [survival.km_fit(pd.Series([1.0, 2, 3, 4 + i]), pd.Series([1, 0, 1, 1]), label=label)
                for i, label in enumerate(figures.GROUP_STYLES)]
     fig, ax = plt.subplots(figsize=figures.size("single", 1.2))
-    survival.plot_km(fitters, ax=ax)
+    plots.plot_km(fitters, ax=ax)
     for label, style in figures.GROUP_STYLES.items():
         line = next(x for x in ax.get_lines() if x.get_gid() == figures.km_gid(0, label))
         assert to_hex(line.get_color()) == to_hex(style["color"]) and line.get_linestyle() == style["linestyle"]
@@ -313,9 +314,9 @@ def _cox(rows):
 
 def test_forest_figure_draws_each_model_once_on_one_scale():
     helpers.setup_plots()
-    one = survival.forest_figure({"the paper's factors": _cox([("x", 2.0, 1.1, 3.6), ("y", 0.5, 0.3, 0.9)])})
+    one = plots.forest_figure({"the paper's factors": _cox([("x", 2.0, 1.1, 3.6), ("y", 0.5, 0.3, 0.9)])})
     assert [ax.get_title(loc="left") for ax in one.axes] == ["the paper's factors"]
-    two = survival.forest_figure({"selected": _cox([("x", 2.0, 1.1, 3.6), ("y", 0.5, 0.3, 0.9), ("z", 1, 0.9, 1.1)]),
+    two = plots.forest_figure({"selected": _cox([("x", 2.0, 1.1, 3.6), ("y", 0.5, 0.3, 0.9), ("z", 1, 0.9, 1.1)]),
                                   "paper": _cox([("w", 8.0, 4.0, 16.0)])})
     assert [ax.get_title(loc="left") for ax in two.axes] == ["selected", "paper"]
     # one hazard-ratio scale: from the smaller lower limit (0.3 / 1.3) to the larger upper one (16 * 1.3)

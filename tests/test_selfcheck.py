@@ -19,7 +19,7 @@ from lifelines.statistics import logrank_test
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportion_confint
 
-from src.stats import appraisal, survival
+from src.stats import appraisal, groups, survival
 from src import helpers, runner
 from src.course import selfcheck
 
@@ -186,8 +186,8 @@ def _smd_shift(t):
     spp = _spp(t)
     spp = survival.add_factors(spp, selfcheck.TABLE3_CUTOFFS)
     spp["era"] = helpers.treatment_era(spp["salvage_start_date"], "2009-01-01", 2005)
-    cat = {**survival.TABLE2_CATEGORICAL, "era": "era"}
-    s = [appraisal.smd_under_randomisation(spp, "salvage_group", selfcheck.GROUPS, cat, survival.TABLE2_CONTINUOUS,
+    cat = {**groups.TABLE2_CATEGORICAL, "era": "era"}
+    s = [appraisal.smd_under_randomisation(spp, "salvage_group", selfcheck.GROUPS, cat, groups.TABLE2_CONTINUOUS,
                                            seed=seed).set_index("variable")["share_above"] for seed in (2024, 1)]
     return float((s[0] - s[1]).abs().max())
 
@@ -211,8 +211,8 @@ def _table2_changed(t):
     spp = survival.add_factors(_spp(t), {"tumor_count": 4, "max_tumor_size_mm": 50})
     ps = []
     for tests in (("fisher", "student"), ("chi2", "mannwhitney")):
-        long = survival.compare_groups(spp, "salvage_group", survival.TABLE2_CATEGORICAL, survival.TABLE2_CONTINUOUS,
-                                       test_categorical=tests[0], test_continuous=tests[1], groups=selfcheck.GROUPS)
+        long = groups.compare_groups(spp, "salvage_group", groups.TABLE2_CATEGORICAL, groups.TABLE2_CONTINUOUS,
+                                     test_categorical=tests[0], test_continuous=tests[1], groups=selfcheck.GROUPS)
         ps.append(long.groupby("variable")["p"].first())
     return sorted(ps[0].index[(ps[0] < 0.05) != (ps[1] < 0.05)])
 

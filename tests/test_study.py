@@ -14,7 +14,7 @@ from src.paper import audit
 from src import config, study, validate
 from src.synthetic import ensemble, reconstruct, truth
 from src.course import selfcheck
-from src.stats import survival
+from src.stats import groups, survival
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -68,9 +68,9 @@ def test_each_fact_is_read_from_its_one_home():
     assert ensemble.CUTOFFS is study.TABLE3_CUTOFFS and selfcheck.TABLE3_CUTOFFS is study.TABLE3_CUTOFFS
     assert ensemble.ERA_START == study.ERA_START == str(reconstruct.ERA_START.date())
     # Table 2: one source, two shapes
-    assert survival.TABLE2_CATEGORICAL is study.TABLE2_CATEGORICAL
+    assert groups.TABLE2_CATEGORICAL is study.TABLE2_CATEGORICAL
     assert audit.TABLE2_CATEGORICAL is study.TABLE2_LEVEL_IDS
-    assert list(survival.TABLE2_CATEGORICAL) == list(audit.TABLE2_CATEGORICAL)
+    assert list(groups.TABLE2_CATEGORICAL) == list(audit.TABLE2_CATEGORICAL)
     # the protocol and the time unit
     assert validate.MIN_SESSION_INTERVAL_DAYS == study.MIN_SESSION_INTERVAL_DAYS == 28
     assert audit.FIRST_ASSESSMENT_WEEKS * 7 == validate.RESPONSE_ASSESSMENT_DAYS == study.RESPONSE_ASSESSMENT_DAYS

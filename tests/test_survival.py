@@ -1,5 +1,6 @@
-"""Unit tests of src/stats/survival.py against reference values computed by hand or
-taken from textbooks (never from the library under test).
+"""Unit tests of src/stats/survival.py, src/stats/groups.py (Table 2) and the Kaplan-Meier plots of
+src/present/plots.py against reference values computed by hand or taken from textbooks (never from the
+library under test).
 """
 import math
 
@@ -8,7 +9,8 @@ import pandas as pd
 import pytest
 
 from src.paper import compare as paper
-from src.stats import survival
+from src.present import plots
+from src.stats import groups, survival
 
 # --- (a) Kaplan-Meier by hand ---------------------------------------------------
 # Times 1, 2, 2+, 3, 4, 5+  (+ = censored). A censored time tied with a death
@@ -174,7 +176,7 @@ def toy_groups():
 
 
 def test_compare_groups_fisher_and_student_by_hand():
-    long = survival.compare_groups(toy_groups(), "group", {"flag": ("flag", ["yes", "no"])}, {"value": "value"})
+    long = groups.compare_groups(toy_groups(), "group", {"flag": ("flag", ["yes", "no"])}, {"value": "value"})
     flag = long[long.variable == "flag"].set_index("level")
     assert flag.loc["yes", "A"] == 3 and flag.loc["no", "B"] == 3
     assert flag["p"].iloc[0] == pytest.approx(34 / 70, abs=1e-9)
@@ -183,13 +185,13 @@ def test_compare_groups_fisher_and_student_by_hand():
     x = math.sqrt(13.5 / 17.5)
     assert value["p"].iloc[0] == pytest.approx(1 - 1.5 * x * (1 - x * x / 3), abs=1e-9)
     assert value["p"].iloc[0] == pytest.approx(0.021312, abs=1e-6)
-    table = survival.format_comparison(long)
+    table = groups.format_comparison(long)
     assert table.set_index("variable").loc["flag", "A"] == "3/1"
     assert table.set_index("variable").loc["value", "B"] == "5 (4-6)"
 
 
 def test_categorical_tests_by_hand():
-    tests = survival.categorical_tests(toy_groups(), "group", {"flag": ("flag", ["yes", "no"])}).iloc[0]
+    tests = groups.categorical_tests(toy_groups(), "group", {"flag": ("flag", ["yes", "no"])}).iloc[0]
     assert tests["fisher"] == pytest.approx(34 / 70, abs=1e-9)
     assert tests["chi2"] == pytest.approx(math.erfc(1), abs=1e-9)
     assert tests["chi2_yates"] == pytest.approx(math.erfc(0.5), abs=1e-9)
@@ -197,16 +199,16 @@ def test_categorical_tests_by_hand():
 
 def test_compare_groups_single_group_does_not_crash():
     df = toy_groups().query("group == 'A'")
-    long = survival.compare_groups(df, "group", {"flag": "flag"}, {"value": "value"})
+    long = groups.compare_groups(df, "group", {"flag": "flag"}, {"value": "value"})
     assert long["p"].isna().all()
 
 
 def test_comparison_ids():
-    long = survival.compare_groups(toy_groups(), "group", {"flag": ("flag", ["yes", "no"])}, {"value": "value"})
-    ids = survival.comparison_ids(long, "t2", {"A": "sor", "B": "oth"})
+    long = groups.compare_groups(toy_groups(), "group", {"flag": ("flag", ["yes", "no"])}, {"value": "value"})
+    ids = groups.comparison_ids(long, "t2", {"A": "sor", "B": "oth"})
     assert ids["t2_flag_yes_sor"] == 3 and ids["t2_value_max_oth"] == 6
     assert ids["t2_flag_p"] == pytest.approx(34 / 70)
-    assert [survival.id_token(s) for s in ["<4", ">=50", "1+2"]] == ["lt4", "ge50", "1_2"]
+    assert [groups.id_token(s) for s in ["<4", ">=50", "1+2"]] == ["lt4", "ge50", "1_2"]
 
 
 def test_printed_counts_tests_and_match():
@@ -254,7 +256,7 @@ def test_count_ties():
 
 def test_compare_groups_leaves_out_variables_whose_column_is_absent(capsys):
     df = pd.DataFrame({"g": ["a", "a", "b", "b"], "age": [60, 70, 65, 75]})
-    long = survival.compare_groups(df, "g", {"ascites": ("ascites", ["yes", "no"])}, {"age": "age", "dcp": "dcp"})
+    long = groups.compare_groups(df, "g", {"ascites": ("ascites", ["yes", "no"])}, {"age": "age", "dcp": "dcp"})
     assert set(long["variable"]) == {"age"}
     assert "left out: ascites, dcp" in capsys.readouterr().out
 
@@ -279,7 +281,7 @@ def test_numbers_at_risk_below_min_cell_are_suppressed():
     small = survival.km_fit(pd.Series(np.arange(8) + 0.5), pd.Series([1] * 8), label="Group 2")
     big = survival.km_fit(pd.Series(np.arange(20) + 0.5), pd.Series([1] * 20), label="Group 1")
     fig, ax = plt.subplots()
-    survival.plot_km([big, small], ax=ax, tick_step=5, min_cell=5)
+    plots.plot_km([big, small], ax=ax, tick_step=5, min_cell=5)
     table = ax.at_risk_axes
     cells = {(round(t.get_position()[0], 6), t.get_position()[1]): t.get_text() for t in table.texts
              if t.get_transform() == table.transData}
@@ -302,7 +304,7 @@ def test_km_plots_use_the_shared_group_styles():
     b = survival.km_fit(pd.Series([1.0, 2, 5, 6]), pd.Series([1, 1, 0, 1]), label="other salvage")
     for order in ([a, b], [b, a]):  # the style follows the group, not its position
         fig, ax = plt.subplots()
-        survival.plot_km(order, ax=ax)
+        plots.plot_km(order, ax=ax)
         for kmf in order:
             line = next(l for l in ax.get_lines() if l.get_label().startswith(kmf._label + " (n = 4"))
             style = figures.style_of(kmf._label)

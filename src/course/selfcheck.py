@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from src.stats import appraisal, survival
+from src.stats import appraisal, groups, survival
 from src import cohort
 from src.config import ROOT
 from src.study import DAYS_PER_MONTH, ERA_START, PAPER_MODEL, TABLE3_CUTOFFS
@@ -451,8 +451,8 @@ def _check_05_2(answer, tables, max_child_pugh=8, alpha=0.05):
     spp = survival.add_factors(cohort.spp_frame(tables, max_child_pugh), {"tumor_count": 4, "max_tumor_size_mm": 50})
     p = {}
     for tests in (("fisher", "student"), ("chi2", "mannwhitney")):
-        long = survival.compare_groups(spp, "salvage_group", survival.TABLE2_CATEGORICAL, survival.TABLE2_CONTINUOUS,
-                                       test_categorical=tests[0], test_continuous=tests[1], groups=GROUPS)
+        long = groups.compare_groups(spp, "salvage_group", groups.TABLE2_CATEGORICAL, groups.TABLE2_CONTINUOUS,
+                                     test_categorical=tests[0], test_continuous=tests[1], groups=GROUPS)
         p[tests] = long.groupby("variable", sort=False)["p"].first()
     old, new = p[("fisher", "student")], p[("chi2", "mannwhitney")]
     changed = set(old.index[(old < alpha) != (new < alpha)])
@@ -675,8 +675,8 @@ def _check_07_6(answer, tables, max_child_pugh=8, alpha=0.05, permutations=1000)
         at_08 = appraisal.deaths_needed(fixed["hr"], power=0.8, alpha=alpha, share=share)
         hint = " (that is for 80% power)" if _close(answer["deaths"], at_08, 0.5) else ""
         return False, f"appraisal.deaths_needed(unadjusted HR, power=0.9, share=sorafenib share){hint}"
-    categorical = {**survival.TABLE2_CATEGORICAL, "era": "era"}
-    shares = [appraisal.smd_under_randomisation(spp, "salvage_group", GROUPS, categorical, survival.TABLE2_CONTINUOUS,
+    categorical = {**groups.TABLE2_CATEGORICAL, "era": "era"}
+    shares = [appraisal.smd_under_randomisation(spp, "salvage_group", GROUPS, categorical, groups.TABLE2_CONTINUOUS,
                                                 permutations=permutations, seed=seed).set_index("variable")["share_above"]
               for seed in (2024, 1)]
     shift = float((shares[0] - shares[1]).abs().max())

@@ -37,7 +37,7 @@ from src.present import tables
 from src.config import NOTEBOOKS_DIR, PUBLISHED_RESULTS, PUBLISHED_RESULTS_NAME, read_published_results  # noqa: F401
 from src.formats import format_number, round_half_up
 from src.privacy import published_results_path  # noqa: F401 (re-exported)
-from src.stats.survival import CATEGORICAL_TESTS, categorical_p
+from src.stats.groups import CATEGORICAL_TESTS, categorical_p
 
 PAPER_VS_RUN_PREFIX = "paper_vs_run_"
 SCORECARD_COLUMNS = ["id", "source", "published", "reproduced", "status", "note"]

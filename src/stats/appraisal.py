@@ -416,7 +416,7 @@ def smd_table(df, group_col, groups, categorical: dict, continuous: dict) -> pd.
     """Absolute standardised mean differences between two `groups` (tableone, `smd=True`).
 
     `categorical` and `continuous` map a name to a column (or, for categorical ones, to
-    `(column, levels)` as in `survival.compare_groups`). Continuous: difference of means over
+    `(column, levels)` as in `groups.compare_groups`). Continuous: difference of means over
     sqrt((s1^2 + s2^2) / 2); categorical: the multi-level version of Yang and Dalton (for two
     levels, (p1 - p2) / sqrt((p1 (1 - p1) + p2 (1 - p2)) / 2)). Returns `variable`, `column`,
     `smd`, `n` (patients with a value), `note` (a variable not in the data, or fewer than two

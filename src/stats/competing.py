@@ -13,14 +13,15 @@ the competing events and the event-free probability add up to 1.
 - `cumulative_incidence`: the CIF of each event with its standard error and confidence limits at the
   event times, or at given times (`at`).
 - `incidence_table`: both CIFs at given months, as `outputs/tables/cumulative_incidence.csv` holds them.
-- `plot_cif`: the CIF curves of a `cumulative_incidence` result (matplotlib imported inside).
+
+The curves are drawn by `plots.plot_cif` (src/present/plots.py).
 
 Conventions as R's `survfit(Surv(time, event_factor) ~ 1)` (survival >= 3.0), checked against it in
 tests/test_competing_risks.py (tests/r/competing_risks.R): the standard error is the infinitesimal
 jackknife (R's default for multi-state curves), the interval is on the log scale (R's default `conf.type
 = "log"`), an upper limit above 1 is cut at 1. lifelines' `AalenJohansenFitter` differs: it breaks ties
 between event types by adding random noise to the times, and uses another variance and interval.
-Imports nothing of `src` but `helpers` (time in a unit).
+Imports nothing of `src` but `cohort` (time in a unit) and `study` (the days of a month).
 """
 from __future__ import annotations
 
@@ -132,24 +133,3 @@ def incidence_table(frame: pd.DataFrame, months, unit: str = "months", alpha: fl
                          "lower": np.nan if r is None else float(r["lower"]),
                          "upper": np.nan if r is None else float(r["upper"])})
     return pd.DataFrame(rows)
-
-
-def plot_cif(curves: pd.DataFrame, ax=None, ci: bool = True, styles: dict | None = None, labels: dict | None = None,
-             until: float | None = None, **kwargs):
-    """Step curves of a `cumulative_incidence` result (at its event times), one per event, with their
-    confidence limits as thin lines, drawn on to `until` (the end of follow-up) when given. `styles` maps an
-    event to matplotlib line properties, `labels` to its legend label; `**kwargs` go to every curve. Returns `ax`."""
-    import matplotlib.pyplot as plt
-
-    ax = ax or plt.gca()
-    for i, (event, c) in enumerate(curves.groupby("event", sort=False)):
-        if until is not None and until > c["time"].max():
-            c = pd.concat([c, c.tail(1).assign(time=until)], ignore_index=True)
-        style = {**(styles or {}).get(event, {}), **kwargs}
-        line, = ax.step(c["time"], c["cif"], where="post", label=(labels or {}).get(event, event), **style)
-        if ci:
-            for limit in ("lower", "upper"):
-                ax.step(c["time"], c[limit], where="post", color=line.get_color(), lw=0.6,
-                        linestyle=line.get_linestyle())
-    ax.set_ylim(0, 1)
-    return ax

@@ -12,11 +12,9 @@ Biometrics 1992).
 - `simulate_min_p`: a seeded simulation under no effect (survival independent of the factor, exponential
   times, independent exponential censoring; it uses no data): the share of studies in which the smallest
   p over the candidate cut-offs, or the p at one cut-off fixed in advance (the median), is below alpha.
-- `plot_p_by_cutoff`: p against the cut-off; `explorer`: a slider over the cut-off (ipywidgets, for an
-  interactive session only) redrawing the two Kaplan-Meier curves and the p.
 
 Log-rank p-values are `faststats.logrank_p` (hypergeometric variance, as lifelines and R's survdiff).
-matplotlib and ipywidgets are imported inside the functions that draw.
+The plots (p against the cut-off, a slider over the cut-off) are in src/present/diagnostics.py.
 """
 from __future__ import annotations
 
@@ -96,74 +94,3 @@ def simulate_min_p(replicates: int = 1000, n: int = N_PATIENTS, alpha: float = 0
             "share_min_p_below_alpha": float(np.mean(min_p < alpha)),
             "share_prespecified_below_alpha": float(np.mean(pre_p < alpha)),
             "cutoffs_tried": float(np.median(tried))}
-
-
-def plot_p_by_cutoff(table: pd.DataFrame, ax=None, used=None, alpha: float = 0.05, log_x: bool = False, **kwargs):
-    """The log-rank p of a `logrank_by_cutoff` table against the cut-off (p on a log scale), with a
-    horizontal line at `alpha` and, when given, a vertical line at the cut-off `used` (the paper's).
-    `**kwargs` go to the line. Returns `ax`."""
-    import matplotlib.pyplot as plt
-
-    ax = ax or plt.gca()
-    ax.step(table["cutoff"], table["p"], where="post", **{"color": "#0072B2", "lw": 1.0, **kwargs})
-    ax.axhline(alpha, color="0.3", lw=0.8, linestyle="--")
-    if used is not None and np.isfinite(used):
-        ax.axvline(used, color="#D55E00", lw=0.9, linestyle=":")
-    from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
-
-    ax.set_yscale("log")
-    low = min(0.001, table["p"].min() * 0.8) if len(table) else 0.001
-    ax.set_ylim(low, 1.05)
-    ax.yaxis.set_major_locator(FixedLocator([t for t in (0.0001, 0.001, 0.01, 0.05, 0.1, 0.5, 1) if t >= low]))
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-    ax.yaxis.set_minor_locator(NullLocator())
-    if log_x:
-        ax.set_xscale("log")
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}" if v >= 1 else f"{v:g}"))
-    ax.set_ylabel("Log-rank p")
-    return ax
-
-
-def explorer(df: pd.DataFrame, duration_col, event_col, columns: dict, unit: str = "months"):
-    """In JupyterLab: a drop-down over the factors (`columns`: column -> label) and a slider over the
-    candidate cut-offs; each move redraws the Kaplan-Meier curves of the two levels with the log-rank p.
-    Returns the ipywidgets box (display it). Needs ipywidgets and a live kernel."""
-    import ipywidgets as widgets
-    import matplotlib.pyplot as plt
-    from IPython.display import display
-
-    from src.present import figures
-    from src.stats import survival
-
-    present = {c: label for c, label in columns.items() if c in df and df[c].notna().any()}
-    factor = widgets.Dropdown(options=[(label, c) for c, label in present.items()], description="Factor")
-    slider = widgets.SelectionSlider(options=[0.0], description="Cut-off", continuous_update=False,
-                                     layout=widgets.Layout(width="60%"))
-    out = widgets.Output()
-
-    def set_options(*_):
-        cuts = candidate_cutoffs(df[factor.value])
-        slider.options = [(f"{c:g}", float(c)) for c in cuts] or [("none", np.nan)]
-        slider.index = len(slider.options) // 2
-
-    def draw(*_):
-        with out:
-            out.clear_output(wait=True)
-            c = slider.value
-            d = df[[duration_col, event_col, factor.value]].dropna()
-            d = d.assign(level=np.where(d[factor.value] >= c, f">= {c:g}", f"< {c:g}"))
-            fitters = survival.km_by_group(d, duration_col, event_col, "level", order=[f"< {c:g}", f">= {c:g}"])
-            _, p = survival.logrank(d, duration_col, event_col, "level")
-            fig, ax = plt.subplots(figsize=figures.size("single", 0.9))
-            survival.plot_km(fitters, ax=ax, annotate_p=p, unit=unit, at_risk=False,
-                             xlabel=f"{unit.capitalize()} from progression")
-            ax.set_title(f"{present[factor.value]}: cut at {c:g}", loc="left")
-            plt.show()
-
-    factor.observe(lambda change: (set_options(), draw()), names="value")
-    slider.observe(draw, names="value")
-    set_options()
-    draw()
-    box = widgets.VBox([widgets.HBox([factor, slider]), out])
-    display(box)
-    return box

@@ -1,16 +1,15 @@
 """Survival-analysis helpers for notebooks 04-08, the lifelines way.
 
 - Kaplan-Meier: `km_fit`, `km_by_group`, `km_summary` (median and its CI),
-  `km_table`, `survival_at` (S(t) at landmarks).
+  `km_table`, `survival_at` (S(t) at landmarks), `numbers_at_risk`.
 - Log-rank test: `logrank`, `univariate_logrank_table`, `format_p`.
 - Two-level factors of the paper: `dichotomise`, `add_factors`,
   `table3_factors` (with `TABLE3_NAMES`).
 - Cox proportional hazards: `cox_design`, `cox_fit`, `cox_table`, `cox_ids`,
   `hr_sentence`, `table3`, `count_ties` (the test of proportional hazards: `src/stats/zph.py`).
-- Comparing two groups (Table 2): `compare_groups`, `format_comparison`,
-  `categorical_p`, `continuous_p`, `categorical_tests`, `comparison_ids`
-  (the printed p-values are compared in `src/paper/compare.py`).
-- Plots: `plot_km` (with `numbers_at_risk`), `plot_followup`, `plot_forest`; styles from `src/present/figures.py`.
+
+Comparing two groups (Table 2) is in `src/stats/groups.py`; the plots of these numbers (`plot_km`,
+`plot_followup`, `plot_forest`) are in `src/present/plots.py`.
 
 Conventions, stated once:
 - Times are whatever the caller passes (the notebooks use months).
@@ -21,8 +20,6 @@ Conventions, stated once:
 - Log-rank: lifelines `logrank_test` (hypergeometric variance, as R survdiff).
 - Cox: lifelines `CoxPHFitter`, Efron's method for tied times (R's default;
   SPSS uses Breslow). Wald p-values and Wald confidence intervals.
-- Plotting functions take `ax=None` (fall back to `plt.gca()`), pass
-  `**kwargs` on, and return `ax`.
 Nothing here changes global state on import.
 """
 from __future__ import annotations
@@ -31,13 +28,10 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from src import privacy
 from src.cohort import split_at
 from src.formats import format_p_in_text
-from src.study import (TABLE2_CATEGORICAL, TABLE2_CONTINUOUS, TABLE2_DIGITS,  # noqa: F401 (re-exported)
-                       TABLE3_CUTOFF_COLUMNS)
+from src.study import TABLE3_CUTOFF_COLUMNS
 
 CONFIDENCE_NOTE = ("Kaplan-Meier confidence limits: Greenwood variance on the log(-log) scale (lifelines); "
                    "R's survfit default is the log scale")
@@ -155,6 +149,12 @@ def survival_at(kmf, times, percent=False) -> pd.DataFrame:
     if percent:
         out[["survival", "ci_low", "ci_high"]] *= 100
     return out
+
+
+def numbers_at_risk(kmf, times) -> list[int]:
+    """Numbers at risk of a fitted Kaplan-Meier at `times` (followed up to at least t)."""
+    durations = np.asarray(kmf.durations, dtype=float)
+    return [int((durations >= t).sum()) for t in times]
 
 
 # --- log-rank test --------------------------------------------------------------
@@ -442,375 +442,3 @@ def count_ties(durations, event_observed) -> int:
     and Breslow, the two usual ways of handling ties in a Cox model, differ)."""
     times = pd.Series(np.asarray(durations, dtype=float))[np.asarray(event_observed).astype(bool)]
     return int((times.value_counts() > 1).sum())
-
-
-# --- comparing two groups (Table 2) -----------------------------------------------
-
-# Table 2 of the paper (`study.TABLE2_ROWS`): `TABLE2_CATEGORICAL` (id key -> column of the SPP frame prepared by
-# `add_factors`, with the paper's level order), `TABLE2_CONTINUOUS` and `TABLE2_DIGITS` come from `src.study`.
-
-CATEGORICAL_TESTS = {"fisher": "Fisher's exact (two-sided)", "chi2": "chi-square (no correction)",
-                     "chi2_yates": "chi-square (Yates' correction)"}
-CONTINUOUS_TESTS = {"student": "Student's t (equal variances)", "welch": "Welch's t",
-                    "mannwhitney": "Mann-Whitney U"}
-
-
-def _levels(df, spec):
-    column, levels = spec if isinstance(spec, tuple) else (spec, None)
-    if levels is None:
-        s = df[column]
-        levels = list(s.cat.categories) if isinstance(s.dtype, pd.CategoricalDtype) else sorted(s.dropna().unique())
-    return column, list(levels)
-
-
-def crosstab(df, group_col, column, levels, groups) -> np.ndarray:
-    """Counts: one row per group, one column per level (levels and groups in order)."""
-    return np.array([[int(((df[group_col] == g) & (df[column] == lv)).sum()) for lv in levels] for g in groups],
-                    dtype=int).reshape(len(groups), len(levels))
-
-
-def categorical_p(table, test="fisher") -> float:
-    """p-value for a groups x levels table of counts.
-
-    `test`: "fisher" (Fisher's exact, two-sided: sums the probabilities of all
-    tables with the same margins no more likely than the observed one),
-    "chi2" (Pearson chi-square, no correction), "chi2_yates" (with Yates'
-    continuity correction, applied by scipy to 2x2 tables only). Rows or
-    columns that are all zero are dropped; NaN when fewer than two remain.
-    Tables larger than 2x2 use scipy's r x c version of each test.
-    """
-    t = np.asarray(table)
-    t = t[t.sum(axis=1) > 0][:, t.sum(axis=0) > 0]
-    if t.shape[0] < 2 or t.shape[1] < 2:
-        return np.nan
-    if test == "fisher":
-        return float(stats.fisher_exact(t)[1])
-    if test in ("chi2", "chi2_yates"):
-        return float(stats.chi2_contingency(t, correction=(test == "chi2_yates"))[1])
-    raise ValueError(f"unknown categorical test {test!r}: use one of {list(CATEGORICAL_TESTS)}")
-
-
-def continuous_p(a, b, test="student") -> float:
-    """p-value comparing two samples: "student" (t-test, equal variances),
-    "welch" (t-test, unequal variances) or "mannwhitney" (two-sided U test).
-    NaN when a group has fewer than two values (one for Mann-Whitney)."""
-    a, b = pd.Series(a).dropna().astype(float), pd.Series(b).dropna().astype(float)
-    if test in ("student", "welch"):
-        if min(len(a), len(b)) < 2 or (len(a) + len(b) < 3):
-            return np.nan
-        return float(stats.ttest_ind(a, b, equal_var=(test == "student"))[1])
-    if test == "mannwhitney":
-        return float(stats.mannwhitneyu(a, b, alternative="two-sided")[1]) if min(len(a), len(b)) else np.nan
-    raise ValueError(f"unknown continuous test {test!r}: use one of {list(CONTINUOUS_TESTS)}")
-
-
-def compare_groups(df, group_col, categorical: dict, continuous: dict, test_categorical="fisher",
-                   test_continuous="student", groups=None) -> pd.DataFrame:
-    """Characteristics of groups side by side with a p-value per variable (a "Table 2").
-
-    `categorical` maps a name to a column, or to `(column, [levels in order])`
-    (default order: the categories of a categorical column, else sorted);
-    `continuous` maps a name to a column. `groups` fixes the group order
-    (default: sorted). Variables whose column `df` does not have (optional
-    columns left out of the data) are left out, with a printed note. Returns a long table: one row per (variable, level)
-    for counts and per (variable, median/min/max) for continuous variables,
-    a column per group, then `p` and `test`. With fewer than two groups p is NaN.
-    """
-    groups = groups if groups is not None else sorted(df[group_col].dropna().unique())
-    groups = [g for g in groups if (df[group_col] == g).any()]
-    rows = []
-    left_out = [name for name, spec in {**categorical, **continuous}.items() if _factor_column(spec) not in df]
-    if left_out:
-        print(f"Not in these data, left out: {', '.join(left_out)}.")
-    categorical = {name: spec for name, spec in categorical.items() if _factor_column(spec) in df}
-    continuous = {name: column for name, column in continuous.items() if column in df}
-    for name, spec in categorical.items():
-        column, levels = _levels(df, spec)
-        table = crosstab(df, group_col, column, levels, groups)
-        p = categorical_p(table, test_categorical) if len(groups) >= 2 else np.nan
-        for j, lv in enumerate(levels):
-            rows.append({"variable": name, "column": column, "level": str(lv),
-                         **{g: table[i, j] for i, g in enumerate(groups)},
-                         "p": p, "test": CATEGORICAL_TESTS[test_categorical]})
-    for name, column in continuous.items():
-        values = [df.loc[df[group_col] == g, column].dropna() for g in groups]
-        p = continuous_p(values[0], values[1], test_continuous) if len(groups) == 2 else np.nan
-        for stat in ("median", "min", "max"):
-            rows.append({"variable": name, "column": column, "level": stat,
-                         **{g: getattr(v, stat)() for g, v in zip(groups, values)},
-                         "p": p, "test": CONTINUOUS_TESTS[test_continuous]})
-    return pd.DataFrame(rows)
-
-
-def format_comparison(long: pd.DataFrame, groups=None, digits: dict | None = None) -> pd.DataFrame:
-    """The paper's layout of a `compare_groups` table: one row per variable,
-    counts as "14/5" in level order and continuous values as "median (min-max)".
-    `digits` maps a variable to its number of decimals (default 0)."""
-    groups = groups or [c for c in long.columns if c not in ("variable", "column", "level", "p", "test")]
-    rows = []
-    for name, block in long.groupby("variable", sort=False):
-        k = (digits or {}).get(name, 0)
-        if set(block["level"]) == {"median", "min", "max"}:
-            v = block.set_index("level")
-            cells = {g: f"{v.at['median', g]:.{k}f} ({v.at['min', g]:.{k}f}-{v.at['max', g]:.{k}f})" for g in groups}
-            levels = "median (range)"
-        else:
-            cells = {g: "/".join(str(int(x)) for x in block[g]) for g in groups}
-            levels = "/".join(block["level"])
-        rows.append({"variable": name, "levels": levels, **cells, "p": block["p"].iloc[0],
-                     "test": block["test"].iloc[0]})
-    return pd.DataFrame(rows)
-
-
-def categorical_tests(df, group_col, categorical: dict, groups=None) -> pd.DataFrame:
-    """For each categorical variable, the p-value of every categorical test
-    (Fisher's exact, chi-square without and with Yates' correction), so one
-    can see which test a published table used (variables not in `df` are left out)."""
-    groups = groups if groups is not None else sorted(df[group_col].dropna().unique())
-    groups = [g for g in groups if (df[group_col] == g).any()]
-    rows = []
-    for name, spec in categorical.items():
-        if _factor_column(spec) not in df:
-            continue
-        column, levels = _levels(df, spec)
-        table = crosstab(df, group_col, column, levels, groups)
-        rows.append({"variable": name, "table": " | ".join("/".join(map(str, r)) for r in table),
-                     **{t: categorical_p(table, t) for t in CATEGORICAL_TESTS}})
-    return pd.DataFrame(rows)
-
-
-def id_token(label) -> str:
-    """A level label as it appears in the ids of published_results.csv:
-    "<4" -> "lt4", ">=50" -> "ge50", "1+2" -> "1_2", "male" -> "male"."""
-    s = str(label).replace(">=", "ge").replace("≥", "ge").replace("<", "lt").replace("+", "_")
-    return s.replace(" ", "_").lower()
-
-
-def comparison_ids(long: pd.DataFrame, prefix: str, group_ids: dict, level_ids=None) -> dict:
-    """Flatten a `compare_groups` table into `{id: value}` with ids
-    `<prefix>_<variable>_<level>_<group id>` and `<prefix>_<variable>_p`.
-    `group_ids` maps group names to id tokens (e.g. "sorafenib" -> "sor");
-    `level_ids` optionally maps a level label to its token (default `id_token`)."""
-    out = {}
-    for _, r in long.iterrows():
-        level = (level_ids or {}).get(r["level"], id_token(r["level"]))
-        for g, gid in group_ids.items():
-            if g in r.index:
-                out[f"{prefix}_{r['variable']}_{level}_{gid}"] = float(r[g])
-        out[f"{prefix}_{r['variable']}_p"] = float(r["p"])
-    return out
-
-
-# --- plots ---------------------------------------------------------------------
-
-def numbers_at_risk(kmf, times) -> list[int]:
-    """Numbers at risk of a fitted Kaplan-Meier at `times` (followed up to at least t)."""
-    durations = np.asarray(kmf.durations, dtype=float)
-    return [int((durations >= t).sum()) for t in times]
-
-
-def plot_km(fitters, ax=None, at_risk=True, annotate_p=None, ci=True, mark_medians=True,
-            xlabel="Months", ylabel="Survival probability", tick_step=None, min_cell=0, unit="months", **kwargs):
-    """Kaplan-Meier curves the survminer way: each group in its shared style (`figures.style_of`:
-    colour and line style), CI bands drawn as thin outlines in the curve's style (no fill, so they do not merge), censor marks, "n = N"
-    in the legend, medians marked by dotted lines and given in the legend, the log-rank p (`annotate_p`)
-    in the corner, and a numbers-at-risk table under the axis, centred under each tick and keyed to the
-    curve colours (counts from 1 to `min_cell - 1` read "<min_cell"). `unit` follows each median in the legend.
-
-    `fitters`: fitted `KaplanMeierFitter`s (a list, or a dict label -> fitter). `tick_step`: distance
-    between x ticks (the at-risk table follows them). `at_risk=False` leaves the table out. Other `kwargs` go to `ax.step` (e.g. `linewidth`). Returns `ax`; the table is
-    `ax.at_risk_axes`.
-    """
-    import matplotlib.pyplot as plt
-    from matplotlib.ticker import MultipleLocator
-
-    from src.present import figures
-
-    ax = ax or plt.gca()
-    fitters = list(fitters.values()) if isinstance(fitters, dict) else list(fitters)
-    styles = [figures.style_of(k._label, i) for i, k in enumerate(fitters)]
-    panel = ax.figure.axes.index(ax) if ax in ax.figure.axes else 0
-    for kmf, style in zip(fitters, styles):
-        gid = figures.km_gid(panel, kmf._label)  # the curve's id in the SVG (tests check its style there)
-        sf = kmf.survival_function_
-        t, s = sf.index.to_numpy(dtype=float), sf.iloc[:, 0].to_numpy(dtype=float)
-        median = kmf.median_survival_time_
-        n = len(kmf.durations)
-        med = f"{median:.1f}" if np.isfinite(median) else "NR"
-        label = f"{kmf._label} (n = {privacy.count_text(n, min_cell)}; median {med}{' ' + unit if unit and med != 'NR' else ''})"
-        ax.step(t, s, where="post", color=style["color"], linestyle=style["linestyle"], label=label,
-                linewidth=kwargs.pop("linewidth", 1.3), gid=gid, **kwargs)
-        if ci:
-            ci_frame = kmf.confidence_interval_survival_function_
-            lo, hi = ci_frame.iloc[:, 0].to_numpy(dtype=float), ci_frame.iloc[:, 1].to_numpy(dtype=float)
-            ct = ci_frame.index.to_numpy(dtype=float)
-            for side, bound in (("low", lo), ("high", hi)):
-                ax.step(ct, bound, where="post", color=style["color"], linestyle=style["linestyle"],
-                        linewidth=0.6, alpha=0.55, gid=f"{gid}-ci-{side}")
-        censored = np.asarray(kmf.durations, dtype=float)[np.asarray(kmf.event_observed) == 0]
-        if len(censored):
-            ax.plot(censored, kmf.survival_function_at_times(censored).to_numpy(), "|", color=style["color"],
-                    ms=5, mew=0.9)
-        if mark_medians and np.isfinite(median):
-            ax.plot([0, median, median], [0.5, 0.5, 0], ls=":", lw=0.7, color=style["color"])
-    xmax = max(float(np.max(k.durations)) for k in fitters) if fitters else 1.0
-    ax.set_xlim(0, xmax * 1.02)
-    ax.set_ylim(0, 1.02)
-    if tick_step:
-        ax.xaxis.set_major_locator(MultipleLocator(tick_step))
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    if annotate_p is not None:
-        ax.text(0.98, 0.98, f"log-rank {format_p(annotate_p)}", transform=ax.transAxes, ha="right", va="top")
-    legend = ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), frameon=False, handlelength=2.2,
-                       borderaxespad=0.2)
-    ax.km_legend_rows = len(legend.get_texts())
-    if at_risk and fitters:
-        ticks = [t for t in ax.get_xticks() if 0 <= t <= ax.get_xlim()[1] + 1e-9]
-        # the table hangs a fixed distance below the axes (in points, not a share of the axes' height, so
-        # that a tight layout finds it where it drew it): room for the tick labels and the axis label
-        row_pt, below_pt = 1.45 * figures.FONT_PT, 3.4 * figures.FONT_PT + 14
-        from matplotlib import transforms
-
-        fig = ax.figure
-        points = transforms.Affine2D().scale(1 / 72) + fig.dpi_scale_trans
-        below_axes = points + transforms.ScaledTranslation(0, 0, ax.transAxes)
-        where = transforms.blended_transform_factory(ax.transAxes, below_axes)
-        height = row_pt * len(fitters)
-        table = ax.inset_axes([0, -(below_pt + height), 1, height], transform=where, sharex=ax)
-        table.set_ylim(len(fitters) - 0.5, -0.5)
-        table.set_axis_off()
-        table.text(0, 1.0, "Number at risk", transform=table.transAxes, ha="left", va="bottom",
-                   fontweight="bold")
-        left_of_axes = points + transforms.ScaledTranslation(0, 0, table.transAxes)  # x in points from its left
-        key = transforms.blended_transform_factory(left_of_axes, table.transData)
-        for row, (kmf, style) in enumerate(zip(fitters, styles)):
-            # each row keyed by a short stretch of its curve (colour and line style), as survminer does
-            table.plot([-30, -12], [row, row], transform=key, color=style["color"],
-                       linestyle=style["linestyle"], linewidth=1.3, clip_on=False)
-            for tick, n in zip(ticks, numbers_at_risk(kmf, ticks)):
-                table.text(tick, row, privacy.count_text(n, min_cell), ha="center", va="center",
-                           color=style["color"])
-        ax.at_risk_axes = table
-    return ax
-
-
-def km_title(ax, text: str, **kwargs):
-    """Set the title of a `plot_km` axes above its legend (which sits above the axes); returns the title."""
-    rows = getattr(ax, "km_legend_rows", 0)
-    import matplotlib as mpl
-    from matplotlib.font_manager import FontProperties
-
-    size = FontProperties(size=mpl.rcParams["legend.fontsize"]).get_size_in_points()
-    pad = 4 + rows * size * 1.5 + (0.9 * size if rows else 0)
-    return ax.set_title(text, pad=pad, **kwargs)
-
-
-def plot_followup(durations, event_observed, ax=None, **kwargs):
-    """One horizontal line per patient from time 0 to death (x) or censoring (o),
-    sorted by time: a picture of what censoring means. `kwargs` go to `ax.hlines`.
-    Returns `ax`."""
-    import matplotlib.pyplot as plt
-
-    ax = ax or plt.gca()
-    d = pd.DataFrame({"t": np.asarray(durations, dtype=float), "e": np.asarray(event_observed).astype(int)})
-    d = d.sort_values("t").reset_index(drop=True)
-    ax.hlines(d.index, 0, d["t"], color=kwargs.pop("color", "0.6"), lw=kwargs.pop("lw", 1), **kwargs)
-    ax.plot(d.loc[d.e == 1, "t"], d.index[d.e == 1], "x", color="C3", ms=5, label="death (event)")
-    ax.plot(d.loc[d.e == 0, "t"], d.index[d.e == 0], "o", mfc="white", color="C0", ms=4,
-            label="alive at last contact (censored)")
-    ax.set_ylabel("Patients (sorted by follow-up)")
-    ax.set_yticks([])
-    ax.legend(loc="lower right", frameon=False)
-    return ax
-
-
-def plot_forest(table, ax=None, annotate=True, min_cell=0, **kwargs):
-    """Forest plot of hazard ratios from `cox_table` (or `table3`): one row per factor in the table's
-    order, all in one orientation (the compared level against the reference level, as the `comparison`
-    column says), a log x axis with a line at HR = 1, and, with `annotate`, columns "HR (95% CI)", "p"
-    and "Events" (`events`, "a / b", when the table has them; counts from 1 to `min_cell - 1` read
-    "<min_cell"). Rows without an estimate are left out. `kwargs` go to `ax.errorbar`. Returns `ax`."""
-    import matplotlib.pyplot as plt
-    from matplotlib.ticker import NullFormatter, NullLocator
-
-    ax = ax or plt.gca()
-    t = table.dropna(subset=["hr"]).iloc[::-1]
-    if t.empty:
-        ax.text(0.5, 0.5, "no estimable hazard ratio", transform=ax.transAxes, ha="center", va="center")
-        ax.set_axis_off()
-        return ax
-    y = np.arange(len(t))
-    hr, low, high = (t[c].to_numpy(dtype=float) for c in ("hr", "ci_low", "ci_high"))
-    style = {"fmt": "s", "color": "black", "ecolor": "black", "capsize": 2, "ms": 4, "lw": 0.9, **kwargs}
-    ax.errorbar(hr, y, xerr=[hr - low, high - hr], **style)
-    ax.axvline(1, color="grey", lw=0.7, ls="--")
-    ax.set_xscale("log")
-    _forest_x(ax, min(low.min(), 0.5) / 1.3, max(high.max(), 2) * 1.3)
-    ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:g}"))
-    ax.xaxis.set_minor_locator(NullLocator())
-    ax.xaxis.set_minor_formatter(NullFormatter())
-    ax.set_yticks(y, [f"{f}\n{c}" for f, c in zip(t["factor"], t["comparison"])])
-    ax.set_ylim(-0.7, len(t) - 0.3)
-    ax.set_xlabel("Hazard ratio (95% CI, log scale)")
-    if annotate:
-        p_col = "multivariable p" if "multivariable p" in t else "p"
-        # the columns sit a fixed number of points right of the axes, whatever its width
-        columns = [("HR (95% CI)", 7, [f"{h:.2f} ({a:.2f}–{b:.2f})" for h, a, b in zip(hr, low, high)]),
-                   ("p", 84, [_p_text(p) for p in t[p_col]] if p_col in t else [""] * len(t))]
-        if "events" in t:
-            columns.append(("Events", 122, [" / ".join(privacy.count_text(int(x), min_cell)
-                                                        for x in str(e).split(" / ") if x.strip().isdigit())
-                                             for e in t["events"]]))
-        for header, x, texts in columns:
-            ax.annotate(header, (1, len(t) - 0.4), xycoords=("axes fraction", "data"), xytext=(x, 0),
-                        textcoords="offset points", va="bottom", fontweight="bold", annotation_clip=False)
-            for yi, text in enumerate(texts):
-                ax.annotate(text, (1, yi), xycoords=("axes fraction", "data"), xytext=(x, 0),
-                            textcoords="offset points", va="center", annotation_clip=False)
-    return ax
-
-
-def forest_figure(models: dict, min_cell: int = 0):
-    """A double-column figure with one `plot_forest` panel per model of `models` ({title: `cox_table`}), stacked,
-    each as high as its rows, with room on the right for the HR, p and events columns. Returns the figure
-    (laid out: save it with `helpers.savefig(..., layout=False)`)."""
-    import matplotlib.pyplot as plt
-
-    from src.present import figures
-
-    rows = [max(len(t.dropna(subset=["hr"])), 1) for t in models.values()]
-    panels = [0.42 * r + 0.2 for r in rows]  # inches of axes per panel
-    gap, top, bottom = 0.95, 0.3, 0.65  # inches: between panels (x label, next title), above, below
-    height = sum(panels) + gap * (len(rows) - 1) + top + bottom
-    width = figures.size("double")[0]
-    fig, axes = plt.subplots(len(rows), 1, figsize=(width, round(height, 4)), squeeze=False,
-                             gridspec_kw={"height_ratios": panels})
-    fig.subplots_adjust(left=0.3, right=0.66, top=1 - top / height, bottom=bottom / height,
-                        hspace=gap / (sum(panels) / len(panels)))
-    for ax, (title, table) in zip(axes[:, 0], models.items()):
-        plot_forest(table, ax=ax, min_cell=min_cell)
-        ax.set_title(title, loc="left")
-    drawn = [ax for ax in axes[:, 0] if ax.axison]  # a panel without an estimate has no axis
-    if len(drawn) > 1:  # one hazard-ratio scale for every panel, so that the models compare by eye
-        limits = np.array([ax.get_xlim() for ax in drawn])
-        for ax in drawn:
-            _forest_x(ax, limits[:, 0].min(), limits[:, 1].max())
-    return fig
-
-
-FOREST_TICKS = [0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50]
-
-
-def _forest_x(ax, lo, hi) -> None:
-    """A forest plot's hazard-ratio axis from `lo` to `hi`, ticked at the round values between."""
-    from matplotlib.ticker import FixedLocator
-
-    ax.set_xlim(lo, hi)
-    ax.xaxis.set_major_locator(FixedLocator([v for v in FOREST_TICKS if lo <= v <= hi]))
-
-
-def _p_text(p) -> str:
-    if p is None or (isinstance(p, float) and np.isnan(p)):
-        return ""
-    return "<0.001" if float(p) < 0.001 else f"{float(p):.3f}"

@@ -14,14 +14,12 @@ scaled residuals on time with the variance of beta-hat), so its numbers differ; 
 - `zph_table`: the same from a lifelines `CoxPHFitter` or `CoxTimeVaryingFitter` and its data.
 - `fit_time_varying`: a lifelines `CoxTimeVaryingFitter` on counting-process rows, or None;
   `long_table`: the tables of several models one under the other.
-- `plot_zph`: scaled Schoenfeld residuals against transformed time with a smooth, one panel per term;
-  `zph_figure`: the same as a figure at a journal's size.
 
 Conventions as R's: the "km" transform is 1 - S(t-) of the Kaplan-Meier curve of all the data
 (left-continuous), centred at its mean over the deaths; the tests use the information matrix at the
 fitted coefficients. Checked against R (tests/r/zph.R) in tests/test_zph.py.
-Statistics only: matplotlib is imported inside `plot_zph` and `zph_figure` (which also imports `figures` for the
-journal sizes); nothing else of `src`.
+Statistics only, nothing else of `src`: the residual plots (`diagnostics.plot_zph`, `diagnostics.zph_figure`)
+are in src/present/diagnostics.py.
 """
 from __future__ import annotations
 
@@ -197,82 +195,3 @@ def long_table(results: dict) -> pd.DataFrame:
         return pd.DataFrame(columns=["model", "term", "chisq", "df", "p"])
     out = pd.concat(parts, ignore_index=True)[["model", "term", "chisq", "df", "p"]]
     return out.astype({"df": float})  # degrees of freedom, not a count of patients that MIN_CELL would suppress
-
-
-def zph_figure(result: dict, names: dict | None = None, title: str | None = None, points: bool = True,
-               ncols: int = 3):
-    """A journal-size figure (`figures.size`) of `plot_zph`: one panel per term, `ncols` to a row (two
-    columns wide, or one for a single term), `title` above. Returns the figure."""
-    import matplotlib.pyplot as plt
-
-    from src.present import figures
-
-    k = result["y"].shape[1]
-    ncols = max(1, min(k, ncols))
-    nrows = -(-k // ncols)
-    width = "single" if ncols == 1 else "double"
-    aspect = 0.8 if ncols == 1 else 0.42 * nrows * (3 / max(ncols, 3)) * (1 + 0.15 / nrows)
-    fig, axes = plt.subplots(nrows, ncols, figsize=figures.size(width, aspect), squeeze=False)
-    axes = axes.ravel()
-    plot_zph(result, names=names, axes=axes[:k], points=points)
-    for ax in axes[k:]:
-        ax.set_visible(False)
-    for ax in axes[:k]:
-        if ax not in axes[::ncols][:nrows]:
-            ax.set_ylabel("")
-    if title:
-        fig.suptitle(title, x=0.01, ha="left")
-    return fig
-
-
-def _smooth(x, y, frac=2 / 3):
-    """A lowess smooth of y on x (statsmodels), evaluated at the sorted x."""
-    from statsmodels.nonparametric.smoothers_lowess import lowess
-
-    fit = lowess(y, x, frac=frac, return_sorted=True)
-    return fit[:, 0], fit[:, 1]
-
-
-def plot_zph(result: dict, names: dict | None = None, axes=None, hr_scale: bool = True, points: bool = True, **kwargs):
-    """Scaled Schoenfeld residuals of a `cox_zph` result against transformed time, one panel per term,
-    with a lowess smooth (an estimate of beta(t), the log hazard ratio at time t) and the fitted, constant
-    coefficient (dashed): under proportional hazards the smooth stays near the dashed line.
-
-    `names` maps a term to its label; `axes` a sequence of matplotlib axes (default: a new row of panels);
-    `hr_scale` labels the y axis in hazard ratios (exp of beta(t), ticks on a log scale). The x axis is
-    the transformed time ("km": 1 - S(t-), about the share of the deaths observed by then). `**kwargs`
-    go to the scatter; `points=False` draws the smooth only (one point is one patient's death). Returns the axes.
-    """
-    import matplotlib.pyplot as plt
-
-    y = result["y"]
-    if axes is None:
-        _, axes = plt.subplots(1, y.shape[1], squeeze=False)
-        axes = axes[0]
-    style = {"s": 8, "color": "0.45", "linewidths": 0, **kwargs}
-    for ax, term in zip(axes, y.columns):
-        ok = np.isfinite(y[term].to_numpy())
-        x, v = result["x"][ok], y[term].to_numpy()[ok]
-        if points:
-            ax.scatter(x, v, **style)
-        if ok.sum() > 3:
-            sx, sy = _smooth(x, v)
-            ax.plot(sx, sy, color="#0072B2", lw=1.2, label="smooth (lowess)")
-        if term in result.get("coef", {}):
-            ax.axhline(result["coef"][term], color="#D55E00", lw=0.9, linestyle="--", label="Cox model (constant)")
-        ax.set_title((names or {}).get(term, term), loc="left")
-        if result["transform"] == "km":
-            ax.set_xlim(-0.03, 1.03)
-            ax.set_xlabel("Share of deaths observed")
-        else:
-            ax.set_xlabel(f"Time ({result['transform']})")
-        if hr_scale:
-            low, high = ax.get_ylim()
-            ticks = [t for t in (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10, 30, 100, 300, 1000)
-                     if low <= np.log(t) <= high]
-            ticks = ticks[::2] if len(ticks) > 7 else ticks
-            ax.set_yticks(np.log(ticks), [f"{t:g}" for t in ticks])
-            ax.set_ylabel("Hazard ratio at that time")
-        else:
-            ax.set_ylabel("beta(t)")
-    return axes
