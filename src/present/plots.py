@@ -267,7 +267,7 @@ def plot_cif(curves: pd.DataFrame, ax=None, ci: bool = True, styles: dict | None
     import matplotlib.pyplot as plt
 
     ax = ax or plt.gca()
-    for i, (event, c) in enumerate(curves.groupby("event", sort=False)):
+    for event, c in curves.groupby("event", sort=False):
         if until is not None and until > c["time"].max():
             c = pd.concat([c, c.tail(1).assign(time=until)], ignore_index=True)
         style = {**(styles or {}).get(event, {}), **kwargs}
