@@ -106,7 +106,7 @@ def test_the_synthetic_cohorts_pass_the_protocol_rules(folder):
 
 
 def test_assign_sessions_fits_every_count_into_its_span():
-    from src.synthetic.reconstruct import assign_sessions
+    from src.synthetic.treatment import assign_sessions
     # capacities 1 + span // 28: 1, 2, 3, 8; the counts 8, 3, 2, 1 fit only one way
     out = assign_sessions([1, 2, 3, 8], [0, 30, 60, 200], preference=[3, 2, 1, 0])
     assert out.tolist() == [1, 2, 3, 8]
@@ -118,7 +118,7 @@ def test_assign_sessions_fits_every_count_into_its_span():
 
 def test_tumour_sizes_keep_the_counts_and_never_exceed_progression():
     import numpy as np
-    from src.synthetic.reconstruct import tumour_sizes
+    from src.synthetic.baseline import tumour_sizes
     rng = np.random.default_rng(1)
     small = np.array([True] * 6 + [False] * 4)
     prog = np.array([20, 30, 60, 55])  # the first four patients progressed

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from src.synthetic import reconstruct as rc
+from src.synthetic import design, marginals, polish, ranked_fit, reconstruct as rc, scoring, targets
 from src.helpers import ROOT
 from src.validate import load_and_validate
 
@@ -24,17 +24,17 @@ def test_same_seed_gives_the_committed_bytes(rebuilt, name):
 
 def test_values_with_summary_is_exact():
     rng = np.random.default_rng(0)
-    v = rc.values_with_summary(rng, 19, median=1.0, lo=0.5, hi=2.8, decimals=1)
+    v = marginals.values_with_summary(rng, 19, median=1.0, lo=0.5, hi=2.8, decimals=1)
     assert (len(v), v.min(), np.median(v), v.max()) == (19, 0.5, 1.0, 2.8)
-    v = rc.values_with_summary(rng, 67, 690, 6, 584820, 0, log=True, above=(500, 37))
+    v = marginals.values_with_summary(rng, 67, 690, 6, 584820, 0, log=True, above=(500, 37))
     assert (v.min(), np.median(v), v.max(), int((v > 500).sum())) == (6, 690, 584820, 37)
 
 
 def test_child_pugh_min_by_hand():
     # bilirubin 2.2 -> 2 points, albumin 3.0 -> 2, prothrombin 65% -> 2, ascites -> 2, no encephalopathy -> 1
-    assert rc.child_pugh_min([2.2], [3.0], [65], ["yes"])[0] == 9
+    assert marginals.child_pugh_min([2.2], [3.0], [65], ["yes"])[0] == 9
     # all normal, no ascites: 5 points
-    assert rc.child_pugh_min([0.8], [4.0], [95], ["no"])[0] == 5
+    assert marginals.child_pugh_min([0.8], [4.0], [95], ["no"])[0] == 5
 
 
 def test_committed_data_pass_every_validation_rule():
@@ -44,21 +44,21 @@ def test_committed_data_pass_every_validation_rule():
 
 def test_a_perturbed_cohort_scores_worse():
     tables = load_and_validate(DATA)
-    base = rc.spp_cohort_loss(tables)
+    base = scoring.spp_cohort_loss(tables)
     rng = np.random.default_rng(1)
     prog = tables["progression"].copy()
     prog["salvage_treatment"] = rng.permutation(prog["salvage_treatment"].to_numpy())
-    worse = rc.spp_cohort_loss({**tables, "progression": prog})
+    worse = scoring.spp_cohort_loss({**tables, "progression": prog})
     assert worse > base
 
 
 def test_distance_is_zero_inside_the_rounding_interval():
-    assert rc.distance(0.0412, 0.041, 3) == 0
-    assert rc.distance(0.0430, 0.041, 3) == pytest.approx((0.002 - 0.0003) / 0.001)
+    assert targets.distance(0.0412, 0.041, 3) == 0
+    assert targets.distance(0.0430, 0.041, 3) == pytest.approx((0.002 - 0.0003) / 0.001)
 
 
 def _spp_state():
-    s = rc.state_from_tables(load_and_validate(DATA))
+    s = scoring.state_from_tables(load_and_validate(DATA))
     order = np.argsort(s.spp_days, kind="stable")
     return s, order, s.cols["total_bilirubin"].astype(float), s.cols["ascites"] == "yes"
 
@@ -77,9 +77,9 @@ def _lifelines_model(time, event, tbil_high, no_ascites, other):
 
 def test_each_kind_of_single_move_does_what_it_says_and_refits_like_lifelines():
     s, order, tb, asc = _spp_state()
-    moves = rc._single_moves(s.group, order, tb, asc)
+    moves = polish.single_moves(s.group, order, tb, asc)
     pick = [int(np.argmax(moves[:, 0] == kind)) for kind in range(4)]
-    O, EV, TB, AS = rc._apply_moves(moves[pick][:, None, :], order, s.event, tb, asc)
+    O, EV, TB, AS = polish.apply_moves(moves[pick][:, None, :], order, s.event, tb, asc)
     sor = s.group == 1
     for k, (kind, a, b) in enumerate(moves[pick]):
         expected = [order.copy(), s.event.copy(), tb.copy(), asc.copy()]
@@ -94,8 +94,8 @@ def test_each_kind_of_single_move_does_what_it_says_and_refits_like_lifelines():
             np.testing.assert_array_equal(got, want)
         time = np.empty(len(order))
         time[O[k]] = np.arange(1, len(order) + 1)  # the rank stage's times: positions in the order
-        cov = np.stack([TB[k] >= rc.CUTOFFS["tbil"], ~AS[k], ~sor], axis=1).astype(float)
-        p, beta, _, ok = rc._ranked_statistics(cov[O[k]][None], EV[k][O[k]][None], np.zeros((1, 3)))
+        cov = np.stack([TB[k] >= design.CUTOFFS["tbil"], ~AS[k], ~sor], axis=1).astype(float)
+        p, beta, _, ok = ranked_fit.ranked_statistics(cov[O[k]][None], EV[k][O[k]][None], np.zeros((1, 3)))
         hr_ll, p_ll = _lifelines_model(time, EV[k], *cov.T)
         assert ok[0]
         np.testing.assert_allclose(np.exp(beta[0]), hr_ll, rtol=1e-5)
@@ -104,9 +104,9 @@ def test_each_kind_of_single_move_does_what_it_says_and_refits_like_lifelines():
 
 def test_move_granularity_starts_from_the_committed_model():
     tables = load_and_validate(DATA)
-    table, better = rc.move_granularity(tables)
+    table, better = scoring.move_granularity(tables)
     s, order, tb, asc = _spp_state()
-    hr_ll, p_ll = _lifelines_model(s.spp_days, s.event, tb >= rc.CUTOFFS["tbil"], ~asc, s.group == 0)
+    hr_ll, p_ll = _lifelines_model(s.spp_days, s.event, tb >= design.CUTOFFS["tbil"], ~asc, s.group == 0)
     row = table.set_index("id")["this run"]
     np.testing.assert_allclose(row[["t3_multi_hr_tbil", "t3_multi_hr_ascites", "t3_multi_hr_sorafenib"]], hr_ll,
                                rtol=1e-5)
@@ -114,6 +114,11 @@ def test_move_granularity_starts_from_the_committed_model():
     assert (table["moves after which it matches"] <= table["moves"]).all()
     assert (table["smallest change (last digits)"] <= table["median change (last digits)"]).all()
     assert 0 <= better <= table["moves"].iloc[0]
+
+
+def test_the_front_door_keeps_the_scorecards_name():
+    # notebook 08 reads `reconstruct.move_granularity`; its home is the scoring room
+    assert rc.move_granularity is scoring.move_granularity
 
 
 def test_move_granularity_refuses_tied_times():
@@ -125,7 +130,7 @@ def test_move_granularity_refuses_tied_times():
     i = patients.index[patients["patient_id"].eq(second)][0]
     patients.loc[i, "last_followup_date"] = prog.set_index("patient_id").loc[second, "progression_date"] + spp[first]
     with pytest.raises(ValueError, match="distinct"):
-        rc.move_granularity({**tables, "patients": patients})
+        scoring.move_granularity({**tables, "patients": patients})
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -135,8 +140,8 @@ def test_row_sums_add_in_numpys_order(dtype):
     for m in (*range(1, 30), 130):
         a = (rng.normal(size=(m, 50, 7)) * 10.0 ** rng.uniform(-6, 6, (m, 50, 7))).astype(dtype)
         keys_last = np.ascontiguousarray(np.moveaxis(a, 0, -1))  # as the loss had them: one row per state
-        assert rc._sum_rows_pairwise(a).tobytes() == keys_last.sum(-1).tobytes()
-        assert rc._suffix_sums(a).tobytes() == np.cumsum(a[::-1], axis=0)[::-1].tobytes()
+        assert polish._sum_rows_pairwise(a).tobytes() == keys_last.sum(-1).tobytes()
+        assert ranked_fit._suffix_sums(a).tobytes() == np.cumsum(a[::-1], axis=0)[::-1].tobytes()
 
 
 def test_linear_predictor_adds_like_einsum():
@@ -146,7 +151,7 @@ def test_linear_predictor_adds_like_einsum():
         X = (rng.random((38, 3, K)) < 0.5).astype(float)  # binary covariates, as in the rank stage
         beta = rng.normal(size=(K, 3)) * 10.0 ** rng.uniform(-3, 1, (K, 3))
         einsum = np.einsum("knj,kj->kn", np.ascontiguousarray(X.transpose(2, 0, 1)), beta)
-        mine = rc._linear_predictor(X, beta).T
+        mine = ranked_fit._linear_predictor(X, beta).T
         np.testing.assert_array_equal(mine, einsum)  # equal floats (a zero may differ in sign)
         assert np.exp(mine).tobytes() == np.exp(einsum).tobytes()  # what the fit uses
 
@@ -155,16 +160,16 @@ def test_median_bounds_follow_the_printed_medians():
     # by hand: 1.7 and 1.8 months are round(51.74) = 52 and round(54.79) = 55 days: at most 3 positions apart,
     # and 52 - MIN_SPP_DAYS patients (one a day from day MIN_SPP_DAYS) before the earlier median
     T = {"spp_median_sor": 1.7, "spp_median_oth": 1.8}
-    assert rc.median_bounds(T) == (3, 52 - rc.MIN_SPP_DAYS)
+    assert ranked_fit.median_bounds(T) == (3, 52 - design.MIN_SPP_DAYS)
     # far-apart medians (the paper's case, 8.0 vs 3.8 months): the constant limit applies
     T = {"spp_median_sor": 8.0, "spp_median_oth": 3.8}
-    assert rc.median_bounds(T) == (rc.MAX_MEDIAN_GAP, 116 - rc.MIN_SPP_DAYS)
+    assert ranked_fit.median_bounds(T) == (ranked_fit.MAX_MEDIAN_GAP, 116 - design.MIN_SPP_DAYS)
 
 
 def test_curves_cross_when_the_printed_median_and_hazard_ratio_disagree():
     later, earlier = {"spp_median_sor": 8.0, "spp_median_oth": 3.8}, {"spp_median_sor": 1.6, "spp_median_oth": 2.6}
-    assert not rc.curves_cross({**later, "t3_multi_hr_sorafenib": 2.48})  # no sorafenib: HR > 1, agrees
-    assert rc.curves_cross({**later, "t3_multi_hr_sorafenib": 0.7})
-    assert rc.curves_cross({**earlier, "t3_multi_hr_sorafenib": 1.74})  # a truth of src/synthetic/truth.py
-    assert not rc.curves_cross({**earlier, "t3_multi_hr_sorafenib": 0.8})
-    assert not rc.curves_cross(earlier)  # no printed hazard ratio
+    assert not ranked_fit.curves_cross({**later, "t3_multi_hr_sorafenib": 2.48})  # no sorafenib: HR > 1, agrees
+    assert ranked_fit.curves_cross({**later, "t3_multi_hr_sorafenib": 0.7})
+    assert ranked_fit.curves_cross({**earlier, "t3_multi_hr_sorafenib": 1.74})  # a truth of src/synthetic/truth.py
+    assert not ranked_fit.curves_cross({**earlier, "t3_multi_hr_sorafenib": 0.8})
+    assert not ranked_fit.curves_cross(earlier)  # no printed hazard ratio

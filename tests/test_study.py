@@ -12,7 +12,7 @@ import pytest
 
 from src.paper import audit
 from src import config, study, validate
-from src.synthetic import ensemble, reconstruct, truth
+from src.synthetic import design, ensemble, truth
 from src.course import selfcheck
 from src.stats import groups, survival
 
@@ -64,9 +64,9 @@ def test_the_parameter_reader_sees_a_changed_default(tmp_path, monkeypatch):
 
 def test_each_fact_is_read_from_its_one_home():
     # the Table 3 cut-offs under the generator's keys and the analysis' columns
-    assert reconstruct.CUTOFFS == {k: study.TABLE3_CUTOFFS[c] for k, c in study.TABLE3_CUTOFF_COLUMNS.items()}
+    assert design.CUTOFFS == {k: study.TABLE3_CUTOFFS[c] for k, c in study.TABLE3_CUTOFF_COLUMNS.items()}
     assert ensemble.CUTOFFS is study.TABLE3_CUTOFFS and selfcheck.TABLE3_CUTOFFS is study.TABLE3_CUTOFFS
-    assert ensemble.ERA_START == study.ERA_START == str(reconstruct.ERA_START.date())
+    assert ensemble.ERA_START == study.ERA_START == str(design.ERA_START.date())
     # Table 2: one source, two shapes
     assert groups.TABLE2_CATEGORICAL is study.TABLE2_CATEGORICAL
     assert audit.TABLE2_CATEGORICAL is study.TABLE2_LEVEL_IDS
@@ -83,7 +83,7 @@ def test_each_fact_is_read_from_its_one_home():
 def test_the_two_sorafenib_dates_mean_two_things():
     # the validator warns only before the month the paper names; the generators start after the day
     assert validate.SORAFENIB_APPROVAL == study.SORAFENIB_APPROVAL_MONTH == "2009-05-01"
-    assert str(reconstruct.SORAFENIB_APPROVAL.date()) == truth.TRUTH["sorafenib_approval"] \
+    assert str(design.SORAFENIB_APPROVAL.date()) == truth.TRUTH["sorafenib_approval"] \
         == study.SORAFENIB_APPROVED_ON == "2009-05-20"
     assert study.SORAFENIB_APPROVAL_MONTH[:7] == study.SORAFENIB_APPROVED_ON[:7]  # the same month, "May 2009"
     assert study.SORAFENIB_APPROVAL_MONTH < study.SORAFENIB_APPROVED_ON  # no generated start is ever warned about
