@@ -30,6 +30,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -97,13 +98,13 @@ def _child_pugh(labs, extra) -> np.ndarray:
     return np.minimum(low.to_numpy(int) + extra, high.to_numpy(int))
 
 
-def true_cohort(seed: int, p: dict = TRUTH) -> dict[str, pd.DataFrame]:
-    """One true cohort (the three tables), deterministic for a seed."""
-    rng = np.random.default_rng(seed)
+MONTH_DAYS = 30.4375  # days per month of the truth's medians
+
+
+def _baseline(rng, p, first):
+    """Baseline laboratory values and tumour features from the latent liver and burden scores (z, b), Child-Pugh
+    A or B only (the study's inclusion: a worse liver score is redrawn), performance status and stages."""
     n = p["n"]
-    start, end, cutoff = (pd.Timestamp(x) for x in (*p["enrol"], p["cutoff"]))
-    approval, era_start = pd.Timestamp(p["sorafenib_approval"]), pd.Timestamp(p["era_start"])
-    first = pd.Series(np.sort(start + pd.to_timedelta(rng.integers(0, (end - start).days + 1, n), unit="D")))
     z, b = rng.normal(0, 1, n), rng.normal(0, 1, n)
     labs = _labs(rng, z, b, p)
     cp = _child_pugh(labs, np.zeros(n, int))
@@ -117,20 +118,24 @@ def true_cohort(seed: int, p: dict = TRUTH) -> dict[str, pd.DataFrame]:
             labs[k] = np.where(worse, redraw[k], labs[k])
         cp = _child_pugh(labs, np.zeros(n, int))
     ps = np.where(rng.random(n) < 0.65, 0, rng.choice([1, 1, 2], n))
-    pvtt = labs["pvtt"]
-    bclc = np.where((pvtt == "no") & (ps == 0) & (rng.random(n) < 0.6), "B", "C")
+    bclc = np.where((labs["pvtt"] == "no") & (ps == 0) & (rng.random(n) < 0.6), "B", "C")
     tnm = np.where(bclc == "B", np.where(rng.random(n) < 0.25, "II", "III"),
                    np.where(rng.random(n) < 0.06, "IVB", np.where(rng.random(n) < 0.65, "IVA", "III")))
-    response = rng.choice(list(p["response"]), n, p=list(p["response"].values()))
-    # overall survival, progression, salvage
-    month = 30.4375
+    return SimpleNamespace(first=first, z=z, b=b, labs=labs, cp=cp, ps=ps, bclc=bclc, tnm=tnm)
+
+
+def _outcomes(rng, p, base, response):
+    """Progression (the liver worse at progression; Child-Pugh > 8 excluded from the SPP analysis), salvage
+    (sorafenib only after its approval), SPP with the true effects, and the overall survival in days."""
+    n, month = p["n"], MONTH_DAYS
+    approval, era_start = pd.Timestamp(p["sorafenib_approval"]), pd.Timestamp(p["era_start"])
     ttp = np.maximum(21, rng.exponential(p["median_ttp_months"] * month / np.log(2), n)).round()
     is_pd = response == "PD"
-    prog_z = z + p["progression_worsening"] + rng.normal(0, 0.6, n)
-    prog_labs = _labs(rng, prog_z, b + 0.3, p)
+    prog_z = base.z + p["progression_worsening"] + rng.normal(0, 0.6, n)
+    prog_labs = _labs(rng, prog_z, base.b + 0.3, p)
     prog_cp = _child_pugh(prog_labs, (rng.random(n) < 0.1).astype(int))
     excluded = is_pd & (prog_cp > 8)
-    prog_date = _days(first, ttp)
+    prog_date = _days(base.first, ttp)
     after = prog_date >= approval
     salvage = np.where(after & (rng.random(n) < p["sorafenib_share"]), "sorafenib",
                        rng.choice(list(p["other_salvage"]), n, p=list(p["other_salvage"].values())))
@@ -145,7 +150,16 @@ def true_cohort(seed: int, p: dict = TRUTH) -> dict[str, pd.DataFrame]:
     dc = np.isin(response, ["CR", "PR", "SD"])
     os_days = np.where(dc, np.maximum(os_days, RESPONSE_ASSESSMENT_DAYS + 14), os_days)
     os_days = np.where(is_pd, ttp + np.where(excluded, np.maximum(14, os_days - 14), spp), os_days)
-    # censoring: administrative at the cut-off, and lost to follow-up more often in later years
+    return SimpleNamespace(ttp=ttp, prog_labs=prog_labs, prog_cp=prog_cp, prog_date=prog_date, salvage=salvage,
+                           os_days=os_days, dc=dc)
+
+
+def _follow_up(rng, p, first, ttp, os_days, response):
+    """Censoring: administrative at the cut-off, and lost to follow-up more often in later years. Returns
+    (deaths, follow-up days, responses: NE when progression was not seen or follow-up ended before the first
+    assessment)."""
+    cutoff = pd.Timestamp(p["cutoff"])
+    is_pd = response == "PD"
     admin = (cutoff - first).dt.days.to_numpy().astype(float)
     rate = p["loss_hazard_per_year"] * (first.dt.year.to_numpy() - 2004) / 365.25
     lost = rng.exponential(1 / rate)
@@ -157,50 +171,85 @@ def true_cohort(seed: int, p: dict = TRUTH) -> dict[str, pd.DataFrame]:
     is_pd = is_pd & (ttp + 7 <= follow)  # a progression after the end of follow-up is not seen
     response = np.where(~is_pd & (response == "PD"), "NE", response)
     response = np.where(follow < RESPONSE_ASSESSMENT_DAYS, "NE", response)
-    is_pd = response == "PD"
-    # sessions: within the span to progression (or follow-up), more for disease control
-    span = np.where(is_pd, ttp, follow)
+    return death, follow, response
+
+
+def _sessions(rng, p, span, dc) -> np.ndarray:
+    """Session counts within the span to progression (or follow-up), more for disease control."""
+    n = len(span)
     cap = 1 + span // MIN_SESSION_INTERVAL_DAYS
     wish = np.where(dc, rng.integers(3, 10, n), rng.integers(1, 3, n))
     allowed = np.array(p["sessions"])
-    sessions = np.array([allowed[allowed <= min(w, c)].max() for w, c in zip(wish, cap)])
-    ids = [f"T{k:03d}" for k in range(1, n + 1)]
-    patients = pd.DataFrame({
+    return np.array([allowed[allowed <= min(w, c)].max() for w, c in zip(wish, cap)])
+
+
+def _patients_table(rng, base, ids, sessions, response, follow, death) -> pd.DataFrame:
+    """The baseline table (sex, age, etiology and initial treatment drawn here)."""
+    n, labs = len(ids), base.labs
+    return pd.DataFrame({
         "patient_id": ids, "sex": np.where(rng.random(n) < 0.75, "M", "F"),
         "age": np.clip(np.round(rng.normal(70, 8, n)), 35, 88).astype(int),
         "etiology": rng.choice(["HBV", "HCV", "alcohol", "other"], n, p=[0.12, 0.68, 0.08, 0.12]),
-        "tnm_stage": tnm, "bclc_stage": bclc, "ecog_ps": ps,
+        "tnm_stage": base.tnm, "bclc_stage": base.bclc, "ecog_ps": base.ps,
         "initial_treatment": rng.choice(["resection", "rfa_pei", "tace", "tace_rfa", "none"], n,
                                         p=[0.1, 0.2, 0.4, 0.1, 0.2]),
-        "child_pugh_score": cp, **{k: labs[k] for k in ("alt", "total_bilirubin", "prothrombin_activity", "albumin",
-                                                        "platelets", "afp", "dcp", "ascites", "pvtt",
-                                                        "tumor_distribution", "tumor_count", "max_tumor_size_mm")},
-        "first_haic_date": first, "n_haic_sessions": sessions, "best_response": response,
-        "last_followup_date": _days(first, follow), "death": death.astype(int)})
-    k = np.nonzero(is_pd)[0]
-    pd_date = prog_date.iloc[k].reset_index(drop=True)
+        "child_pugh_score": base.cp, **{k: labs[k] for k in ("alt", "total_bilirubin", "prothrombin_activity", "albumin",
+                                                             "platelets", "afp", "dcp", "ascites", "pvtt",
+                                                             "tumor_distribution", "tumor_count", "max_tumor_size_mm")},
+        "first_haic_date": base.first, "n_haic_sessions": sessions, "best_response": response,
+        "last_followup_date": _days(base.first, follow), "death": death.astype(int)})
+
+
+def _progression_table(rng, p, base, out, patients, k) -> pd.DataFrame:
+    """The progression table of the patients `k` whose progression was seen; salvage starts 3-20 days after
+    progression (sorafenib not before its approval), never after the last follow-up."""
+    approval = pd.Timestamp(p["sorafenib_approval"])
+    ids, prog_labs = patients["patient_id"].to_numpy(), out.prog_labs
+    pd_date = out.prog_date.iloc[k].reset_index(drop=True)
     last = patients["last_followup_date"].iloc[k].reset_index(drop=True)
     gap = np.minimum(rng.integers(3, 21, len(k)), (last - pd_date).dt.days.to_numpy())
-    start_ = _days(pd_date, np.where(salvage[k] == "sorafenib",
+    start_ = _days(pd_date, np.where(out.salvage[k] == "sorafenib",
                                      np.maximum(gap, (approval - pd_date).dt.days.to_numpy()), gap))
     start_ = pd.Series(np.minimum(start_, last))
-    prog = pd.DataFrame({
-        "patient_id": np.array(ids)[k], "progression_date": pd_date,
-        "age": patients["age"].to_numpy()[k] + ((pd_date - first.iloc[k].reset_index(drop=True)).dt.days // 366).to_numpy(),
-        "ecog_ps": np.minimum(ps[k] + rng.choice([0, 0, 1], len(k)), 2), "child_pugh_score": prog_cp[k],
+    return pd.DataFrame({
+        "patient_id": ids[k], "progression_date": pd_date,
+        "age": patients["age"].to_numpy()[k]
+        + ((pd_date - base.first.iloc[k].reset_index(drop=True)).dt.days // 366).to_numpy(),
+        "ecog_ps": np.minimum(base.ps[k] + rng.choice([0, 0, 1], len(k)), 2), "child_pugh_score": out.prog_cp[k],
         **{c: prog_labs[c][k] for c in ("alt", "ast", "total_bilirubin", "albumin", "prothrombin_activity",
                                         "platelets", "afp", "dcp", "ascites", "pvtt", "tumor_distribution",
                                         "tumor_count")},
-        "max_tumor_size_mm": np.maximum(prog_labs["max_tumor_size_mm"][k], labs["max_tumor_size_mm"][k]),
-        "salvage_treatment": salvage[k], "salvage_start_date": start_})
-    rows = []
+        "max_tumor_size_mm": np.maximum(prog_labs["max_tumor_size_mm"][k], base.labs["max_tumor_size_mm"][k]),
+        "salvage_treatment": out.salvage[k], "salvage_start_date": start_})
+
+
+def _adverse_events(rng, p, ids) -> pd.DataFrame:
+    """Grade 3-4 toxicities with the truth's shares, and one rash that stopped HAIC."""
+    n, rows = len(ids), []
     for term, share in p["toxicity"].items():
         for i in np.nonzero(rng.random(n) < share)[0]:
             rows.append((ids[i], term, int(rng.choice([3, 4], p=[0.8, 0.2])), 0))
     rows.append((ids[int(rng.integers(n))], "Rash/desquamation", 2, 1))
     ae = pd.DataFrame(rows, columns=["patient_id", "term", "grade", "led_to_discontinuation"])
-    ae = ae.drop_duplicates(["patient_id", "term"]).sort_values(["patient_id", "term"]).reset_index(drop=True)
-    return {"patients": patients, "progression": prog, "adverse_events": ae}
+    return ae.drop_duplicates(["patient_id", "term"]).sort_values(["patient_id", "term"]).reset_index(drop=True)
+
+
+def true_cohort(seed: int, p: dict = TRUTH) -> dict[str, pd.DataFrame]:
+    """One true cohort (the three tables), deterministic for a seed."""
+    rng = np.random.default_rng(seed)
+    n = p["n"]
+    start, end = (pd.Timestamp(x) for x in p["enrol"])
+    first = pd.Series(np.sort(start + pd.to_timedelta(rng.integers(0, (end - start).days + 1, n), unit="D")))
+    base = _baseline(rng, p, first)
+    response = rng.choice(list(p["response"]), n, p=list(p["response"].values()))
+    out = _outcomes(rng, p, base, response)
+    death, follow, response = _follow_up(rng, p, first, out.ttp, out.os_days, response)
+    is_pd = response == "PD"
+    sessions = _sessions(rng, p, np.where(is_pd, out.ttp, follow), out.dc)
+    ids = [f"T{k:03d}" for k in range(1, n + 1)]
+    patients = _patients_table(rng, base, ids, sessions, response, follow, death)
+    prog = _progression_table(rng, p, base, out, patients, np.nonzero(is_pd)[0])
+    return {"patients": patients, "progression": prog, "adverse_events": _adverse_events(rng, p, ids)}
 
 
 # --- validation ---------------------------------------------------------------------------------
