@@ -34,6 +34,7 @@ from hypothesis import strategies as st
 from src.runner import outdir
 from src import runner
 from src import validate as v
+from src.validate.problems import _col_letter
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 TABLES = ("patients", "progression", "adverse_events")
@@ -581,7 +582,7 @@ def test_non_utf8_header(tmp_path):
     header, rows = VALID["patients"]
     content = csv_text(["Größe" if c == "sex" else c for c in header], rows).encode("latin-1")
     problems = rejected(make_folder(tmp_path, files={"patients.csv": content}))
-    letter = v._col_letter(header.index("sex"))
+    letter = _col_letter(header.index("sex"))
     the_problem(problems, "patients.csv", 1, None, f"patients.csv row 1 (the header), column {letter}",
                 "is not UTF-8 text")
 

@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from src import validate as v
+from src.validate.dictionary import _DICTIONARY_COLUMNS, _parse_allowed
 
 DICTIONARY = v.read_dictionary(v.DEFAULT_DICTIONARY)
 
@@ -425,7 +426,7 @@ def test_optional_column_that_is_present_is_checked(tmp_path, valid_tables):
 
 
 def test_dictionary_optional_field(tmp_path, valid_tables):
-    assert DICTIONARY.columns.tolist()[:8] == v._DICTIONARY_COLUMNS + ["optional"]
+    assert DICTIONARY.columns.tolist()[:8] == _DICTIONARY_COLUMNS + ["optional"]
     optional = DICTIONARY[DICTIONARY["optional"] == "yes"]
     assert sorted(optional.loc[optional["table"] == "progression", "column"]) == [
         "afp", "dcp", "max_tumor_size_mm", "tumor_count", "tumor_distribution"]
@@ -604,7 +605,7 @@ def test_build_schema_comes_from_the_dictionary():
 
 def _bad_value(spec, draw):
     """A value that breaks the dictionary row ``spec``."""
-    allowed = v._parse_allowed(spec)
+    allowed = _parse_allowed(spec)
     kind = spec["type"]
     options = [st.just("")] if spec["required"] == "yes" else []
     if kind in ("string", "category") and isinstance(allowed, list):

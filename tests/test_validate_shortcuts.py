@@ -1,7 +1,7 @@
-"""The shortcuts of src/validate/__init__.py (issue 12) find what the general path finds.
+"""The shortcuts of src/validate/ (issue 12) find what the general path finds.
 
-``_schema_passes`` lets a valid table skip pandera; ``_plausibility_candidates``
-lets check_plausibility look only at the cells that may get a finding;
+``_schema_passes`` (schema.py) lets a valid table skip pandera; ``_plausibility_candidates``
+(plausibility.py) lets check_plausibility look only at the cells that may get a finding;
 ``_latest_dates`` keeps only the two latest dates. Each test checks the bundled
 cohort, valid and with a few broken cells, both ways.
 """
@@ -15,6 +15,9 @@ import pandas as pd
 import pytest
 
 from src import validate as v
+from src.validate import plausibility
+from src.validate import tables as table_check
+from src.validate.load import _collect
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 TABLES = ("patients", "progression", "adverse_events")
@@ -63,10 +66,10 @@ def _assert_same(a, b):
 @pytest.mark.parametrize("today", [None, "2008-01-01"])
 def test_shortcuts_find_what_the_general_path_finds(tmp_path, monkeypatch, case, today):
     folder = _write_case(tmp_path / "cohort", CASES[case])
-    quick = v._collect(folder, today=today)
-    monkeypatch.setattr(v, "_schema_passes", lambda columns, spec: False)  # always pandera
-    monkeypatch.setattr(v, "_plausibility_candidates", lambda *args: None)  # every cell
-    _assert_same(quick, v._collect(folder, today=today))
+    quick = _collect(folder, today=today)
+    monkeypatch.setattr(table_check, "_schema_passes", lambda columns, spec: False)  # always pandera
+    monkeypatch.setattr(plausibility, "_plausibility_candidates", lambda *args: None)  # every cell
+    _assert_same(quick, _collect(folder, today=today))
 
 
 def test_latest_dates_are_the_first_two_of_all_dates_sorted():
@@ -77,12 +80,12 @@ def test_latest_dates_are_the_first_two_of_all_dates_sorted():
              for column in frame.columns if frame[column].dtype.kind == "M"
              for row, value in frame[column].dropna().items()]
     cells.sort(key=lambda c: c[0], reverse=True)
-    assert v._latest_dates(tables) == cells[:2]
+    assert plausibility._latest_dates(tables) == cells[:2]
 
 
 def test_bundled_cohort_needs_no_pandera(monkeypatch):
     def fail(*args, **kwargs):
         raise AssertionError("pandera was used for a valid table")
 
-    monkeypatch.setattr(v, "_cached_schema", fail)
+    monkeypatch.setattr(table_check, "_cached_schema", fail)
     v.load_and_validate(DATA)

@@ -1,6 +1,6 @@
-"""`python -m src.validate`: see the package docstring."""
+"""`python -m src.validate`: see the package docstring and `cli.py`."""
 import sys
 
-from src.validate import main
+from src.validate.cli import main
 
 sys.exit(main())
