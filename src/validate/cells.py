@@ -29,82 +29,82 @@ def _parse_column(text: pd.Series, spec, file: str):
     problems, bad = [], []
     if kind in ("string", "category"):
         return text.astype(object), problems, bad
-
-    def fail(row, value, message):
-        problems.append(_problem(file, row, column, value, f"{file} row {row}, {column} {message}"))
-        bad.append(row)
-        return None
-
-    def out_of_range(row, value):
-        return fail(row, value, f"{value} is outside the allowed range {_describe_range(allowed, spec)}"
-                                f"{_code_hint(spec, value)}")
-
+    read = _number_cell if kind in ("integer", "number") else _date_cell
     values = []
     for row, value in text.items():
         if value is None:
             values.append(None)
             continue
-        # the usual cells first: the same values as the general case below, sooner
-        if kind == "integer" and _PLAIN_INTEGER_RE.match(value):
-            values.append(int(value))
-            continue
-        if kind == "number" and _NUMBER_RE.match(value):
-            number = float(value)  # float(Decimal(value)): both are the nearest float to the decimal value
-            if math.isfinite(number) and _SHORT_EXPONENT_RE.match(value):
-                values.append(number)
-                continue
-        if kind in ("integer", "number"):
-            if not _NUMBER_RE.match(value):
-                hint = _number_hint(value)
-                noun = "an integer" if kind == "integer" else "a number"
-                values.append(fail(row, value, f"'{value}' is not {noun}{hint}"))
-                continue
-            try:
-                number = Decimal(value)
-            except (InvalidOperation, ArithmeticError):  # e.g. an exponent too large for Decimal
-                values.append(fail(row, value, f"{value} is too large"))
-                continue
-            if kind == "integer":
-                # adjusted() is the power of ten of the leading digit; checking it first avoids Decimal overflow
-                huge = not number.is_zero() and number.adjusted() >= 18
-                if huge:
-                    values.append(out_of_range(row, value) if allowed else fail(row, value, f"{value} is too large"))
-                elif not number.is_zero() and (number.adjusted() < 0 or number != number.to_integral_value()):
-                    values.append(fail(row, value, f"'{value}' is not a whole number"))
-                else:
-                    values.append(int(number))
-            else:
-                number = float(number)  # 1e999 -> inf, 1e-999 -> 0.0
-                if not math.isfinite(number):
-                    values.append(out_of_range(row, value) if allowed else fail(row, value, f"{value} is too large"))
-                else:
-                    values.append(number)
-        else:  # date
-            if not _DATE_RE.match(value):
-                hint = _excel_day_hint(value) or _digit_hint(value)
-                values.append(fail(row, value, f"'{value}' is not a date written as YYYY-MM-DD{hint}"))
-                continue
-            try:
-                day = dt.date.fromisoformat(value)
-            except ValueError:
-                values.append(fail(row, value, f"'{value}' is not a real calendar date"))
-                continue
-            if not (_NS_MIN <= day <= _NS_MAX):
-                if allowed:
-                    values.append(out_of_range(row, value))
-                else:
-                    values.append(fail(row, value, f"{value} is outside the dates this tool handles (1678 to 2261)"))
-                continue
-            values.append(day)
+        typed, message = read(value, kind, allowed, spec)
+        if message is not None:
+            problems.append(_problem(file, row, column, value, f"{file} row {row}, {column} {message}"))
+            bad.append(row)
+        values.append(typed)
+    return _typed_series(values, kind, text.index, column), problems, bad
+
+
+def _number_cell(value: str, kind: str, allowed, spec):
+    """``(number, None)`` for the text of an integer or number cell, or ``(None, what is wrong with it)``."""
+    # the usual cells first: the same values as the general case below, sooner
+    if kind == "integer" and _PLAIN_INTEGER_RE.match(value):
+        return int(value), None
+    if kind == "number" and _NUMBER_RE.match(value):
+        number = float(value)  # float(Decimal(value)): both are the nearest float to the decimal value
+        if math.isfinite(number) and _SHORT_EXPONENT_RE.match(value):
+            return number, None
+    if not _NUMBER_RE.match(value):
+        hint = _number_hint(value)
+        noun = "an integer" if kind == "integer" else "a number"
+        return None, f"'{value}' is not {noun}{hint}"
+    try:
+        number = Decimal(value)
+    except (InvalidOperation, ArithmeticError):  # e.g. an exponent too large for Decimal
+        return None, f"{value} is too large"
+    if kind == "integer":
+        # adjusted() is the power of ten of the leading digit; checking it first avoids Decimal overflow
+        huge = not number.is_zero() and number.adjusted() >= 18
+        if huge:
+            return None, _out_of_range(value, allowed, spec) if allowed else f"{value} is too large"
+        if not number.is_zero() and (number.adjusted() < 0 or number != number.to_integral_value()):
+            return None, f"'{value}' is not a whole number"
+        return int(number), None
+    number = float(number)  # 1e999 -> inf, 1e-999 -> 0.0
+    if not math.isfinite(number):
+        return None, _out_of_range(value, allowed, spec) if allowed else f"{value} is too large"
+    return number, None
+
+
+def _date_cell(value: str, kind: str, allowed, spec):
+    """``(datetime.date, None)`` for the text of a date cell, or ``(None, what is wrong with it)``."""
+    if not _DATE_RE.match(value):
+        hint = _excel_day_hint(value) or _digit_hint(value)
+        return None, f"'{value}' is not a date written as YYYY-MM-DD{hint}"
+    try:
+        day = dt.date.fromisoformat(value)
+    except ValueError:
+        return None, f"'{value}' is not a real calendar date"
+    if not (_NS_MIN <= day <= _NS_MAX):
+        if allowed:
+            return None, _out_of_range(value, allowed, spec)
+        return None, f"{value} is outside the dates this tool handles (1678 to 2261)"
+    return day, None
+
+
+def _out_of_range(value: str, allowed, spec) -> str:
+    """What is wrong with a value outside the dictionary's ``allowed`` range (with a hint for a code such as 999)."""
+    return f"{value} is outside the allowed range {_describe_range(allowed, spec)}{_code_hint(spec, value)}"
+
+
+def _typed_series(values: list, kind: str, index, column: str) -> pd.Series:
+    """The converted values of a column (None for missing) as a Series of the dictionary type's dtype."""
     dtype = _PANDAS_DTYPES[kind]
     if kind == "integer":
-        typed = pd.Series(pd.array(values, dtype="Int64"), index=text.index, name=column)
-    elif kind == "number":
-        typed = pd.Series([np.nan if v is None else v for v in values], index=text.index, name=column, dtype=dtype)
-    else:  # days since 1970-01-01 (NaT for missing) as datetime64[ns]
-        days = np.array([_NAT if v is None else v.toordinal() - _EPOCH_ORDINAL for v in values], dtype="int64")
-        typed = pd.Series(days.view("datetime64[D]").astype(dtype), index=text.index, name=column)
-    return typed, problems, bad
+        return pd.Series(pd.array(values, dtype="Int64"), index=index, name=column)
+    if kind == "number":
+        return pd.Series([np.nan if v is None else v for v in values], index=index, name=column, dtype=dtype)
+    # days since 1970-01-01 (NaT for missing) as datetime64[ns]
+    days = np.array([_NAT if v is None else v.toordinal() - _EPOCH_ORDINAL for v in values], dtype="int64")
+    return pd.Series(days.view("datetime64[D]").astype(dtype), index=index, name=column)
 
 
 _PLAIN_INTEGER_RE = re.compile(r"^[+-]?\d{1,18}$", re.ASCII)  # below 10**18: never "too large"

@@ -56,15 +56,28 @@ def _european_reading(text: pd.DataFrame, infos: dict, file: str):
     ``bad`` maps a column to the rows of its values set to missing because they are ambiguous.
     """
     text = text.copy()
-    problems, notes, bad = [], [], {}
     numeric = [c for c in text.columns if c in infos and infos[c]["type"] in ("integer", "number")]
     dates = [c for c in text.columns if c in infos and infos[c]["type"] == "date"]
+    problems, notes, bad = _read_decimals(text, numeric, file)
+    date_problems, date_notes, date_bad = _read_day_first_dates(text, dates, file)
+    for column, rows in date_bad.items():
+        bad.setdefault(column, []).extend(rows)
+    note = f"{file}: read as a European spreadsheet's CSV: values separated by ';'" + "".join(
+        f"; {n}" for n in notes + date_notes)
+    return text, problems + date_problems, [note], bad
 
-    def listed(cells):
-        shown = ", ".join(f"'{value}' (row {row})" for row, value in cells[:5])
-        return shown + (f" and {len(cells) - 5} more" if len(cells) > 5 else "")
 
-    # numbers: the file's decimal mark
+def _listed(cells) -> str:
+    """The first five (row, value) cells of a problem, and how many more."""
+    shown = ", ".join(f"'{value}' (row {row})" for row, value in cells[:5])
+    return shown + (f" and {len(cells) - 5} more" if len(cells) > 5 else "")
+
+
+def _read_decimals(text: pd.DataFrame, numeric: list, file: str):
+    """The file's decimal mark, and its numbers read with it (``text`` is changed in place).
+
+    Returns ``(problems, notes, bad)`` as :func:`_european_reading` (``bad``: the rows of ambiguous numbers)."""
+    problems, notes, bad = [], [], {}
     evidence: dict[str, dict[str, list]] = {"comma": {}, "point": {}, "ambiguous": {}}
     for column in numeric:
         for row, value in text[column].items():
@@ -78,58 +91,55 @@ def _european_reading(text: pd.DataFrame, infos: dict, file: str):
                                  f"({c1} '{v1}', row {r1}) and decimal points ({c2} '{v2}', row {r2}): write every "
                                  f"decimal with the same mark"))
     elif evidence["comma"]:
-        examples = []
-        for column in numeric:
-            values = text[column]
-            for row, value in values.items():
-                if value is None or _decimal_evidence(value) is None:
-                    continue
-                plain = value.replace(".", "").replace(",", ".")
-                if _NUMBER_RE.match(plain):
-                    values.at[row] = plain
-                    if len(examples) < 2 and "," in value and all(c != column for c, _, _ in examples):
-                        examples.append((column, value, plain))
-            text[column] = values
-        shown = ", ".join(f"{c} '{v}' read as {p}" for c, v, p in examples)
-        notes.append(f"decimal comma, a point separating thousands{' (' + shown + ')' if shown else ''}")
+        notes.append(_read_decimal_commas(text, numeric))
     elif evidence["ambiguous"]:
         for column, cells in evidence["ambiguous"].items():
-            row, value = cells[0]
-            problems.append(_problem(file, None, column, value, (
-                f"{file}: {column} {listed(cells)}: the mark could be a decimal mark or a thousands separator "
-                f"(e.g. '{value}' is {value.replace(',', '.') if ',' in value else value} or "
-                f"{value.replace(',', '').replace('.', '')}), and no other number of the file tells which; write "
-                f"such numbers without a thousands separator (e.g. {value.replace(',', '').replace('.', '')}) or "
-                f"with a decimal comma in a file that shows it (e.g. another value such as 3,8)")))
+            problems.append(_ambiguous_mark(file, column, cells))
             for row, _ in cells:
                 text.at[row, column] = None
             bad.setdefault(column, []).extend(row for row, _ in cells)
+    return problems, notes, bad
 
-    # dates: day-first when unambiguous
+
+def _read_decimal_commas(text: pd.DataFrame, numeric: list) -> str:
+    """Read every number of a file whose decimal mark is the comma (``text`` changed in place); the note."""
+    examples = []
+    for column in numeric:
+        values = text[column]
+        for row, value in values.items():
+            if value is None or _decimal_evidence(value) is None:
+                continue
+            plain = value.replace(".", "").replace(",", ".")
+            if _NUMBER_RE.match(plain):
+                values.at[row] = plain
+                if len(examples) < 2 and "," in value and all(c != column for c, _, _ in examples):
+                    examples.append((column, value, plain))
+        text[column] = values
+    shown = ", ".join(f"{c} '{v}' read as {p}" for c, v, p in examples)
+    return f"decimal comma, a point separating thousands{' (' + shown + ')' if shown else ''}"
+
+
+def _ambiguous_mark(file: str, column: str, cells: list) -> dict:
+    """The problem of a column whose numbers (``cells``) may have a decimal mark or a thousands separator."""
+    row, value = cells[0]
+    return _problem(file, None, column, value, (
+        f"{file}: {column} {_listed(cells)}: the mark could be a decimal mark or a thousands separator "
+        f"(e.g. '{value}' is {value.replace(',', '.') if ',' in value else value} or "
+        f"{value.replace(',', '').replace('.', '')}), and no other number of the file tells which; write "
+        f"such numbers without a thousands separator (e.g. {value.replace(',', '').replace('.', '')}) or "
+        f"with a decimal comma in a file that shows it (e.g. another value such as 3,8)"))
+
+
+def _read_day_first_dates(text: pd.DataFrame, dates: list, file: str):
+    """Day-first dates read as ISO where unambiguous (``text`` is changed in place).
+
+    Returns ``(problems, notes, bad)`` as :func:`_european_reading` (``bad``: the rows of dates not read)."""
+    notes, bad = [], {}
     found = {c: [(row, value, _DAY_FIRST_RE.match(value)) for row, value in text[c].items()
                  if value is not None and _DAY_FIRST_RE.match(value)] for c in dates}
     found = {c: cells for c, cells in found.items() if cells}
     slashed = [(c, row, value, m) for c, cells in found.items() for row, value, m in cells if m.group(2) == "/"]
-    day_first = [(c, row, value) for c, row, value, m in slashed if int(m.group(1)) > 12]
-    month_first = [(c, row, value) for c, row, value, m in slashed if int(m.group(3)) > 12]
-    refused: set = set()
-    if month_first:
-        for column in dict.fromkeys(c for c, _, _ in month_first):
-            cells = [(row, value) for c, row, value in month_first if c == column]
-            problems.append(_problem(file, None, column, cells[0][1], (
-                f"{file}: {column} {listed(cells)} are month-first dates"
-                + (" while others of the file are day-first" if day_first else "")
-                + ": write dates as YYYY-MM-DD (or DD.MM.YYYY)")))
-        refused = {c for c, _, _, _ in slashed}
-    elif slashed and not day_first:
-        for column in dict.fromkeys(c for c, _, _, _ in slashed):
-            cells = [(row, value) for c, row, value, m in slashed if c == column and m.group(1) != m.group(3)]
-            if not cells:
-                continue
-            problems.append(_problem(file, None, column, cells[0][1], (
-                f"{file}: {column} {listed(cells)} could be day-first or month-first dates (no date of the file "
-                f"has a day above 12 to tell which): write dates as YYYY-MM-DD (or DD.MM.YYYY)")))
-            refused.add(column)
+    refused, problems = _refused_slashed_dates(slashed, file)
     example = None
     for column, cells in found.items():
         values = text[column]
@@ -144,5 +154,31 @@ def _european_reading(text: pd.DataFrame, infos: dict, file: str):
         text[column] = values
     if example:
         notes.append(f"dates day-first ({example[0]} '{example[1]}' read as {example[2]})")
-    note = f"{file}: read as a European spreadsheet's CSV: values separated by ';'" + "".join(f"; {n}" for n in notes)
-    return text, problems, [note], bad
+    return problems, notes, bad
+
+
+def _refused_slashed_dates(slashed: list, file: str) -> tuple[set, list]:
+    """``(columns, problems)``: the columns whose dates written with slashes are not read (month-first, or no
+    date tells which), and a problem for each."""
+    problems = []
+    day_first = [(c, row, value) for c, row, value, m in slashed if int(m.group(1)) > 12]
+    month_first = [(c, row, value) for c, row, value, m in slashed if int(m.group(3)) > 12]
+    refused: set = set()
+    if month_first:
+        for column in dict.fromkeys(c for c, _, _ in month_first):
+            cells = [(row, value) for c, row, value in month_first if c == column]
+            problems.append(_problem(file, None, column, cells[0][1], (
+                f"{file}: {column} {_listed(cells)} are month-first dates"
+                + (" while others of the file are day-first" if day_first else "")
+                + ": write dates as YYYY-MM-DD (or DD.MM.YYYY)")))
+        refused = {c for c, _, _, _ in slashed}
+    elif slashed and not day_first:
+        for column in dict.fromkeys(c for c, _, _, _ in slashed):
+            cells = [(row, value) for c, row, value, m in slashed if c == column and m.group(1) != m.group(3)]
+            if not cells:
+                continue
+            problems.append(_problem(file, None, column, cells[0][1], (
+                f"{file}: {column} {_listed(cells)} could be day-first or month-first dates (no date of the file "
+                f"has a day above 12 to tell which): write dates as YYYY-MM-DD (or DD.MM.YYYY)")))
+            refused.add(column)
+    return refused, problems

@@ -58,62 +58,20 @@ def _validate_table(text: pd.DataFrame, dictionary: pd.DataFrame, table: str, fi
             file, message=f"{file} does not look like the {table} table: its header has none of the "
                           f"expected column names ({shown})")]), []
     problems: list = []
-    notes: list[str] = []
-    # an optional column that is present but empty in every row is read as left out
-    if len(text):
-        for column in [c for c in text.columns if c in spec.index]:
-            info = infos[column]
-            if info.get("optional", "no") == "yes" and info["required"] != "yes" and text[column].isna().all():
-                text = text.drop(columns=column)
-                notes.append(f"{file}: {column} is empty in every row; it is optional and read as left out")
-    short = attrs.get("short_rows", {})
-    labels = attrs.get("value_labels", {})
-    converted = {}
-    unparsed: dict[str, list] = {}
+    text, notes = _drop_empty_optional_columns(text, spec, infos, file)
     european_bad: dict[str, list] = {}
     if attrs.get("separator") == ";":
         text, european_problems, european_notes, european_bad = _european_reading(text, infos, file)
         problems.extend(european_problems)
         notes.extend(european_notes)
-    for column in text.columns:
-        if column in spec.index:
-            info = infos[column]
-            recoded, recodings = _recode(text[column], info,
-                                         None if synonyms is None else synonyms.get((table, column), {}),
-                                         labels.get(column))
-            for written, read_as, how, n in recodings:
-                notes.append(f"{file}: {column} '{written}' read as '{read_as}' ({how}; {_plural(n, 'cell')})")
-            converted[column], parse_problems, bad = _parse_column(recoded, info, file)
-            problems.extend(parse_problems)
-            unparsed[column] = bad + european_bad.get(column, [])
-            if info["required"] != "yes":  # a row that ends before a column: missing, but not by choice
-                for row, n_values in short.items():
-                    if attrs.get("positions", {}).get(column, -1) >= n_values:
-                        problems.append(_problem(
-                            file, row, column, None,
-                            f"{file} row {row}, {column} is missing: the row ends after {n_values} "
-                            f"{'value' if n_values == 1 else 'values'} (the header has {attrs.get('width')} "
-                            f"columns); leave a cell empty with a comma (,,) if the value is not known"))
-                        bad.append(row)
-        else:
-            converted[column] = text[column]
+    converted, unparsed, cell_problems, cell_notes = _convert_columns(text, table, spec, infos, attrs, synonyms,
+                                                                      file, european_bad)
+    problems.extend(cell_problems)
+    notes.extend(cell_notes)
     typed = pd.DataFrame(converted, index=text.index)
     if not _schema_passes(converted, spec):  # else pandera would find nothing: skipped, as it is slow
-        schema = _cached_schema(dictionary, table)
-        try:
-            with warnings.catch_warnings():
-                # pandera's report of failures warns about pandas internals (e.g. "concatenation with
-                # empty or all-NA entries" when a missing text value fails next to a bad number):
-                # noise for the reader of the problem list, which this module writes itself
-                warnings.simplefilter("ignore", FutureWarning)
-                warnings.simplefilter("ignore", DeprecationWarning)
-                schema.validate(typed, lazy=True)
-        except pa.errors.SchemaErrors as exc:
-            schema_problems, failed_cells = _translate_failures(exc.failure_cases, schema, spec, text, typed, file,
-                                                                unparsed)
-            problems.extend(schema_problems)
-            for column, row in failed_cells:
-                typed[column] = _set_missing(typed[column], row)
+        typed, schema_problems = _pandera_pass(typed, dictionary, table, spec, text, file, unparsed)
+        problems.extend(schema_problems)
     typed = typed[[c for c in expected if c in typed.columns]]
     if len(typed) == 0 and table not in MAY_BE_EMPTY:
         problems.append(_problem(file, message=f"{file} has a header line but no data rows "
@@ -123,6 +81,77 @@ def _validate_table(text: pd.DataFrame, dictionary: pd.DataFrame, table: str, fi
     position = {c: i for i, c in enumerate(expected)}
     problems.sort(key=lambda p: position.get(p["column"], -1))  # then _problem_frame sorts by row, stably
     return typed, _problem_frame(problems), notes
+
+
+def _drop_empty_optional_columns(text: pd.DataFrame, spec: pd.DataFrame, infos: dict, file: str):
+    """An optional column that is present but empty in every row is read as left out: ``(text, notes)``."""
+    notes = []
+    if len(text):
+        for column in [c for c in text.columns if c in spec.index]:
+            info = infos[column]
+            if info.get("optional", "no") == "yes" and info["required"] != "yes" and text[column].isna().all():
+                text = text.drop(columns=column)
+                notes.append(f"{file}: {column} is empty in every row; it is optional and read as left out")
+    return text, notes
+
+
+def _convert_columns(text: pd.DataFrame, table: str, spec: pd.DataFrame, infos: dict, attrs: dict,
+                     synonyms: dict | None, file: str, european_bad: dict):
+    """Every column of the dictionary read with its synonyms and converted to its type (another column is
+    kept as text): ``(converted, unparsed, problems, notes)``, ``converted`` by column name, ``unparsed``
+    the rows of each column whose cells could not be read."""
+    labels = attrs.get("value_labels", {})
+    converted, unparsed, problems, notes = {}, {}, [], []
+    for column in text.columns:
+        if column not in spec.index:
+            converted[column] = text[column]
+            continue
+        info = infos[column]
+        recoded, recodings = _recode(text[column], info,
+                                     None if synonyms is None else synonyms.get((table, column), {}),
+                                     labels.get(column))
+        for written, read_as, how, n in recodings:
+            notes.append(f"{file}: {column} '{written}' read as '{read_as}' ({how}; {_plural(n, 'cell')})")
+        converted[column], parse_problems, bad = _parse_column(recoded, info, file)
+        problems.extend(parse_problems)
+        unparsed[column] = bad + european_bad.get(column, [])
+        if info["required"] != "yes":  # a row that ends before a column: missing, but not by choice
+            problems.extend(_short_row_problems(column, attrs, file))
+    return converted, unparsed, problems, notes
+
+
+def _short_row_problems(column: str, attrs: dict, file: str) -> list:
+    """A problem for each row of the file that ends before ``column`` (fewer values than the header)."""
+    problems = []
+    for row, n_values in attrs.get("short_rows", {}).items():
+        if attrs.get("positions", {}).get(column, -1) >= n_values:
+            problems.append(_problem(
+                file, row, column, None,
+                f"{file} row {row}, {column} is missing: the row ends after {n_values} "
+                f"{'value' if n_values == 1 else 'values'} (the header has {attrs.get('width')} "
+                f"columns); leave a cell empty with a comma (,,) if the value is not known"))
+    return problems
+
+
+def _pandera_pass(typed: pd.DataFrame, dictionary: pd.DataFrame, table: str, spec: pd.DataFrame,
+                  text: pd.DataFrame, file: str, unparsed: dict):
+    """The column rules checked by pandera: ``(typed, problems)``, the cells that broke a rule set to missing."""
+    schema = _cached_schema(dictionary, table)
+    try:
+        with warnings.catch_warnings():
+            # pandera's report of failures warns about pandas internals (e.g. "concatenation with
+            # empty or all-NA entries" when a missing text value fails next to a bad number):
+            # noise for the reader of the problem list, which this module writes itself
+            warnings.simplefilter("ignore", FutureWarning)
+            warnings.simplefilter("ignore", DeprecationWarning)
+            schema.validate(typed, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        schema_problems, failed_cells = _translate_failures(exc.failure_cases, schema, spec, text, typed, file,
+                                                            unparsed)
+        for column, row in failed_cells:
+            typed[column] = _set_missing(typed[column], row)
+        return typed, schema_problems
+    return typed, []
 
 
 def _one_problem_per_empty_column(problems: list, text: pd.DataFrame, spec: pd.DataFrame, file: str) -> list:
