@@ -28,6 +28,39 @@ _COUNT_WORDS = {
 def main(argv=None) -> int:
     """Command line: validate DATA_DIR; print OK with counts, notes and accepted warnings (exit 0),
     or the report (exit 2: errors, or warnings not acknowledged with --accept-warnings)."""
+    args = _arguments(argv)
+
+    def write_csv(errors, warnings_):
+        if args.problems_csv:
+            both = pd.concat([errors.assign(severity="error"), warnings_.assign(severity="warning")],
+                             ignore_index=True)
+            both.reindex(columns=[*PROBLEM_COLUMNS, "severity"]).to_csv(args.problems_csv, index=False)
+
+    try:
+        tables, errors, warnings_, notes = _collect(args.data_dir, args.dictionary,
+                                                    sorafenib_approval=args.sorafenib_approval, today=args.today,
+                                                    strict=args.strict)
+    except DataValidationError as exc:  # the folder, the dictionary or the synonyms cannot be used
+        print(f"{args.data_dir}: {exc}")
+        write_csv(exc.problems, exc.warnings)
+        return 2
+    write_csv(errors, warnings_)
+    read_as = "\nHow values were read:\n" + "\n".join(f"  - {n}" for n in notes) if notes else ""
+    if len(errors):
+        print(f"{args.data_dir}: {DataValidationError(errors, warnings_)}{read_as}")
+        return 2
+    if len(warnings_) and not args.accept_warnings:
+        print(f"{args.data_dir}: {UnacknowledgedWarnings(warnings_)}{read_as}")
+        return 2
+    counts = ", ".join(f"{len(frame)} {_COUNT_WORDS.get(name, name + ' rows')}" for name, frame in tables.items())
+    print(f"{args.data_dir}: OK ({counts}){read_as}")
+    if len(warnings_):
+        print(format_warnings(warnings_, accepted=True))
+    return 0
+
+
+def _arguments(argv) -> argparse.Namespace:
+    """The command line's arguments, checked (argparse exits with status 2 and a message when one is wrong)."""
     parser = argparse.ArgumentParser(
         prog="python -m src.validate",
         description="Check the tables of a data folder (patients, progression, adverse_events as .csv, "
@@ -73,31 +106,4 @@ def main(argv=None) -> int:
         if target.is_dir() or not target.parent.is_dir():
             parser.error(f"--problems-csv {args.problems_csv!r}: " + ("is a folder; give a file name" if target.is_dir()
                          else f"the folder {str(target.parent)!r} does not exist"))
-
-    def write_csv(errors, warnings_):
-        if args.problems_csv:
-            both = pd.concat([errors.assign(severity="error"), warnings_.assign(severity="warning")],
-                             ignore_index=True)
-            both.reindex(columns=[*PROBLEM_COLUMNS, "severity"]).to_csv(args.problems_csv, index=False)
-
-    try:
-        tables, errors, warnings_, notes = _collect(args.data_dir, args.dictionary,
-                                                    sorafenib_approval=args.sorafenib_approval, today=args.today,
-                                                    strict=args.strict)
-    except DataValidationError as exc:  # the folder, the dictionary or the synonyms cannot be used
-        print(f"{args.data_dir}: {exc}")
-        write_csv(exc.problems, exc.warnings)
-        return 2
-    write_csv(errors, warnings_)
-    read_as = "\nHow values were read:\n" + "\n".join(f"  - {n}" for n in notes) if notes else ""
-    if len(errors):
-        print(f"{args.data_dir}: {DataValidationError(errors, warnings_)}{read_as}")
-        return 2
-    if len(warnings_) and not args.accept_warnings:
-        print(f"{args.data_dir}: {UnacknowledgedWarnings(warnings_)}{read_as}")
-        return 2
-    counts = ", ".join(f"{len(frame)} {_COUNT_WORDS.get(name, name + ' rows')}" for name, frame in tables.items())
-    print(f"{args.data_dir}: OK ({counts}){read_as}")
-    if len(warnings_):
-        print(format_warnings(warnings_, accepted=True))
-    return 0
+    return args

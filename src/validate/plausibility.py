@@ -39,16 +39,8 @@ def check_plausibility(tables: dict, dictionary: pd.DataFrame, *, files: dict | 
     today = pd.Timestamp(today if today is not None else dt.date.today()).normalize()
     errors: list = []
     warnings_: list = []
-
     # the two latest recorded dates: the latest other date of a cell is one of them
     cells = _latest_dates(tables)
-
-    def latest_other(name, row, column):
-        for cell in cells[:2]:
-            if (cell[1], cell[2], cell[3]) != (name, row, column):
-                return cell
-        return None
-
     for name, frame in tables.items():
         if frame is None or name not in set(dictionary["table"]):
             continue
@@ -56,62 +48,94 @@ def check_plausibility(tables: dict, dictionary: pd.DataFrame, *, files: dict | 
         file = files[name]
         for column in [c for c in frame.columns if c in spec.index]:
             info = infos[column]
-            parsed = derived.get(("plausibility", column))
-            if parsed is None:
-                parsed = {field: _parse_plausibility(info, field) for field in PLAUSIBILITY_FIELDS}
-                derived[("plausibility", column)] = parsed
+            parsed = _parsed_fields(info, derived, column)
             if not any(parsed[f] for f in PLAUSIBILITY_FIELDS):
                 continue
-            unit = f" {info['unit']}" if info.get("unit") else ""
             values = frame[column].dropna()
             candidates = _plausibility_candidates(values, info, parsed, today, cells)
             for row, value in (values if candidates is None else values[candidates]).items():
                 where = f"{file} row {row}, {column} {_show(value)}"
-
-                def add(severity, message, rule=None, row=row, value=value, column=column):
-                    target = errors if severity == "error" else warnings_
-                    target.append(_problem(file, int(row), column, _show(value), message,
-                                           None if severity == "error" else rule))
-
-                found = False
-                for field in ("error_after", "warn_after"):
-                    if ("today", 0) in parsed[field] and value > today and not found:
-                        add("error" if field == "error_after" else "warning",
-                            f"{where} is after today ({_show(today)}): a recorded date cannot lie in the future "
-                            f"({field} today in the data dictionary)", RULE_FUTURE)
-                        found = True
-                if found:
+                finding = _finding(value, where, info, parsed, today, _latest_other(cells, name, row, column), files)
+                if finding is None:
                     continue
-                if parsed["warn_values"] and _is_code(info, value):
-                    codes = ", ".join(_show(v) for v in parsed["warn_values"])
-                    add("warning", f"{where} is a common code for an unknown value (warn_values {codes} in the data "
-                                   f"dictionary): if the value is not known, leave the cell empty; if it was "
-                                   f"measured, acknowledge this warning", RULE_CODE)
-                    continue
-                if parsed["warn_range"] is not None:
-                    lo, hi = parsed["warn_range"]
-                    if (lo is not None and value < lo) or (hi is not None and value > hi):
-                        add("warning", f"{where}{unit} is outside the physiological limits "
-                                       f"{_describe_range(parsed['warn_range'], info)} (warn_range in the data "
-                                       f"dictionary): check the value and its unit", RULE_LIMITS)
-                        continue
-                for field in ("error_after", "warn_after"):
-                    for kind, days in parsed[field]:
-                        if kind != "others":
-                            continue
-                        other = latest_other(name, row, column)
-                        if other is None or value <= other[0] + pd.Timedelta(days=days):
-                            continue
-                        gap = (value - other[0]).days
-                        add("error" if field == "error_after" else "warning",
-                            f"{where} is {gap} days after the latest other date of the data ({_show(other[0])}, "
-                            f"{files[other[1]]} row {other[2]}, {other[3]}), more than {days} days "
-                            f"({field} others+{days} in the data dictionary): is the year mistyped?", RULE_LATE)
-                        found = True
-                        break
-                    if found:
-                        break
+                severity, message, rule = finding
+                target = errors if severity == "error" else warnings_
+                target.append(_problem(file, int(row), column, _show(value), message,
+                                       None if severity == "error" else rule))
     return _problem_frame(errors), _problem_frame(warnings_)
+
+
+def _parsed_fields(info, derived: dict, column: str) -> dict:
+    """The plausibility fields of a column's dictionary row, parsed (remembered in ``derived``)."""
+    parsed = derived.get(("plausibility", column))
+    if parsed is None:
+        parsed = {field: _parse_plausibility(info, field) for field in PLAUSIBILITY_FIELDS}
+        derived[("plausibility", column)] = parsed
+    return parsed
+
+
+def _latest_other(cells: list, name: str, row, column: str):
+    """The latest recorded date ``(value, table, row, column)`` other than the cell's own, or None."""
+    for cell in cells[:2]:
+        if (cell[1], cell[2], cell[3]) != (name, row, column):
+            return cell
+    return None
+
+
+def _finding(value, where: str, info, parsed: dict, today: pd.Timestamp, other, files: dict):
+    """The one finding of a value, ``(severity, message, rule)``, or None; the first of: after today, a code
+    for an unknown value, outside the physiological limits, far after the latest ``other`` date."""
+    return (_after_today(value, where, parsed, today) or _unknown_code(value, where, info, parsed)
+            or _outside_limits(value, where, info, parsed) or _far_after_others(value, where, parsed, other, files))
+
+
+def _after_today(value, where: str, parsed: dict, today: pd.Timestamp):
+    """``error_after``/``warn_after`` ``today``: a date after the day of the check."""
+    for field in ("error_after", "warn_after"):
+        if ("today", 0) in parsed[field] and value > today:
+            return ("error" if field == "error_after" else "warning",
+                    f"{where} is after today ({_show(today)}): a recorded date cannot lie in the future "
+                    f"({field} today in the data dictionary)", RULE_FUTURE)
+    return None
+
+
+def _unknown_code(value, where: str, info, parsed: dict):
+    """``warn_values``: the value is a code for an unknown value (999, -1, ...)."""
+    if not (parsed["warn_values"] and _is_code(info, value)):
+        return None
+    codes = ", ".join(_show(v) for v in parsed["warn_values"])
+    return ("warning", f"{where} is a common code for an unknown value (warn_values {codes} in the data "
+                       f"dictionary): if the value is not known, leave the cell empty; if it was "
+                       f"measured, acknowledge this warning", RULE_CODE)
+
+
+def _outside_limits(value, where: str, info, parsed: dict):
+    """``warn_range``: the value lies outside the physiological limits."""
+    if parsed["warn_range"] is None:
+        return None
+    lo, hi = parsed["warn_range"]
+    if not ((lo is not None and value < lo) or (hi is not None and value > hi)):
+        return None
+    unit = f" {info['unit']}" if info.get("unit") else ""
+    return ("warning", f"{where}{unit} is outside the physiological limits "
+                       f"{_describe_range(parsed['warn_range'], info)} (warn_range in the data "
+                       f"dictionary): check the value and its unit", RULE_LIMITS)
+
+
+def _far_after_others(value, where: str, parsed: dict, other, files: dict):
+    """``error_after``/``warn_after`` ``others+DAYS``: a date more than DAYS days after the latest other date."""
+    for field in ("error_after", "warn_after"):
+        for kind, days in parsed[field]:
+            if kind != "others":
+                continue
+            if other is None or value <= other[0] + pd.Timedelta(days=days):
+                continue
+            gap = (value - other[0]).days
+            return ("error" if field == "error_after" else "warning",
+                    f"{where} is {gap} days after the latest other date of the data ({_show(other[0])}, "
+                    f"{files[other[1]]} row {other[2]}, {other[3]}), more than {days} days "
+                    f"({field} others+{days} in the data dictionary): is the year mistyped?", RULE_LATE)
+    return None
 
 
 def _latest_dates(tables: dict) -> list:
