@@ -197,9 +197,10 @@ def savefig(fig, name: str, paths: SimpleNamespace, layout: bool = True, synthet
     metadata (same bytes from run to run); `layout=False` keeps the notebook's own `subplots_adjust`. Each Kaplan-Meier curve keeps its id (`km-...`) in the SVG.
     `synthetic`: None puts the note on the figures of the bundled cohort (`paths.bundled`), False never (a
     figure that plots only the paper's printed numbers), True always.
-    In a notebook (IPython's inline backend) the figure is shown here, once, as an image whose alt text is its
-    caption (`figures.caption`: suptitle, else the panels' titles, else their axes labels), and closed (so the cell's
-    end shows it no second time); None is returned then. Elsewhere the figure is returned, still open.
+    In a notebook (IPython's inline backend) the figure is closed and its saved SVG file shown in its place, once,
+    with its caption as alt text (`figures.caption`: suptitle, else the panels' titles, else their axes labels;
+    `figures.show_saved`): each figure is rendered twice (SVG, PNG), never a third time for the screen, and the
+    cell's end shows it no second time; None is returned then. Elsewhere the figure is returned, still open.
     With `paths.draw` False (`FIGURES = False`) the figure is closed unsaved and not shown, and None is returned."""
     from src.present import figures
 
@@ -224,8 +225,9 @@ def savefig(fig, name: str, paths: SimpleNamespace, layout: bool = True, synthet
             fig.tight_layout(pad=0.3, rect=(0, (0.2 / h) if note else 0, 1, 1))
     if note and not any(t.get_text() == figures.SYNTHETIC_NOTE for t in fig.texts):
         fig.text(1 - 0.03 / w, 0.03 / h, figures.SYNTHETIC_NOTE, ha="right", va="bottom", fontsize=7, color="0.35")
-    fig.savefig(paths.figures / f"{name}.svg", metadata=figures.SVG_METADATA)
+    svg = paths.figures / f"{name}.svg"
+    fig.savefig(svg, metadata=figures.SVG_METADATA)
     fig.savefig(paths.figures / f"{name}.png", dpi=300, metadata=figures.PNG_METADATA)
-    if figures.show_with_caption(fig, figures.caption(fig, name, synthetic=note)):
+    if figures.show_saved(fig, svg, figures.caption(fig, name, synthetic=note)):
         return None
     return fig

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from src.present import report
+from src.present.figures import SINGLE
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -272,7 +273,8 @@ def test_raw_frames_and_nan_words():
 
 def test_savefig_shows_a_figure_once_with_its_caption_as_alt_text(tmp_path):
     """In a notebook, `helpers.savefig(...);` displays the figure once (the inline backend does not show it
-    again at the cell's end) with its caption in the output metadata, which the report writes as alt text;
+    again at the cell's end): its saved SVG file, byte for byte (no third rendering), with its caption and
+    on-screen width in the output metadata, which the report writes as alt text and width;
     `synthetic=False` leaves the synthetic-data mark off; with FIGURES = False nothing is shown."""
     nbclient = pytest.importorskip("nbclient")
     import nbformat
@@ -291,9 +293,13 @@ def test_savefig_shows_a_figure_once_with_its_caption_as_alt_text(tmp_path):
                 nbformat.v4.new_code_cell("paths.draw = False\n" + plot.format(title="", name="c", extra=""))]
     nbclient.NotebookClient(nb, timeout=120, kernel_name="python3",
                             resources={"metadata": {"path": str(ROOT)}}).execute()
-    images = [[o for o in cell.outputs if "image/png" in o.get("data", {})] for cell in nb.cells[1:]]
+    images = [[o for o in cell.outputs if "image/svg+xml" in o.get("data", {})] for cell in nb.cells[1:]]
     assert [len(i) for i in images] == [1, 1, 0]
-    alts = [i[0]["metadata"]["image/png"]["alt"] for i in images[:2]]
+    assert not any("image/png" in o.get("data", {}) for cell in nb.cells for o in cell.get("outputs", []))
+    for image, name in zip(images, "ab"):
+        assert image[0]["data"]["image/svg+xml"] == (tmp_path / f"{name}.svg").read_text(encoding="utf-8")
+        assert image[0]["metadata"]["image/svg+xml"]["width"] == round(SINGLE * 150)  # as wide as the inline PNG was
+    alts = [i[0]["metadata"]["image/svg+xml"]["alt"] for i in images[:2]]
     assert alts[0] == "Overall survival. Synthetic data (reconstructed cohort, not patients)."
     assert alts[1] == "Survival probability by Months"  # no title: the axes labels; no synthetic mark
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.png", "a.svg", "b.png", "b.svg"]
@@ -301,7 +307,8 @@ def test_savefig_shows_a_figure_once_with_its_caption_as_alt_text(tmp_path):
     nbformat.write(nb, page)
     target = tmp_path / "report.html"
     report.render_report([page], bundled=True, private=False, summary=None, target=target)
-    assert f'alt="{alts[0]}"' in target.read_text(encoding="utf-8")
+    page = target.read_text(encoding="utf-8")
+    assert f'alt="{alts[0]}"' in page and f'alt="{alts[1]}"' in page and "data:image/svg+xml;base64," in page
 
 
 def test_figure_caption_outside_a_notebook():

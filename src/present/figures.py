@@ -9,12 +9,15 @@
   from run to run (no date in the SVG, a fixed SVG hash salt).
 - `SYNTHETIC_NOTE`: the small note `helpers.savefig` writes on every figure of the bundled cohort.
 - `caption(fig)`: a figure described in one line (the alt text of its image in the report);
-  `show_with_caption` displays a figure in a notebook with that alt text (`helpers.savefig` does).
+  `show_saved` displays a figure's saved SVG file in a notebook, with that alt text, in place of the
+  figure (`helpers.savefig` does: each figure is rendered twice, SVG and PNG, and never a third time).
 
 Place in the import order: below `survival` and `flow` (and `helpers`, which saves figures with it);
 imports only `config` (the note's wording).
 """
 from __future__ import annotations
+
+from pathlib import Path
 
 from src.config import SYNTHETIC_NOTE_FIGURE as SYNTHETIC_NOTE  # the figure's wording (`config`: one per medium)
 
@@ -144,34 +147,29 @@ def caption(fig, name: str | None = None, synthetic: bool = False) -> str:
     return text
 
 
-def show_with_caption(fig, caption: str) -> bool:
-    """In a notebook with matplotlib's inline backend: display `fig` as the inline backend would (a PNG at the
-    figure's dpi, cut to its drawn area), with `caption` as the image's alt text (output metadata
-    ``{"image/png": {"alt": caption}}``, which the report's template writes as ``alt``), then close it so
-    that the end of the cell does not show it again. False (nothing done) anywhere else."""
+def show_saved(fig, svg, caption: str) -> bool:
+    """In a notebook with matplotlib's inline backend: close `fig` and display its saved SVG file `svg` in its
+    place (the image a reader of the notebook and of the report sees is the file itself: the figure is not
+    rendered a third time), with `caption` as the image's alt text and the figure's on-screen width at its
+    dpi (`RC`: 150, as the inline backend showed it) in the output metadata
+    (``{"image/svg+xml": {"alt": caption, "width": ...}}``, which the report's template writes as ``alt`` and
+    ``width``); the cell's end then shows it no second time. False (nothing done) anywhere else."""
     import matplotlib
 
     if "inline" not in matplotlib.get_backend():
         return False
     try:
         from IPython import get_ipython
-        from IPython.core.pylabtools import print_figure
-        from IPython.display import Image, display
+        from IPython.display import display
     except ImportError:
         return False
     if get_ipython() is None:
         return False
-    try:
-        from matplotlib_inline.config import InlineBackend
-
-        options = dict(InlineBackend.instance().print_figure_kwargs)
-    except Exception:  # an older or absent matplotlib_inline: its default
-        options = {"bbox_inches": "tight"}
-    options["metadata"] = PNG_METADATA  # no software version in the notebook's image either
-    png = print_figure(fig, "png", **options)
     import matplotlib.pyplot as plt
 
+    width = round(fig.get_size_inches()[0] * fig.get_dpi())
     plt.close(fig)
-    if png:  # (None for a figure with nothing drawn, which the inline backend would not show either)
-        display(Image(data=png, format="png", metadata={"alt": caption}))
+    image = Path(svg).read_text(encoding="utf-8")
+    display({"image/svg+xml": image, "text/plain": f"<Figure: {caption}>"}, raw=True,
+            metadata={"image/svg+xml": {"alt": caption, "width": width}})
     return True

@@ -60,7 +60,7 @@ REPORT_PRIVATE_NOTE = (
 )
 REPORT_TEMPLATE = Path(__file__).resolve().parent / "report_template" / "offline.html.j2"
 HIDDEN_TAGS = {"parameters", "injected-parameters"}
-MAIN_FIGURES = ("figure2_os_spp_by_salvage.png", "os_all_patients.png")
+MAIN_FIGURES = ("figure2_os_spp_by_salvage.svg", "os_all_patients.svg")  # the first one saved is shown
 LESSON_NAME = "lesson.html"
 LESSON_LAST_CHAPTER = 7  # the chapters: 01-07; the scorecard (08), audit (09) and reconstruction (10) are not
 LESSON_TITLE = "HAIC-SPP: survival analysis in seven chapters (lesson edition)"
@@ -116,7 +116,8 @@ def _section_of(cell) -> str | None:
 def intro_markdown(entries: Sequence[tuple[str, str, str]], bundled: bool, private: bool,
                    abstract: Sequence[tuple[str, str]] = (), figure: str | None = None, lesson: bool = False) -> str:
     """Markdown of the report's first cell: title, what the data are, the structured abstract
-    (`abstract_sections`), the main figure as a data URI and the notebooks (titles and links);
+    (`abstract_sections`), the main figure (its SVG file, base64) as a data URI, as wide as the page, and the
+    notebooks (titles and links);
     with *lesson*, `LESSON_TITLE` and `LESSON_NOTE`.
 
     *entries* are ``(notebook stem, anchor id, heading text)``. No date and no folder name."""
@@ -127,7 +128,7 @@ def intro_markdown(entries: Sequence[tuple[str, str, str]], bundled: bool, priva
         lines += ["## Abstract", "", abstract_markdown(abstract), ""]
     if figure:
         lines += [f'<img alt="Main figure: overall survival and survival post-progression by salvage treatment" '
-                  f'src="data:image/png;base64,{figure}" style="max-width: 100%;">', ""]
+                  f'src="data:image/svg+xml;base64,{figure}" style="width: 100%;">', ""]
     items = [f'<li><a href="#nb-{html.escape(stem)}">{html.escape(text)}</a></li>' for stem, _anchor, text in entries]
     lines += ["## Chapters" if lesson else "## Notebooks", "", '<ul class="report-notebooks">\n' + "\n".join(items) + "\n</ul>"]
     return "\n".join(lines)
