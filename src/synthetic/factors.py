@@ -94,7 +94,7 @@ FACTOR_COLUMNS = {**{stem: CONTINUOUS[stem][0] for stem in CUTOFFS if stem != "t
 
 
 def calibrate_factors(rng, T, D, skip, group, cols, spp_days, event, steps=300) -> dict:
-    """Step 3b: with the SPP times fixed, each other factor of Table 3 on its own: swaps of values within a
+    """Step 3c: with the SPP times fixed, each other factor of Table 3 on its own: swaps of values within a
     group (marginals exact, Child-Pugh <= 8 kept) until the log-rank p is the printed one. Each step
     evaluates every swap that changes the factor, then every pair of them if no swap improves, and
     takes the best; a random swap when nothing improves."""

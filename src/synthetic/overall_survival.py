@@ -3,7 +3,7 @@
 An annealing over the OS times (and censoring) of the disease-control, not-evaluated and excluded
 patients, jointly with the SPP days of the 38 (order kept, the two median patients fixed) and their times
 to progression, for the median OS, the 1/2/3-year survival and the medians by response, keeping the targets
-of step 3c; a second pass only if a number is still outside its rounding interval.
+of step 3d; a second pass only if a number is still outside its rounding interval.
 """
 from __future__ import annotations
 

@@ -90,7 +90,7 @@ def _ttp_statistics(spp_days, ttp_days, event, group, n_excluded) -> dict:
 
 
 def calibrate_ttp(rng, T, D, skip, spp_days, event, group, n_excluded, iterations=8000):
-    """Step 3c: times to progression (21-240 days) for the OS log-rank test of the 38, the SPP/OS median
+    """Step 3d: times to progression (21-240 days) for the OS log-rank test of the 38, the SPP/OS median
     ratio and the median OS of the progressive disease group (annealing)."""
     ttp = np.round(rng.uniform(28, 75, len(spp_days)))
     def loss_of(t):
