@@ -19,7 +19,7 @@ Reading
     writes them: then a decimal comma and day-first dates are read when
     unambiguous (:func:`european._european_reading`; a note says so, an ambiguous
     number or date is a problem naming the column and the values). Every cell is read as text and
-    converted by this module, so that a bad value is reported instead of
+    converted by this package, so that a bad value is reported instead of
     silently becoming missing. Leading and trailing spaces are removed; an
     empty cell is a missing value (``NA``, ``.`` and the like are *not*
     treated as missing). Completely empty lines are ignored.

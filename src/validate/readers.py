@@ -137,7 +137,7 @@ def _read_csv_records(path: Path) -> list[tuple[int, list]]:
         raise _not_utf8(file, data, exc) from None
     records: list = []
     # a European spreadsheet's CSV: ';' between values (its decimal mark is the comma); read as such
-    # when the header holds ';' and no ','. Its decimals and dates are read by _european_reading.
+    # when the header holds ';' and no ','. Its decimals and dates are read by european._european_reading.
     first = next((line for line in text.splitlines() if line.strip()), "")
     separator = ";" if ";" in first and "," not in first else ","
     reader = csv.reader(io.StringIO(text, newline=""), strict=True, delimiter=separator)

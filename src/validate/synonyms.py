@@ -99,32 +99,12 @@ def _read_synonyms(path: Path, dictionary: pd.DataFrame) -> dict[tuple[str, str]
             for target in targets:
                 spec = specs.loc[target]
                 means = decl["means"]
-                allowed = _parse_allowed(spec)
-                if spec["type"] == "category":
-                    if allowed is not None and means not in allowed:
-                        bad("means", f"'{means}' is not an allowed value of {target[0]}.{target[1]} "
-                                     f"({', '.join(allowed)})")
-                        continue
-                    folded_allowed = {a.casefold(): a for a in (allowed or [])}
-                elif spec["type"] in ("integer", "number"):
-                    try:
-                        number = _parse_value(means, spec["type"], "means")
-                        if spec["type"] == "integer" and not float(number).is_integer():
-                            raise ValueError
-                    except ValueError:
-                        bad("means", f"'{means}' is not {'an integer' if spec['type'] == 'integer' else 'a number'} "
-                                     f"for {target[0]}.{target[1]}")
-                        continue
-                    lo, hi = allowed if isinstance(allowed, tuple) else (None, None)
-                    if (lo is not None and number < lo) or (hi is not None and number > hi):
-                        bad("means", f"'{means}' is outside the allowed range of {target[0]}.{target[1]} "
-                                     f"({_describe_range(allowed, spec)})")
-                        continue
-                    folded_allowed = {}
-                else:
-                    bad("column", f"{target[0]}.{target[1]} is a {spec['type']} column; only category, integer "
-                                  f"and number columns take synonyms")
+                wrong = _wrong_meaning(spec, means, target)
+                if wrong is not None:
+                    bad(*wrong)
                     continue
+                allowed = _parse_allowed(spec) if spec["type"] == "category" else None
+                folded_allowed = {a.casefold(): a for a in (allowed or [])}
                 mapping = result.setdefault(target, {})
                 for value in values:
                     key = value.casefold()
@@ -139,6 +119,32 @@ def _read_synonyms(path: Path, dictionary: pd.DataFrame) -> dict[tuple[str, str]
     if problems:
         raise DataValidationError(problems)
     return result
+
+
+def _wrong_meaning(spec, means: str, target: tuple[str, str]) -> tuple[str, str] | None:
+    """Why ``means`` cannot be what a synonym of the column ``target`` (its dictionary row ``spec``) is read as:
+    ``(field of the declaration, text)``, or None when it can (an allowed value of a category, a number in the
+    allowed range of an integer or number column)."""
+    allowed = _parse_allowed(spec)
+    if spec["type"] == "category":
+        if allowed is not None and means not in allowed:
+            return "means", f"'{means}' is not an allowed value of {target[0]}.{target[1]} ({', '.join(allowed)})"
+        return None
+    if spec["type"] in ("integer", "number"):
+        try:
+            number = _parse_value(means, spec["type"], "means")
+            if spec["type"] == "integer" and not float(number).is_integer():
+                raise ValueError
+        except ValueError:
+            return "means", (f"'{means}' is not {'an integer' if spec['type'] == 'integer' else 'a number'} "
+                             f"for {target[0]}.{target[1]}")
+        lo, hi = allowed if isinstance(allowed, tuple) else (None, None)
+        if (lo is not None and number < lo) or (hi is not None and number > hi):
+            return "means", (f"'{means}' is outside the allowed range of {target[0]}.{target[1]} "
+                             f"({_describe_range(allowed, spec)})")
+        return None
+    return "column", (f"{target[0]}.{target[1]} is a {spec['type']} column; only category, integer "
+                      f"and number columns take synonyms")
 
 
 def _recode(text: pd.Series, spec, synonyms: dict[str, str] | None, labels: dict | None = None):

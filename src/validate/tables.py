@@ -141,7 +141,7 @@ def _pandera_pass(typed: pd.DataFrame, dictionary: pd.DataFrame, table: str, spe
         with warnings.catch_warnings():
             # pandera's report of failures warns about pandas internals (e.g. "concatenation with
             # empty or all-NA entries" when a missing text value fails next to a bad number):
-            # noise for the reader of the problem list, which this module writes itself
+            # noise for the reader of the problem list, which this package writes itself
             warnings.simplefilter("ignore", FutureWarning)
             warnings.simplefilter("ignore", DeprecationWarning)
             schema.validate(typed, lazy=True)
