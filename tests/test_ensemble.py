@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from src.synthetic import ensemble, publish, reconstruct, truth
+from src.synthetic import ensemble, publish, quantities, reconstruct, truth
 from src import validate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -95,7 +95,7 @@ def test_member_quantities_agree_with_lifelines_and_scipy():
     from scipy import stats
 
     tables = validate.load_and_validate(ROOT / "data")
-    q = ensemble.member_quantities(tables).set_index("quantity")["value"]
+    q = quantities.member_quantities(tables).set_index("quantity")["value"]
     p = tables["patients"]
     days = (p["last_followup_date"] - p["first_haic_date"]).dt.days / 30.4375
     km = KaplanMeierFitter().fit(days, p["death"])
@@ -110,7 +110,7 @@ def test_member_quantities_of_follow_up_delays_and_medians_by_hand():
     from src import helpers
 
     tables = validate.load_and_validate(ROOT / "data")
-    q = ensemble.member_quantities(tables).set_index("id")["value"]
+    q = quantities.member_quantities(tables).set_index("id")["value"]
     p = tables["patients"]
     months = (p["last_followup_date"] - p["first_haic_date"]).dt.days / 30.4375
     reverse = KaplanMeierFitter().fit(months, 1 - p["death"])  # censoring as the event

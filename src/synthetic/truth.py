@@ -20,7 +20,7 @@ progressive-disease patients, salvage options sorafenib / HAIC / tegafur-uracil 
 
 `validate_reconstruction(M, K)` then prints each truth (`src.publish`), reconstructs it K times
 from the printed numbers alone (`reconstruct.build_cohort` with the targets file: the path of
-``make data TARGETS=...``) and compares every quantity of `ensemble.member_quantities`.
+``make data TARGETS=...``) and compares every quantity of `quantities.member_quantities`.
 """
 from __future__ import annotations
 
@@ -256,7 +256,7 @@ def true_cohort(seed: int, p: dict = TRUTH) -> dict[str, pd.DataFrame]:
 
 def _reconstruct_and_measure(seed: int, targets: str) -> tuple[pd.DataFrame, str]:
     """The unprinted quantities of the reconstruction with `seed`, and "" ; or no rows and why it failed."""
-    from src.synthetic import ensemble, reconstruct
+    from src.synthetic import ensemble, quantities, reconstruct
     from src import validate
 
     with tempfile.TemporaryDirectory(prefix="haic-recon-") as tmp:
@@ -266,7 +266,7 @@ def _reconstruct_and_measure(seed: int, targets: str) -> tuple[pd.DataFrame, str
             return pd.DataFrame(columns=["quantity", "group", "kind", "value", "seed"]), f"{seed}: {exc}"
         ensemble.write_tables(tables, tmp)
         typed = validate.load_and_validate(tmp, accept_warnings=True, strict=True)  # generators: hard constraints
-    return ensemble.member_quantities(typed).assign(seed=seed), ""
+    return quantities.member_quantities(typed).assign(seed=seed), ""
 
 
 VALIDATION_COLUMNS = ["true_cohort", "true_seed", "group", "quantity", "kind", "class", "truth", "min", "median",
@@ -276,12 +276,12 @@ VALIDATION_COLUMNS = ["true_cohort", "true_seed", "group", "quantity", "kind", "
 def validate_one_truth(j: int, k: int, work, targets=None, jobs=-1, dask_address=None) -> pd.DataFrame:
     """True cohort j: written to `work`/truth_<j>, printed (unless `targets` is given), reconstructed with
     the k seeds `ensemble.member_seeds(k)`, and compared quantity by quantity."""
-    from src.synthetic import ensemble, publish
+    from src.synthetic import ensemble, publish, quantities
     from src import validate
 
     folder = Path(work) / f"truth_{j}"
     ensemble.write_tables(true_cohort(TRUTH_SEED0 + j), folder)
-    truth_q = ensemble.member_quantities(validate.load_and_validate(folder, accept_warnings=True, strict=True))
+    truth_q = quantities.member_quantities(validate.load_and_validate(folder, accept_warnings=True, strict=True))
     if targets is None:
         targets = Path(work) / f"targets_{j}.csv"
         publish.publish(folder, targets)
