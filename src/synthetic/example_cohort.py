@@ -9,7 +9,7 @@ from a seed, with its own parameters (`EXAMPLE`), and nothing calibrated to the 
 
 It is **synthetic**: no real patient. Survival times are drawn from exponential models whose hazard
 ratios are the parameters below, so the notebooks find effects of a known direction. The written
-tables obey every rule of `src/validate/__init__.py` (date order, sorafenib after approval and after
+tables obey every rule of `src/validate/` (date order, sorafenib after approval and after
 progression, Child-Pugh score compatible with its components, age at progression).
 """
 from __future__ import annotations
