@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from src.synthetic import design, marginals, polish, ranked_fit, reconstruct as rc, scoring, targets
+from src.stats import faststats as fs
 from src.helpers import ROOT
 from src.validate import load_and_validate
 
@@ -141,19 +142,22 @@ def test_row_sums_add_in_numpys_order(dtype):
         a = (rng.normal(size=(m, 50, 7)) * 10.0 ** rng.uniform(-6, 6, (m, 50, 7))).astype(dtype)
         keys_last = np.ascontiguousarray(np.moveaxis(a, 0, -1))  # as the loss had them: one row per state
         assert polish._sum_rows_pairwise(a).tobytes() == keys_last.sum(-1).tobytes()
-        assert ranked_fit._suffix_sums(a).tobytes() == np.cumsum(a[::-1], axis=0)[::-1].tobytes()
 
 
-def test_linear_predictor_adds_like_einsum():
-    # the Cox fits of the rank stage must give the floats with which the bundled cohort was calibrated
+def test_ranked_statistics_agree_with_the_per_patient_fits():
+    # the rank stage's fits by covariate pattern give the log-rank p and Cox fits of faststats
     rng = np.random.default_rng(4)
-    for K in (1, 2, 127, 256):
-        X = (rng.random((38, 3, K)) < 0.5).astype(float)  # binary covariates, as in the rank stage
-        beta = rng.normal(size=(K, 3)) * 10.0 ** rng.uniform(-3, 1, (K, 3))
-        einsum = np.einsum("knj,kj->kn", np.ascontiguousarray(X.transpose(2, 0, 1)), beta)
-        mine = ranked_fit._linear_predictor(X, beta).T
-        np.testing.assert_array_equal(mine, einsum)  # equal floats (a zero may differ in sign)
-        assert np.exp(mine).tobytes() == np.exp(einsum).tobytes()  # what the fit uses
+    K, n = 40, 38
+    X = (rng.random((K, n, 3)) < 0.5).astype(float)
+    E = rng.random((K, n)) < 0.75
+    p, beta, se, ok = ranked_fit.ranked_statistics(X, E, np.zeros((K, 3)))
+    time = np.arange(n, dtype=float)  # rows are in time order
+    for k in np.nonzero(ok)[0]:
+        np.testing.assert_allclose(p[k], fs.logrank_p(time, E[k], X[k]), rtol=1e-10)
+        b, s = fs.cox_fit(time, E[k], X[k])
+        np.testing.assert_allclose(beta[k], b, rtol=0, atol=1e-10)
+        np.testing.assert_allclose(se[k], s, rtol=1e-6)  # from the information before the last (< 1e-7) step
+    assert ok.mean() > 0.9
 
 
 def test_median_bounds_follow_the_printed_medians():

@@ -21,25 +21,13 @@ RANK_P_WEIGHT = 5.0  # weight of the three log-rank p in the rank-stage loss (th
 MAX_MEDIAN_GAP = 30  # at most this many patients between the two groups' median SPP times
 
 
-def _suffix_sums(a) -> np.ndarray:
-    """Sums over the first axis from each row to the last (`np.cumsum(a[::-1], axis=0)[::-1]`: the same
-    additions in the same order), one row at a time: faster than NumPy's cumsum along a first axis."""
-    out = np.empty_like(a)
-    out[-1] = a[-1]
-    for i in range(len(a) - 2, -1, -1):
-        np.add(out[i + 1], a[i], out=out[i])
-    return out
-
-
-def _linear_predictor(X, beta) -> np.ndarray:
-    """x'beta of the Cox model for covariates X (n, 3, K) and coefficients beta (K, 3): (n, K).
-
-    The three terms are added as (x0 b0 + x2 b2) + x1 b1, the order of the vectorised loop of
-    `np.einsum("knj,kj->kn", X, beta)` with which the cohort was calibrated (the same floats but for the sign
-    of a zero, which the exponential removes: the same cohort; `tests/test_reconstruct.py` checks it), in a
-    few whole-array operations instead of einsum's many 3-term loops."""
-    b = beta.T
-    return (X[:, 0] * b[0] + X[:, 2] * b[2]) + X[:, 1] * b[1]
+def _pattern_moments(m):
+    """The 2**m patterns of m binary covariates ((P, m), pattern p has bit j of p as covariate j) and, per
+    pattern, the terms of the Cox model's risk-set sums ((1 + m + m(m-1)/2, P): 1, each x_j, each x_j x_l with
+    j < l in `np.triu_indices` order; x_j^2 = x_j)."""
+    patterns = np.array([[(p >> j) & 1 for j in range(m)] for p in range(2 ** m)], float)
+    a_, b_ = np.triu_indices(m, 1)
+    return patterns, np.column_stack([np.ones(len(patterns)), patterns, patterns[:, a_] * patterns[:, b_]]).T
 
 
 def ranked_statistics(X, E, beta0, newton=12, block=256):
@@ -58,35 +46,39 @@ def ranked_statistics(X, E, beta0, newton=12, block=256):
 def _ranked_block(X, E, beta0, newton):
     """`ranked_statistics` of one block of candidates.
 
-    Inside, arrays are time-major with the candidates last ((n, columns, K)): every sum over the patients
-    then adds whole rows one after the other, which is what NumPy does over axis 1 of a (K, n, columns)
-    array (the same additions in the same order, so the same floats), only with long contiguous rows.
+    Three binary covariates take only 2**3 patterns, so every risk-set sum of the Cox model is, at each
+    time, the number of patients of each pattern still at risk (`N`, counted once per candidate) times
+    that pattern's weight exp(x'beta): one small matrix product per Newton step instead of a sum over the
+    patients. Arrays are covariate-major with the candidates last ((columns, n, K)).
     """
     K, n, m = X.shape
-    Xt = np.ascontiguousarray(X.transpose(1, 2, 0), dtype=float)  # (n, m, K)
-    Ef = np.ascontiguousarray(E.T, dtype=float)[:, None, :]  # (n, 1, K)
-    f = _suffix_sums(Xt) / (n - np.arange(n)).astype(float)[:, None, None]
+    patterns, terms = _pattern_moments(m)
+    P = len(patterns)
+    code = (X.astype(np.int64) << np.arange(m)).sum(2).T  # (n, K): the pattern of each patient
+    N = (code[None] == np.arange(P)[:, None, None]).astype(float)  # (P, n, K)
+    N = np.ascontiguousarray(np.cumsum(N[:, ::-1], axis=1)[:, ::-1])  # patients of each pattern at risk
+    Ef = np.ascontiguousarray(E.T, dtype=float)  # (n, K)
+    Xt = np.ascontiguousarray(X.transpose(2, 1, 0), dtype=float)  # (m, n, K)
+    f = (patterns.T @ N.reshape(P, -1)).reshape(m, n, K) / (n - np.arange(n)).astype(float)[None, :, None]
     with np.errstate(invalid="ignore", divide="ignore"):
-        p = fs._chi2_sf_1df(((Xt - f) * Ef).sum(0) ** 2 / (f * (1 - f) * Ef).sum(0)).T
-    # binary covariates: x_j^2 = x_j, so the second moments need only the three cross products
+        p = fs._chi2_sf_1df(((Xt - f) * Ef).sum(1) ** 2 / (f * (1 - f) * Ef).sum(1)).T
     a_, b_ = np.triu_indices(m, 1)
-    XP = np.concatenate([np.ones((n, 1, K)), Xt, Xt[:, a_] * Xt[:, b_]], axis=1)
-    sumX = (Xt * Ef).sum(0).T
+    sumX = (Xt * Ef).sum(1).T
     beta, se = beta0.copy(), np.full((K, m), np.nan)
     ok, active = np.zeros(K, bool), np.ones(K, bool)
     for _ in range(newton):
         idx = np.nonzero(active)[0]
         if idx.size == 0:
             break
-        XPa, Ea = (XP, Ef) if idx.size == K else (XP[:, :, idx], Ef[:, :, idx])
+        Na, Ea = (N, Ef) if idx.size == K else (N[:, :, idx], Ef[:, idx])
         b = beta[idx]
-        w = np.exp(np.clip(_linear_predictor(XPa[:, 1:m + 1], b), -50, 50))
-        cs = _suffix_sums(w[:, None, :] * XPa)
-        mom = cs[:, 1:] / cs[:, :1]
-        xbar = mom[:, :m]
-        grad = sumX[idx] - (xbar * Ea).sum(0).T
-        diag = ((xbar - xbar ** 2) * Ea).sum(0).T
-        off = ((mom[:, m:] - xbar[:, a_] * xbar[:, b_]) * Ea).sum(0).T
+        weight = np.exp(np.clip(b @ patterns.T, -50, 50))  # (k, P): exp(x'beta) of each pattern
+        sums = (terms @ (Na * weight.T[:, None, :]).reshape(P, -1)).reshape(len(terms), n, len(idx))
+        mom = sums[1:] / sums[:1]
+        xbar = mom[:m]
+        grad = sumX[idx] - (xbar * Ea).sum(1).T
+        diag = ((xbar - xbar ** 2) * Ea).sum(1).T
+        off = ((mom[m:] - xbar[a_] * xbar[b_]) * Ea).sum(1).T
         info = np.zeros((len(idx), m, m))
         info[:, np.arange(m), np.arange(m)] = diag
         info[:, a_, b_] = info[:, b_, a_] = off
