@@ -1,10 +1,20 @@
 """The baseline values of Table 1 (exact counts, medians, ranges and the mean age), the stages, and the
-values at progression of the patients excluded for a worsened liver function."""
+values at progression of the patients excluded for a worsened liver function.
+
+Joint where the printed numbers or the clinical definitions tie values together: the Child-Pugh score is
+the sum of its components' points (bilirubin, albumin, prothrombin activity, ascites; `baseline_labs`), so
+its correlations with them are recovered; BCLC stage B only without PVTT and with PS 0, TNM stage II only
+in stage B (`baseline_stages`); ascites and PVTT at baseline only where present at progression, and a
+baseline tumour no larger than at progression, for the patients who progressed (`src/synthetic/assemble.py`).
+Free (the reconstruction's choice, nothing printed constrains them): every other correlation between
+baseline values, among them bilirubin with albumin and prothrombin activity beyond what the Child-Pugh
+classes imply, AFP with DCP, tumour burden (AFP, DCP, count, size) with PVTT, and age with anything; these
+are drawn independently, so an ensemble puts them near 0 whatever the truth."""
 from __future__ import annotations
 
 import numpy as np
 
-from src.synthetic.marginals import child_pugh_min, counts_vector, values_with_summary
+from src.synthetic.marginals import child_pugh_points, counts_vector, values_with_summary
 
 
 def baseline_categoricals(rng, T, n):
@@ -27,7 +37,8 @@ def baseline_categoricals(rng, T, n):
 
 
 def baseline_labs(rng, T, n, ascites):
-    """Table 1 laboratory values (exact median/min/max) and a consistent Child-Pugh score."""
+    """Table 1 laboratory values (exact median/min/max) and a Child-Pugh score that is the sum of its
+    components' points (`_child_pugh_allocation`)."""
     spec = {"alt": ("alt", 0, True, None), "total_bilirubin": ("tbil", 1, False, None),
             "prothrombin_activity": ("pt", 0, False, None), "albumin": ("alb", 1, False, None),
             "platelets": ("plt", 1, False, None), "afp": ("afp", 0, True, (500, int(T["t1_afp_gt500"]))),
@@ -36,18 +47,55 @@ def baseline_labs(rng, T, n, ascites):
     for col, (k, dec, log, above) in spec.items():
         v = values_with_summary(rng, n, T[f"t1_{k}_median"], T[f"t1_{k}_min"], T[f"t1_{k}_max"], dec, log, above)
         labs[col] = rng.permutation(v)
-    n_b = int(T["t1_cp_b"])
-    for _ in range(2000):
-        cp_min = child_pugh_min(labs["total_bilirubin"], labs["albumin"], labs["prothrombin_activity"], ascites)
-        order = np.argsort(-cp_min + rng.random(n) * 0.5, kind="stable")
-        is_b = np.zeros(n, bool)
-        is_b[order[:n_b]] = True
-        if (cp_min[~is_b] <= 6).all() and (cp_min[is_b] <= 9).all():
-            labs["child_pugh_score"] = np.where(is_b, np.clip(cp_min, 7, 9), np.maximum(cp_min, 5)).astype(int)
-            return labs
-        for col in ("albumin", "total_bilirubin", "prothrombin_activity"):
-            labs[col] = rng.permutation(labs[col])
-    raise RuntimeError("could not make baseline Child-Pugh scores consistent with the laboratory values")
+    return _child_pugh_allocation(rng, labs, ascites, int(T["t1_cp_b"]))
+
+
+CHILD_PUGH_LABS = ("total_bilirubin", "albumin", "prothrombin_activity")
+
+
+def _child_pugh_allocation(rng, labs, ascites, n_b, steps=20000):
+    """`labs` with bilirubin, albumin and prothrombin activity reallocated among the patients, and their
+    Child-Pugh scores: n_b patients of class B (7-9), the others A (5-6).
+
+    The score is the sum of the points of its components (`child_pugh_points`: the recorded ones, mild
+    ascites and no encephalopathy), so it is not drawn on its own: swaps of one laboratory value between two
+    patients (every marginal stays exact) until no sum exceeds 9 and as many sums reach 7 as there are class
+    B patients (or as many as the values allow). The B patients whose components sum to less than 7 get 7
+    (moderate ascites or encephalopathy, which the data do not record). The strength of the correlations
+    among the components themselves is free (the reconstruction's choice): only the score is pinned to them.
+    """
+    n, asc = len(ascites), np.asarray(ascites) == "yes"
+    normal = {"total_bilirubin": 1.0, "albumin": 4.0, "prothrombin_activity": 100.0}  # 1 point each
+    pts = np.vstack([child_pugh_points(*(labs[c] if c == col else normal[c] for c in CHILD_PUGH_LABS), False) - 5
+                     for col in CHILD_PUGH_LABS])  # each laboratory component's points above its lowest (1)
+    total = 5 + asc + pts.sum(0)
+    loss = lambda t: 10 * int((t > 9).sum()) + abs(int((t >= 7).sum()) - n_b)
+    current = loss(total)
+    for _ in range(steps):
+        if current == 0:
+            break
+        c, (i, j) = rng.integers(3), rng.choice(n, 2, replace=False)
+        d = pts[c, j] - pts[c, i]
+        if d == 0:
+            continue
+        total[i] += d
+        total[j] -= d
+        new = loss(total)
+        if new <= current:
+            current = new
+            pts[c, [i, j]] = pts[c, [j, i]]
+            col = labs[CHILD_PUGH_LABS[c]]
+            col[[i, j]] = col[[j, i]]
+        else:
+            total[i] -= d
+            total[j] += d
+    if (total > 9).any() or (total >= 7).sum() > n_b:
+        raise RuntimeError("could not make baseline Child-Pugh scores consistent with the laboratory values")
+    order = np.argsort(-total + rng.random(n) * 0.5, kind="stable")  # the highest sums are class B
+    is_b = np.zeros(n, bool)
+    is_b[order[:n_b]] = True
+    labs["child_pugh_score"] = np.where(is_b, np.maximum(total, 7), total).astype(int)
+    return labs
 
 
 def baseline_ages(rng, T, fixed_ages, n_free):

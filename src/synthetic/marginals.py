@@ -18,7 +18,8 @@ def values_with_summary(rng, n, median, lo, hi, decimals, log=False, above=None)
     """n sorted values with exactly this minimum, median and maximum (n odd).
 
     Free values are drawn between the fixed ones (log-uniform if `log`) and
-    rounded to `decimals`. `above=(threshold, k)` forces exactly k values > threshold.
+    rounded to `decimals`. `above=(threshold, k)` forces exactly k values > threshold: below the median
+    when the median lies above the threshold, else above it (`_split_at_threshold`).
     """
     mid = n // 2
     def draw(a, b, m):
@@ -29,13 +30,31 @@ def values_with_summary(rng, n, median, lo, hi, decimals, log=False, above=None)
         return np.clip(np.round(v, decimals), a, b)
     lower, upper = draw(lo, median, mid - 1), draw(median, hi, n - mid - 2)
     if above is not None:
-        thr, k = above
-        n_up = k - (median > thr) - (hi > thr) - int((upper > thr).sum())
-        if n_up > 0:  # some values below the median must lie above the threshold
-            lower[:n_up] = draw(thr + 10 ** -decimals, median, n_up)
-        lower = np.where((np.arange(len(lower)) >= max(n_up, 0)) & (lower > thr), draw(lo, thr, len(lower)), lower)
+        lower, upper = _split_at_threshold(draw, lower, upper, (lo, median, hi), above, decimals)
     vals = np.sort(np.concatenate([[lo], lower, [median], upper, [hi]]))
     return vals
+
+
+def _split_at_threshold(draw, lower, upper, fixed, above, decimals):
+    """The free values below and above the median with exactly k of all values > threshold.
+
+    Values above the median all exceed a threshold below it (the ones below the median are then split);
+    values below the median never exceed a threshold at or above it (the ones above are then split, between
+    the median and the threshold, and from the first rounded value above it to the maximum)."""
+    (lo, median, hi), (thr, k) = fixed, above
+    first_above = round((np.floor(round(thr * 10 ** decimals, 6)) + 1) / 10 ** decimals, decimals)
+    n_free = k - sum(v > thr for v in fixed)  # free values that must exceed the threshold
+    if median > thr:
+        n_up = n_free - len(upper)  # below the median
+        if not 0 <= n_up <= len(lower) or (n_up and first_above > median):
+            raise ValueError(f"{k} values above {thr} do not fit a median of {median}")
+        if n_up > 0:
+            lower[:n_up] = draw(first_above, median, n_up)
+        lower = np.where((np.arange(len(lower)) >= n_up) & (lower > thr), draw(lo, thr, len(lower)), lower)
+        return lower, upper
+    if not 0 <= n_free <= len(upper) or (n_free and first_above > hi):
+        raise ValueError(f"{k} values above {thr} do not fit a median of {median} and a maximum of {hi}")
+    return lower, np.r_[draw(first_above, hi, n_free), draw(median, thr, len(upper) - n_free)]
 
 
 def child_pugh_min(tbil, alb, pt, ascites) -> np.ndarray:

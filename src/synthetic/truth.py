@@ -5,14 +5,21 @@ response, progression during HAIC, salvage after progression with sorafenib only
 approval), from a model that does **not** share the reconstruction's assumptions:
 
 - baseline factors are correlated through one latent liver-reserve score (bilirubin, albumin,
-  prothrombin activity, platelets, ascites and the Child-Pugh score move together) and through a
-  tumour-burden score (AFP, DCP, PVTT, tumour count and size); the reconstruction draws them
-  independently;
+  prothrombin activity, platelets, ascites, its grade and encephalopathy move together) and through a
+  tumour-burden score (AFP, DCP, PVTT, tumour count and size); the reconstruction draws most of them
+  independently (`src/synthetic/baseline.py` says which it draws jointly);
+- the Child-Pugh score is, by construction, the sum of its five components' points (bilirubin,
+  albumin, prothrombin activity, ascites none / mild / moderate, encephalopathy none / grade 1-2);
+  the data contract records ascites as yes/no and no encephalopathy, so the printed score lies in
+  the range `src.validate.child_pugh_points_range` allows;
 - survival post-progression has a chosen true sorafenib effect (`TRUTH["sorafenib_hr"]`), effects
   of bilirubin and ascites, and an era effect (patients who progressed from 2009 do better, with or
   without sorafenib: `TRUTH["era_hr"]`);
-- censoring depends on calendar time: administrative at the data cut-off, and a loss to follow-up
-  whose hazard grows with the calendar year of the first HAIC.
+- salvage depends on calendar time: sorafenib only after its approval, its share among the salvage
+  options rising with the years since approval (`TRUTH["sorafenib_share"]`);
+- follow-up as in a retrospective cohort: the survivors are censored at the data cut-off (after the
+  last enrolment, `src.study`), a share (`TRUTH["lost_to_follow_up"]`) lost earlier, at a time
+  uniform between the first HAIC and the cut-off.
 
 Every parameter is in `TRUTH`. The structure follows what the paper's targets file can describe
 (the ids of `data/published_results.csv`): session counts in {1..7, 9}, progression only for the
@@ -50,6 +57,8 @@ TRUTH = {
     "sessions": [1, 2, 3, 4, 5, 6, 7, 9],       # the counts the targets file has ids for
     "liver_loadings": {"total_bilirubin": 0.30, "albumin": -0.30, "prothrombin_activity": -9.0,
                        "platelets": -0.25, "ascites": 1.2},   # per unit of the latent liver score
+    # logit(P) = intercept + slope * liver score: moderate ascites among those with ascites; encephalopathy
+    "moderate_ascites_logit": (-1.5, 0.8), "encephalopathy_logit": (-3.5, 1.0),
     "burden_loadings": {"afp": 1.5, "dcp": 1.5, "pvtt": 1.0, "tumor_count": 0.8, "max_tumor_size_mm": 0.35},
     "progression_worsening": 0.5,                # liver score shift from baseline to progression
     "median_ttp_months": 2.2,                    # progressive disease
@@ -58,9 +67,10 @@ TRUTH = {
     "sorafenib_hr": 0.65,                        # the chosen true effect of sorafenib on SPP
     "era_hr": 0.75,                              # progression from 2009 vs before
     "bilirubin_hr": 1.6, "ascites_hr": 2.8,
-    "sorafenib_share": 0.6,                      # of the patients progressing after approval
+    # of the patients progressing after approval: rising with the years since approval, up to a maximum
+    "sorafenib_share": {"at_approval": 0.45, "per_year": 0.12, "max": 0.85},
     "other_salvage": {"haic": 0.3, "uft": 0.15, "bsc": 0.55},
-    "loss_hazard_per_year": 0.03,                # loss to follow-up per year, times (calendar year - 2004)
+    "lost_to_follow_up": 0.12,                   # share censored before the cut-off (uniform time)
     "toxicity": {"Nausea": 0.02, "Diarrhea": 0.02, "Bilirubin (hyperbilirubinemia)": 0.06, "AST (SGOT)": 0.15,
                  "ALT (SGPT)": 0.10, "Alkaline phosphatase": 0.02, "GGT (gamma-glutamyl transpeptidase)": 0.18,
                  "Glucose (hyperglycemia)": 0.07, "Platelets": 0.10, "Hemoglobin": 0.07,
@@ -84,18 +94,27 @@ def _labs(rng, z, b, p=TRUTH):
         "platelets": np.round(np.exp(np.log(12) + L["platelets"] * z + rng.normal(0, 0.35, n)), 1).clip(3.0, 48.0),
         "afp": np.round(np.exp(6.2 + B["afp"] * b + rng.normal(0, 1.5, n))).clip(2, 900000),
         "dcp": np.round(np.exp(6.8 + B["dcp"] * b + rng.normal(0, 1.5, n))).clip(10, 300000),
-        "ascites": np.where(rng.random(n) < 1 / (1 + np.exp(-(-1.2 + L["ascites"] * z))), "yes", "no"),
-        "pvtt": np.where(rng.random(n) < 1 / (1 + np.exp(-(0.5 + B["pvtt"] * b))), "yes", "no"),
-        "tumor_distribution": np.where(rng.random(n) < 1 / (1 + np.exp(-(0.8 + b))), "bilateral", "unilateral"),
+        "ascites": np.where(rng.random(n) < _logistic(-1.2 + L["ascites"] * z), "yes", "no"),
+        "moderate_ascites": rng.random(n) < _logistic(p["moderate_ascites_logit"][0] + p["moderate_ascites_logit"][1] * z),
+        "encephalopathy": rng.random(n) < _logistic(p["encephalopathy_logit"][0] + p["encephalopathy_logit"][1] * z),
+        "pvtt": np.where(rng.random(n) < _logistic(0.5 + B["pvtt"] * b), "yes", "no"),
+        "tumor_distribution": np.where(rng.random(n) < _logistic(0.8 + b), "bilateral", "unilateral"),
         "tumor_count": np.clip(np.round(np.exp(1.3 + B["tumor_count"] * b + rng.normal(0, 0.5, n))), 1, 20).astype(int),
         "max_tumor_size_mm": np.round(np.exp(np.log(45) + B["max_tumor_size_mm"] * b + rng.normal(0, 0.4, n))).clip(12, 150),
     }
 
 
-def _child_pugh(labs, extra) -> np.ndarray:
-    low, high = child_pugh_points_range(*(pd.Series(labs[c]) for c in
-                                          ("total_bilirubin", "albumin", "prothrombin_activity", "ascites")))
-    return np.minimum(low.to_numpy(int) + extra, high.to_numpy(int))
+def _logistic(x):
+    return 1 / (1 + np.exp(-x))
+
+
+def _child_pugh(labs) -> np.ndarray:
+    """The Child-Pugh score: the sum of the points of bilirubin, albumin, prothrombin activity, ascites (none 1,
+    mild 2, moderate 3) and encephalopathy (none 1, grade 1-2 2). The lowest score the recorded components
+    allow (`child_pugh_points_range`: mild ascites, no encephalopathy) plus the unrecorded points."""
+    low, _ = child_pugh_points_range(*(pd.Series(labs[c]) for c in
+                                       ("total_bilirubin", "albumin", "prothrombin_activity", "ascites")))
+    return low.to_numpy(int) + ((labs["ascites"] == "yes") & labs["moderate_ascites"]) + labs["encephalopathy"]
 
 
 MONTH_DAYS = 30.4375  # days per month of the truth's medians
@@ -107,7 +126,7 @@ def _baseline(rng, p, first):
     n = p["n"]
     z, b = rng.normal(0, 1, n), rng.normal(0, 1, n)
     labs = _labs(rng, z, b, p)
-    cp = _child_pugh(labs, np.zeros(n, int))
+    cp = _child_pugh(labs)
     for _ in range(50):  # baseline Child-Pugh A or B only (the study's inclusion)
         worse = cp > 9
         if not worse.any():
@@ -116,12 +135,20 @@ def _baseline(rng, p, first):
         redraw = _labs(rng, z, b, p)
         for k in labs:
             labs[k] = np.where(worse, redraw[k], labs[k])
-        cp = _child_pugh(labs, np.zeros(n, int))
+        cp = _child_pugh(labs)
     ps = np.where(rng.random(n) < 0.65, 0, rng.choice([1, 1, 2], n))
     bclc = np.where((labs["pvtt"] == "no") & (ps == 0) & (rng.random(n) < 0.6), "B", "C")
     tnm = np.where(bclc == "B", np.where(rng.random(n) < 0.25, "II", "III"),
                    np.where(rng.random(n) < 0.06, "IVB", np.where(rng.random(n) < 0.65, "IVA", "III")))
     return SimpleNamespace(first=first, z=z, b=b, labs=labs, cp=cp, ps=ps, bclc=bclc, tnm=tnm)
+
+
+def _sorafenib_share(p, prog_date) -> np.ndarray:
+    """The chance of sorafenib as salvage for a progression on `prog_date` (after its approval): rising
+    with the years since approval (`TRUTH["sorafenib_share"]`)."""
+    share = p["sorafenib_share"]
+    years = (prog_date - pd.Timestamp(p["sorafenib_approval"])).dt.days.to_numpy() / 365.25
+    return np.clip(share["at_approval"] + share["per_year"] * years, 0, share["max"])
 
 
 def _outcomes(rng, p, base, response):
@@ -133,11 +160,11 @@ def _outcomes(rng, p, base, response):
     is_pd = response == "PD"
     prog_z = base.z + p["progression_worsening"] + rng.normal(0, 0.6, n)
     prog_labs = _labs(rng, prog_z, base.b + 0.3, p)
-    prog_cp = _child_pugh(prog_labs, (rng.random(n) < 0.1).astype(int))
+    prog_cp = _child_pugh(prog_labs)
     excluded = is_pd & (prog_cp > 8)
     prog_date = _days(base.first, ttp)
     after = prog_date >= approval
-    salvage = np.where(after & (rng.random(n) < p["sorafenib_share"]), "sorafenib",
+    salvage = np.where(after & (rng.random(n) < _sorafenib_share(p, prog_date)), "sorafenib",
                        rng.choice(list(p["other_salvage"]), n, p=list(p["other_salvage"].values())))
     salvage = np.where(excluded, "bsc", salvage)
     lin = (np.log(p["sorafenib_hr"]) * (salvage == "sorafenib") + np.log(p["era_hr"]) * (prog_date >= era_start)
@@ -155,15 +182,15 @@ def _outcomes(rng, p, base, response):
 
 
 def _follow_up(rng, p, first, ttp, os_days, response):
-    """Censoring: administrative at the cut-off, and lost to follow-up more often in later years. Returns
+    """Censoring as in a retrospective cohort: the survivors at the data cut-off, a share
+    (`lost_to_follow_up`) lost earlier at a time uniform between the first HAIC and the cut-off. Returns
     (deaths, follow-up days, responses: NE when progression was not seen or follow-up ended before the first
     assessment)."""
     cutoff = pd.Timestamp(p["cutoff"])
     is_pd = response == "PD"
     admin = (cutoff - first).dt.days.to_numpy().astype(float)
-    rate = p["loss_hazard_per_year"] * (first.dt.year.to_numpy() - 2004) / 365.25
-    lost = rng.exponential(1 / rate)
-    end_days = np.minimum(admin, lost)
+    lost = rng.random(len(admin)) < p["lost_to_follow_up"]
+    end_days = np.where(lost, np.round(rng.uniform(0, admin)), admin)
     end_days = np.where(is_pd, np.maximum(end_days, ttp + 7), end_days)  # progression is seen
     end_days = np.minimum(end_days, admin)
     death = os_days <= end_days
