@@ -317,3 +317,13 @@ def test_failure_reasons_are_counted_per_reason_and_truth():
                                       {"reason": medians, "true_cohorts": "1", "reconstructions": 1}]
     assert ensemble.failure_reasons(v.drop(columns="failures")).empty
     assert ensemble.failure_reasons(v[v["true_cohort"] == 3]).empty
+
+
+def test_the_reconstruction_of_a_truth_recovers_its_child_pugh_albumin_correlation(printed_truth, reconstruction):
+    # the truth's Child-Pugh score is the sum of its components' points, and so is the reconstruction's
+    # (src/synthetic/baseline.py): the score falls as albumin rises in both (the machinery end to end, K = 1)
+    work, _ = printed_truth
+    true = validate.load_and_validate(work / "truth_2", strict=True)["patients"]
+    rebuilt = reconstruction[2]["patients"]
+    r = [p["child_pugh_score"].rank().corr(p["albumin"].rank()) for p in (true, rebuilt)]
+    assert r[0] < -0.4 and r[1] < -0.3, r
