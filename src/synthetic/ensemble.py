@@ -94,28 +94,124 @@ def count_matches(reports_dir: Path) -> dict:
 MEMBER_ROW = "member.json"  # a member's index row, written once it is built, validated and scored
 
 
+# --- what built a member: the fingerprint of its code ----------------------------------------------
+
+#: The module whose imports, followed to the end, are the code that determines a member's tables: every
+#: module of src/ that src/synthetic/reconstruct.py imports, directly or through another, at the top or inside a
+#: function (`source_closure`). Today that is the reconstruction's steps (src/synthetic/: assemble, baseline,
+#: dates, design, factors, marginals, overall_survival, polish, ranked_fit, ranks, scoring, spp, targets,
+#: treatment), src/stats/faststats.py, src/study.py, src/config.py, src/validate/ (Child-Pugh points, and the
+#: strict rules `build_member` checks), src/paper/ (how the printed numbers are read as targets) and
+#: src/privacy.py; a new module the reconstruction imports joins by itself. This module (ensemble.py: building
+#: in parallel, reading, classing, marks, notebook 10) is not in it: an edit of notebook 10's presentation
+#: leaves the members valid. Not in it either: notebooks 01-06, which count a member's `match` (they change the
+#: count, never the tables). Conservative by design: an edit of a module in it that cannot change the tables
+#: (a message of the validator, say) also asks for ``make ensemble`` (minutes), where a missed change would
+#: leave notebook 10 reading members today's code does not build.
+MEMBER_CODE = "src.synthetic.reconstruct"
+FINGERPRINT_FIELD = "code_fingerprint"  # in member.json, index.csv and the validation table
+
+
+def _module_file(name: str) -> Path | None:
+    """The source file of the module `name` (src.a.b -> src/a/b.py or src/a/b/__init__.py), None if none."""
+    base = ROOT / Path(*name.split("."))
+    return next((f for f in (base.with_suffix(".py"), base / "__init__.py") if f.is_file()), None)
+
+
+def _imported_names(path: Path) -> set[str]:
+    """Every module of src that the file imports (absolute imports; `from src.a import b` also names src.a.b,
+    which is a module when b is one)."""
+    import ast
+
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names |= {node.module} | {f"{node.module}.{a.name}" for a in node.names}
+    return {n for n in names if n == "src" or n.startswith("src.")}
+
+
+def source_closure(module: str, leave_out=()) -> list[Path]:
+    """The source files of `module` and of every module of src it imports, directly or through another (with
+    the packages' __init__ files Python runs on the way), except the modules `leave_out` (not followed)."""
+    seen, todo = set(), [module]
+    while todo:
+        parts = todo.pop().split(".")
+        for i in range(1, len(parts) + 1):
+            name = ".".join(parts[:i])
+            path = _module_file(name)
+            if path is not None and path not in seen and name not in leave_out:
+                seen.add(path)
+                todo.extend(_imported_names(path))
+    return sorted(seen)
+
+
+def fingerprint(paths, extra: str = "") -> str:
+    """sha256 (first 16 hex digits) of the files' paths (relative to the project) and bytes, and `extra`."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in sorted(Path(p) for p in paths):
+        digest.update(str(path.resolve().relative_to(ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
+    digest.update(extra.encode())
+    return digest.hexdigest()[:16]
+
+
+def member_code_files(targets=None) -> list[Path]:
+    """What determines a member's tables besides its seed: the reconstruction's code (`MEMBER_CODE`) and the
+    targets file it reads (default the bundled printed numbers)."""
+    from src.config import PUBLISHED_RESULTS
+
+    return source_closure(MEMBER_CODE) + [Path(targets or PUBLISHED_RESULTS)]
+
+
+def member_fingerprint(targets=None) -> str:
+    """The fingerprint (`fingerprint`) of `member_code_files`: a member whose recorded fingerprint is another
+    was built by other code or targets, and is rebuilt."""
+    return fingerprint(member_code_files(targets))
+
+
+def stale_reason(folder, expected: str) -> str:
+    """Why a finished member in `folder` cannot be kept ('' when it can): built by other code or targets."""
+    import json
+
+    recorded = json.loads((Path(folder) / MEMBER_ROW).read_text()).get(FINGERPRINT_FIELD)
+    if recorded == expected:
+        return ""
+    return (f"{Path(folder).name}: built by other code or targets (fingerprint {recorded or 'not recorded'}, "
+            f"today's {expected}): rebuilt")
+
+
 def build_member(seed: int, folder, targets=None, score: bool = True, template=None, reuse: bool = True) -> dict:
     """Reconstruct one cohort from `targets` (default the bundled published numbers) with `seed`
     into `folder`; validate it and (with `score`) count the printed numbers it reproduces.
-    With `reuse`, a member already finished (its `MEMBER_ROW`) is read, and tables already written
-    (by the same code and seed: the same bytes) are not rebuilt, so an interrupted build resumes."""
+    The member's row records the fingerprint of the code and targets that built it (`member_fingerprint`).
+    With `reuse`, a member already finished (its `MEMBER_ROW`) by today's code and targets is read, not
+    rebuilt, so an interrupted build resumes; one finished by other code is rebuilt (`stale_reason` says so),
+    and so is one whose build stopped before its row was written."""
     import json
 
     from src.synthetic import publish, reconstruct
     from src import validate
 
     folder = Path(folder)
+    code = member_fingerprint(targets)
     if reuse and (folder / MEMBER_ROW).is_file():
-        return json.loads((folder / MEMBER_ROW).read_text())
+        why = stale_reason(folder, code)
+        if not why:
+            return json.loads((folder / MEMBER_ROW).read_text())
+        print(why, flush=True)
+        for name in [MEMBER_ROW] + [f"{t}.csv" for t in TABLES]:  # an earlier code's member is not kept
+            (folder / name).unlink(missing_ok=True)
     t0, cpu0 = time.time(), time.process_time()
-    row = {"seed": seed, "folder": folder.name}
-    if not (reuse and all((folder / f"{t}.csv").is_file() for t in TABLES)):
-        try:
-            tables = reconstruct.build_cohort(seed, targets)
-        except (ValueError, RuntimeError) as exc:  # an infeasible draw: the member is reported, not written
-            return {**row, "seconds": round(time.time() - t0, 1), "calibration_cpu": time.process_time() - cpu0,
-                    "valid": f"not built: {exc}"}
-        write_tables(tables, folder)
+    row = {"seed": seed, "folder": folder.name, FINGERPRINT_FIELD: code}
+    try:
+        tables = reconstruct.build_cohort(seed, targets)
+    except (ValueError, RuntimeError) as exc:  # an infeasible draw: the member is reported, not written
+        return {**row, "seconds": round(time.time() - t0, 1), "calibration_cpu": time.process_time() - cpu0,
+                "valid": f"not built: {exc}"}
+    write_tables(tables, folder)
     row["seconds"] = round(time.time() - t0, 1)
     row["calibration_cpu"] = time.process_time() - cpu0
     try:

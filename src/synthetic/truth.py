@@ -298,6 +298,26 @@ def _reconstruct_and_measure(seed: int, targets: str) -> tuple[pd.DataFrame, str
 
 VALIDATION_COLUMNS = ["true_cohort", "true_seed", "group", "quantity", "kind", "class", "truth", "min", "median",
                       "max", "covered", "error_of_median", "share_p_below_0.05", "members", "failed", "failures"]
+#: What the validation's numbers depend on besides M and K, for its fingerprint (`validation_fingerprint`): this
+#: module and every module of src it imports, directly or through another (the reconstruction, the unprinted
+#: results of `quantities.member_quantities`, `publish`), except src/synthetic/ensemble.py, of which only the
+#: parts the validation uses count (the seeds, `ensemble_table` and `classify` with their constants: by their
+#: source text), so that an edit of notebook 10's presentation leaves the validation valid. Not in it: notebooks
+#: 01-06, which `publish` runs to print a truth's numbers (an edit of their prose would otherwise ask for the
+#: whole validation again).
+VALIDATION_CODE = "src.synthetic.truth"
+
+
+def validation_fingerprint() -> str:
+    """The fingerprint (`ensemble.fingerprint`) of the code that builds the validation table (`VALIDATION_CODE`)."""
+    import inspect
+
+    from src.synthetic import ensemble
+
+    used = (ensemble.member_seeds, ensemble.ensemble_table, ensemble.classify)
+    constants = (ensemble.ENSEMBLE_SEED0, ensemble.PRECISION, ensemble.CONSTRAINED_WIDTH, ensemble.ALPHA)
+    files = ensemble.source_closure(VALIDATION_CODE, leave_out={"src.synthetic.ensemble"})
+    return ensemble.fingerprint(files, "".join(map(inspect.getsource, used)) + repr(constants))
 
 
 def validate_one_truth(j: int, k: int, work, targets=None, jobs=-1, dask_address=None) -> pd.DataFrame:
@@ -349,7 +369,11 @@ def main(argv=None) -> int:
                         help="the table (read by notebook 10; default data/ensemble/, copied to outputs/tables/)")
     args = parser.parse_args(argv)
     t0 = time.time()
+    code = validation_fingerprint()  # of the code as the run starts (the table records it)
     table = validate_reconstruction(args.m, args.k, jobs=args.jobs, dask_address=args.dask)
+    table[ensemble.FINGERPRINT_FIELD] = code
+    if validation_fingerprint() != code:  # the table then fails tests/test_ensemble.py until it is rebuilt
+        print("warning: the validation's code changed during the run; the table records the code it started with")
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(args.out, index=False, lineterminator="\n", float_format="%.6g")
     print(f"wrote {args.out} ({len(table)} rows) in {time.time() - t0:.0f} s")
