@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from src.synthetic import ensemble, publish, quantities, reconstruct, truth
+from src.synthetic import coverage, ensemble, publish, quantities, reconstruct, truth
 from src import validate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -186,6 +186,93 @@ def test_committed_members_pass_validation_and_reproduce_the_paper():
         assert len(warnings_) == 0
 
 
+# --- committed means built: members and validation record the code that built them ---------------------------
+
+#: The committed member rebuilt from its seed by `test_a_committed_member_is_rebuilt_byte_for_byte` (the cheapest
+#: of the ensemble to calibrate; any included member would do, more slowly).
+REBUILT_MEMBER_SEED = 20130201
+
+
+def test_fingerprint_changes_with_any_byte_and_follows_the_imports(tmp_path):
+    a, b = tmp_path / "a.py", tmp_path / "b.py"
+    a.write_text("x = 1\n")
+    b.write_text("y = 2\n")
+    before = ensemble.fingerprint([a, b])
+    assert ensemble.fingerprint([b, a]) == before and len(before) == 16
+    a.write_text("x = 1 \n")
+    assert ensemble.fingerprint([a, b]) != before
+    assert ensemble.fingerprint([a, b], "extra") != ensemble.fingerprint([a, b])
+    member = {str(p.relative_to(ROOT)) for p in ensemble.member_code_files()}
+    # what builds a member's tables is in (found through the imports), what reads or presents them is not
+    assert {"src/synthetic/reconstruct.py", "src/synthetic/spp.py", "src/stats/faststats.py", "src/study.py",
+            "src/config.py", "src/validate/rules.py", "data/published_results.csv"} <= member
+    assert not member & {"src/synthetic/ensemble.py", "src/synthetic/coverage.py", "src/synthetic/quantities.py",
+                         "src/synthetic/truth.py", "src/helpers.py"}
+    validation = {str(p.relative_to(ROOT)) for p in ensemble.source_closure(truth.VALIDATION_CODE,
+                                                                             leave_out={"src.synthetic.ensemble"})}
+    assert {"src/synthetic/truth.py", "src/synthetic/quantities.py", "src/synthetic/reconstruct.py"} <= validation
+    assert "src/synthetic/ensemble.py" not in validation and "src/synthetic/coverage.py" not in validation
+
+
+def test_a_resumed_build_keeps_a_member_of_todays_code_and_rebuilds_another(tmp_path, monkeypatch, capsys):
+    import json
+
+    calls = []
+
+    def build_cohort(seed, published=None, log=None):  # the rebuild, stopped at once
+        calls.append(seed)
+        raise ValueError("stopped by the test")
+
+    monkeypatch.setattr(reconstruct, "build_cohort", build_cohort)
+    today = ensemble.member_fingerprint()
+    folder = tmp_path / "seed_1"
+    folder.mkdir()
+    kept = {"seed": 1, "folder": "seed_1", ensemble.FINGERPRINT_FIELD: today, "valid": "yes", "match": 240}
+    (folder / ensemble.MEMBER_ROW).write_text(json.dumps(kept))
+    assert ensemble.build_member(1, folder) == kept and calls == []
+    (folder / ensemble.MEMBER_ROW).write_text(json.dumps({**kept, ensemble.FINGERPRINT_FIELD: "0" * 16}))
+    (folder / "patients.csv").write_text("an earlier code's table\n")
+    row = ensemble.build_member(1, folder)
+    assert calls == [1] and row["valid"] == "not built: stopped by the test" and row[ensemble.FINGERPRINT_FIELD] == today
+    assert not (folder / ensemble.MEMBER_ROW).exists() and not (folder / "patients.csv").exists()  # nothing stale kept
+    said = capsys.readouterr().out
+    assert "seed_1: built by other code or targets (fingerprint 0000000000000000" in said and "rebuilt" in said
+
+
+def test_committed_members_were_built_by_todays_code():
+    import json
+
+    index = ensemble.read_index(ensemble.ENSEMBLE_DIR)
+    assert index is not None, "no data/ensemble/index.csv: `make ensemble` builds the ensemble"
+    today = ensemble.member_fingerprint()
+    recorded = index.get(ensemble.FINGERPRINT_FIELD, pd.Series([None] * len(index)))
+    stale = [f"{name} ({code})" for name, code in zip(index["folder"], recorded) if code != today]
+    assert not stale, (f"members built by other code or targets than today's (fingerprint {today}): "
+                       f"{', '.join(stale)}. `make ensemble` rebuilds them (a resumed build keeps only the members "
+                       "today's code built); then commit data/ensemble/.")
+    for name in index["folder"]:
+        row = json.loads((ensemble.ENSEMBLE_DIR / name / ensemble.MEMBER_ROW).read_text())
+        assert row.get(ensemble.FINGERPRINT_FIELD) == today, f"{name}/member.json: `make ensemble` rebuilds it"
+
+
+def test_committed_validation_was_built_by_todays_code():
+    v = pd.read_csv(ensemble.ENSEMBLE_DIR / ensemble.VALIDATION_NAME)
+    today = truth.validation_fingerprint()
+    recorded = sorted(set(v[ensemble.FINGERPRINT_FIELD])) if ensemble.FINGERPRINT_FIELD in v else ["not recorded"]
+    assert recorded == [today], (f"data/ensemble/{ensemble.VALIDATION_NAME} was built by other code ({recorded}) than "
+                                 f"today's ({today}): `make validate-reconstruction M=30` rebuilds it")
+
+
+def test_a_committed_member_is_rebuilt_byte_for_byte(tmp_path):
+    index = ensemble.read_index(ensemble.ENSEMBLE_DIR).set_index("seed")
+    assert index.loc[REBUILT_MEMBER_SEED, "included"] == "yes"  # its tables are committed
+    committed = ensemble.ENSEMBLE_DIR / index.loc[REBUILT_MEMBER_SEED, "folder"]
+    ensemble.write_tables(reconstruct.build_cohort(REBUILT_MEMBER_SEED), tmp_path)
+    for name in ensemble.TABLES:
+        assert (tmp_path / f"{name}.csv").read_bytes() == (committed / f"{name}.csv").read_bytes(), (
+            f"{committed.name}/{name}.csv is not what today's code builds from its seed: `make ensemble` rebuilds it")
+
+
 # --- end to end: print a cohort the project did not make, reconstruct it, print the reconstruction -------
 
 @pytest.fixture(scope="module")
@@ -264,7 +351,7 @@ def test_validation_machinery_on_one_truth_and_one_reconstruction(printed_truth,
     assert (one["covered"] == ((one["min"] <= one["truth"]) & (one["truth"] <= one["max"]))).all()
 
 
-def test_a_truth_without_any_reconstruction_is_reported_not_counted_as_a_miss():
+def test_a_truth_without_any_reconstruction_counts_as_not_covered():
     rows = [  # truth 1 reconstructed (covered once of two), truth 2 not at all (every seed failed)
         {"true_cohort": 1, "quantity": "a", "kind": "p", "class": "free", "covered": True, "error_of_median": 0.1,
          "members": 3, "failed": 0},
@@ -274,15 +361,39 @@ def test_a_truth_without_any_reconstruction_is_reported_not_counted_as_a_miss():
          "error_of_median": np.nan, "members": 0, "failed": 3},
     ]
     v = pd.DataFrame(rows)
-    assert ensemble.unreconstructed(v) == [2]
-    cov = ensemble.coverage_table(v)
-    assert cov.to_dict("records") == [{"kind": "p", "class": "free", "results": 2, "covered_pct": 50.0,
-                                       "median_abs_error": 0.2}]
+    assert coverage.unreconstructed(v) == [2]
+    cov = coverage.coverage_table(v)
+    # the failed truth is counted, as not covered, in a class of its own
+    assert cov["class"].tolist() == ["free", coverage.NO_RECONSTRUCTION]
+    assert cov["results"].tolist() == [2, 1] and cov["covered_pct"].tolist() == [50.0, 0.0]
+    assert cov["median_abs_error"].iloc[0] == pytest.approx(0.2) and np.isnan(cov["median_abs_error"].iloc[1])
+    h = coverage.headline_coverage(v).set_index("results")
+    # by hand: free 1 of 2; no reconstruction 0 of 1; in all 1 of 3 (the failed truth in the denominator)
+    assert h["comparisons"].to_dict() == {"pinned or constrained": 0, "free": 2, coverage.NO_RECONSTRUCTION: 1, "all": 3}
+    assert h["covered"].to_dict() == {"pinned or constrained": 0, "free": 1, coverage.NO_RECONSTRUCTION: 0, "all": 1}
+    assert h.loc["all", "coverage"] == pytest.approx(1 / 3) and np.isnan(h.loc["pinned or constrained", "coverage"])
+    assert (h["expected"] == 0.5).all()  # K = 3 tried: (3 - 1) / (3 + 1)
+    text = coverage.headline_sentence(v)
+    assert "3 of the 6 failed" in text and "no seed reconstructed true cohort 2" in text
+    assert "in 33% of 3 results in all" in text and "Every true cohort" not in text
+
+
+def test_clopper_pearson_by_hand_and_against_statsmodels():
+    from statsmodels.stats.proportion import proportion_confint
+
+    # none or all covered: the one-sided bounds (alpha / 2) ** (1 / n) in closed form
+    low, high = coverage.clopper_pearson(0, 5)
+    assert low == 0 and high == pytest.approx(1 - 0.025 ** (1 / 5))
+    low, high = coverage.clopper_pearson(5, 5)
+    assert low == pytest.approx(0.025 ** (1 / 5)) and high == 1
+    for k, n in ((31, 39), (194, 249), (1, 2)):
+        assert coverage.clopper_pearson(k, n) == pytest.approx(proportion_confint(k, n, alpha=0.05, method="beta"))
+    assert all(np.isnan(coverage.clopper_pearson(0, 0)))
 
 
 def test_expected_coverage_of_a_min_max_range_and_the_classes_not_recovered():
     # by hand: the truth is the smallest, largest or inside of k + 1 exchangeable draws; inside with (k - 1) / (k + 1)
-    assert ensemble.expected_coverage(3) == 0.5 and ensemble.expected_coverage(10) == 9 / 11
+    assert coverage.expected_coverage(3) == 0.5 and coverage.expected_coverage(10) == 9 / 11
     rng = np.random.default_rng(1)
     draws = rng.normal(size=(20000, 11))  # a simulation of the same: truth in column 0, 10 members
     inside = (draws[:, 1:].min(1) <= draws[:, 0]) & (draws[:, 0] <= draws[:, 1:].max(1))
@@ -291,8 +402,11 @@ def test_expected_coverage_of_a_min_max_range_and_the_classes_not_recovered():
              "error_of_median": 0.5, "members": 3, "failed": 0} for i in range(5)]
     rows += [{"true_cohort": 1, "quantity": "h", "kind": "hr", "class": "constrained", "covered": True,
               "error_of_median": 0.1, "members": 3, "failed": 0}]
-    text = ensemble.validation_sentences(pd.DataFrame(rows))
-    assert "covered the true value in 17% of 6 comparisons" in text and "about 50% ((K - 1) / (K + 1) with K = 3)" in text
+    text = coverage.validation_sentences(pd.DataFrame(rows))
+    # pinned or constrained apart from free, each with its interval (1 of 1: 2.5%-100%; 0 of 5: 0-52%)
+    assert ("covered the true value in 100% of 1 pinned or constrained results (95% CI 3-100%) and in 0% of 5 free "
+            "results (95% CI 0-52%)") in text
+    assert "none of the 3 failed" in text and "about 50% ((K - 1) / (K + 1))" in text
     assert "Not recovered (coverage more than 10 points below that): free r." in text  # hr: 1 result, not judged
 
 
@@ -312,11 +426,11 @@ def test_failure_reasons_are_counted_per_reason_and_truth():
     v = pd.DataFrame({"true_cohort": [1, 1, 2, 3], "quantity": ["a", "b", "a", "a"],
                       "failures": [f"11: {cp}; 12: {medians}; 13: {cp}", f"11: {cp}; 12: {medians}; 13: {cp}",
                                    f"21: {cp}", np.nan]})
-    out = ensemble.failure_reasons(v)
+    out = coverage.failure_reasons(v)
     assert out.to_dict("records") == [{"reason": cp, "true_cohorts": "1, 2", "reconstructions": 3},
                                       {"reason": medians, "true_cohorts": "1", "reconstructions": 1}]
-    assert ensemble.failure_reasons(v.drop(columns="failures")).empty
-    assert ensemble.failure_reasons(v[v["true_cohort"] == 3]).empty
+    assert coverage.failure_reasons(v.drop(columns="failures")).empty
+    assert coverage.failure_reasons(v[v["true_cohort"] == 3]).empty
 
 
 def test_the_reconstruction_of_a_truth_recovers_its_child_pugh_albumin_correlation(printed_truth, reconstruction):

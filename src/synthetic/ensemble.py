@@ -21,7 +21,9 @@ targets with K seeds and measures how much such results vary between them.
   in addition every member on the same side of 0.05), *free* otherwise (the reconstruction
   decides).
 - The same against a known truth: `src/synthetic/truth.py` (``make validate-reconstruction``), which builds on
-  this module.
+  this module, and `src/synthetic/coverage.py`, which reads its table for notebook 10.
+- `member_fingerprint`: what built a member (the reconstruction's code and targets); a member records it, and a
+  resumed build keeps only the members today's code built.
 
 Seeds: member i (1..K) of an ensemble has seed ``ENSEMBLE_SEED0 + i``.
 """
@@ -148,12 +150,14 @@ def source_closure(module: str, leave_out=()) -> list[Path]:
 
 
 def fingerprint(paths, extra: str = "") -> str:
-    """sha256 (first 16 hex digits) of the files' paths (relative to the project) and bytes, and `extra`."""
+    """sha256 (first 16 hex digits) of the files' paths (relative to the project, the name of a file outside it)
+    and bytes, and `extra`."""
     import hashlib
 
     digest = hashlib.sha256()
-    for path in sorted(Path(p) for p in paths):
-        digest.update(str(path.resolve().relative_to(ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
+    for path in sorted(Path(p).resolve() for p in paths):
+        name = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path.name
+        digest.update(str(name).encode() + b"\0" + path.read_bytes() + b"\0")
     digest.update(extra.encode())
     return digest.hexdigest()[:16]
 
@@ -463,13 +467,6 @@ def reader_table(table: pd.DataFrame) -> pd.DataFrame:
         "Class": table["class"]})
 
 
-def coverage_reader_table(coverage: pd.DataFrame) -> pd.DataFrame:
-    """`coverage_table` in words."""
-    return pd.DataFrame({"Kind of result": coverage["kind"].map(KIND_WORDS), "Class": coverage["class"],
-                         "Comparisons": coverage["results"], "Truth within the range (%)": coverage["covered_pct"],
-                         "Median absolute error of the ensemble's median": coverage["median_abs_error"].round(3)})
-
-
 def class_counts(table: pd.DataFrame) -> pd.DataFrame:
     """Quantities per group of results and class (pinned / constrained / free)."""
     order = ["pinned", "constrained", "free", "not estimable"]
@@ -528,131 +525,6 @@ def plot_ranges(table: pd.DataFrame, kind: str = "p", ax=None, **kwargs):
         if (d["class"] == cls).any():
             ax.plot([], [], color=c, lw=2, label=cls)
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
-    return ax
-
-
-def read_validation(folder, tables_dir=None) -> pd.DataFrame | None:
-    """The validation table of an ensemble folder (None if absent), copied byte for byte into
-    `tables_dir` (outputs/tables/, so that a run's outputs hold the committed table unchanged)."""
-    path = Path(folder) / VALIDATION_NAME
-    if not path.is_file():
-        return None
-    if tables_dir is not None:
-        shutil.copyfile(path, Path(tables_dir) / VALIDATION_NAME)
-    return pd.read_csv(path)
-
-
-def unreconstructed(validation: pd.DataFrame) -> list[int]:
-    """The true cohorts that no seed could reconstruct from their printed numbers (no member at all)."""
-    members = validation.groupby("true_cohort")["members"].max()
-    return [int(j) for j in members.index[members == 0]]
-
-
-def failure_reasons(validation: pd.DataFrame) -> pd.DataFrame:
-    """Why reconstructions failed: one row per reason (the reconstruction's error message) with the true
-    cohorts and the number of seeds it stopped; empty when none failed or the table does not record them."""
-    if "failures" not in validation:
-        return pd.DataFrame(columns=["reason", "true_cohorts", "reconstructions"])
-    rows = []
-    for j, text in validation.drop_duplicates("true_cohort")[["true_cohort", "failures"]].itertuples(index=False):
-        for part in filter(None, str(text if isinstance(text, str) else "").split("; ")):
-            rows.append({"true_cohort": int(j), "reason": part.split(": ", 1)[-1]})
-    if not rows:
-        return pd.DataFrame(columns=["reason", "true_cohorts", "reconstructions"])
-    d = pd.DataFrame(rows)
-    out = d.groupby("reason", sort=False).agg(
-        true_cohorts=("true_cohort", lambda c: ", ".join(map(str, sorted(set(c))))),
-        reconstructions=("true_cohort", "size")).reset_index()
-    return out.sort_values(["reconstructions", "reason"], ascending=[False, True]).reset_index(drop=True)
-
-
-def coverage_table(validation: pd.DataFrame) -> pd.DataFrame:
-    """Per class (over every true cohort that was reconstructed, and every quantity): how often the
-    ensemble range covered the truth and the median absolute error of the ensemble median, by kind of
-    quantity. A true cohort without any reconstruction (:func:`unreconstructed`) is left out: it is
-    reported as such, not as a miss."""
-    v = validation[~validation["true_cohort"].isin(unreconstructed(validation))].copy()
-    v["abs_error"] = v["error_of_median"].abs()
-    out = (v.groupby(["kind", "class"]).agg(results=("quantity", "size"), covered=("covered", "mean"),
-                                            median_abs_error=("abs_error", "median")).reset_index())
-    out["covered"] = (100 * out["covered"]).round(0)
-    return out.rename(columns={"covered": "covered_pct"})
-
-
-RECOVERY_SLACK = 10  # percentage points below the coverage expected of a faithful reconstruction: "not recovered"
-RECOVERY_MIN_RESULTS = 5  # ... judged only on at least this many comparisons
-
-
-def reconstructions_tried(validation: pd.DataFrame) -> int:
-    """K, the reconstructions tried for each true cohort (those built plus those that failed)."""
-    return int((validation["members"] + validation["failed"]).max())
-
-
-def expected_coverage(k: int) -> float:
-    """The chance that the truth lies within the min-max range of k members when the truth and the members
-    are exchangeable draws of one distribution (a reconstruction as uncertain as the printed numbers leave
-    it): (k - 1) / (k + 1)."""
-    return (k - 1) / (k + 1)
-
-
-def validation_sentences(validation: pd.DataFrame) -> str:
-    """What the validation against known truths found, in words: the coverage overall and by class, beside
-    the coverage a faithful reconstruction would have (:func:`expected_coverage`), and the classes it does
-    not recover (more than `RECOVERY_SLACK` points below, on at least `RECOVERY_MIN_RESULTS` comparisons)."""
-    reconstructed = validation[~validation["true_cohort"].isin(unreconstructed(validation))]
-    cov = coverage_table(validation)
-    k = reconstructions_tried(reconstructed)
-    expected = expected_coverage(k)
-    text = (f"Against known truths, the ensemble's range covered the true value in {reconstructed['covered'].mean():.0%} "
-            f"of {len(reconstructed)} comparisons; members drawn from the truth's own distribution would cover it in "
-            f"about {expected:.0%} ((K - 1) / (K + 1) with K = {k}). By class: "
-            + "; ".join(f"{r['class']} {r['kind']} {r['covered_pct']:.0f}% of {r['results']}" for _, r in cov.iterrows())
-            + ".")
-    low = cov[(cov["covered_pct"] < 100 * expected - RECOVERY_SLACK) & (cov["results"] >= RECOVERY_MIN_RESULTS)]
-    if len(low):
-        text += (" Not recovered (coverage more than " f"{RECOVERY_SLACK} points below that): "
-                 + "; ".join(f"{r['class']} {r['kind']}" for _, r in low.iterrows())
-                 + ". For these, a value on a synthetic cohort says nothing about the study, however narrow its range.")
-    return text
-
-
-def plot_validation(validation: pd.DataFrame, kind: str = "p", ax=None, **kwargs):
-    """Truth (x) against the ensemble's median (y) with its min-max range, one point per true cohort
-    and quantity of `kind`; on the diagonal the reconstruction recovers the truth."""
-    import matplotlib.pyplot as plt
-
-    ax = ax or plt.gca()
-    d = validation[(validation["kind"] == kind) & (validation["members"] > 0)]
-    colours = {"pinned": "0.2", "constrained": "tab:blue", "free": "tab:red", "not estimable": "0.7"}
-    for cls, g in d.groupby("class"):
-        x, y = g["truth"].to_numpy(float), g["median"].to_numpy(float)
-        err = np.vstack([y - g["min"].to_numpy(float), g["max"].to_numpy(float) - y])
-        ax.errorbar(x, y, yerr=err, fmt="o", ms=2.5, lw=0.6, color=colours.get(cls, "0.5"), label=cls, **kwargs)
-    # the axes show the truths and the ensembles' medians (a range running beyond them is cut at the frame)
-    values = np.r_[d["truth"].to_numpy(float), d["median"].to_numpy(float)]
-    values = values[np.isfinite(values) & (values > 0)] if kind in ("p", "hr") else values[np.isfinite(values)]
-    if kind in ("p", "hr"):
-        ax.set_xscale("log")
-        ax.set_yscale("log")
-        lo, hi = values.min() / 1.5, values.max() * 1.5
-    else:
-        pad = 0.1 * (values.max() - values.min() or 1.0)
-        lo, hi = values.min() - pad, values.max() + pad
-    ax.set_xlim(lo, hi)
-    ax.set_ylim(lo, hi)
-    if kind == "hr":  # hazard ratios read as plain numbers at doublings, not as powers of ten
-        from matplotlib.ticker import FixedLocator, NullFormatter, NullLocator, StrMethodFormatter
-
-        ticks = [t for t in (0.125, 0.25, 0.5, 1, 2, 4, 8) if lo <= t <= hi]
-        for axis in (ax.xaxis, ax.yaxis):
-            axis.set_major_locator(FixedLocator(ticks))
-            axis.set_major_formatter(StrMethodFormatter("{x:g}"))
-            axis.set_minor_locator(NullLocator())
-            axis.set_minor_formatter(NullFormatter())
-    ax.plot([lo, hi], [lo, hi], color="0.5", lw=0.8, ls=":")
-    ax.set_xlabel(f"truth ({kind})")
-    ax.set_ylabel(f"reconstructions ({kind}): median, min-max")
-    ax.legend(fontsize=7, frameon=False)
     return ax
 
 
