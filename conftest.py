@@ -62,15 +62,49 @@ def _sharing_tests(file: Path) -> set[str] | None:
     return {name for name, args in uses.items() if name.startswith("test") and args & shared}
 
 
+# The longest units of work, longest first (seconds of a loaded two-core run, --durations): each goes to
+# the next free worker before everything else, so that no long unit starts near the end of the run. Any
+# other unit follows, in xdist's order (most tests first). A unit is named by its scope or a prefix of it.
+_LONGEST_FIRST = (
+    "tests/test_ensemble.py",  # ~200 s: two reconstructions
+    "tests/test_outputs_current.py",  # ~95 s: the pipeline on the bundled data
+    "tests/test_min_cell.py",  # ~75 s: the pipeline on five patients
+    "tests/test_reconstruct.py",  # ~70 s: a reconstruction
+    "tests/test_examples.py",  # ~60 s: the pipeline on the example cohort
+    "tests/test_examples.py::test_a_cohort_in_which_nobody_progressed_runs_to_the_end",  # ~35 s: the pipeline
+    "notebooks/07_appraisal_sorafenib_effect.ipynb",  # ~30 s: the immortal-time simulation
+    "tests/test_makefile.py::test_a_privacy_refusal_is_exit_3_and_make_says_error_3",  # ~25 s: two runs
+    "tests/test_parallel_run.py::test_parallel_and_sequential_runs_write_the_same_bytes",  # ~25 s: two runs
+    "tests/test_appraisal.py::test_the_notebook",  # ~20 s each: notebook 07 on other cohorts
+    "tests/test_possible_values.py::test_a_run_refuses_warnings_and_goes_on_when_they_are_accepted",
+    "tests/test_european_csv.py::test_one_run_of_the_european_copy",
+)
+
+
+def _rank(scope: str) -> int:
+    """Where *scope* comes in `_LONGEST_FIRST` (a module by its path, tests by a prefix of their id), or after it."""
+    return next((i for i, name in enumerate(_LONGEST_FIRST) if scope == name or ("::" in name and scope.startswith(name))),
+                len(_LONGEST_FIRST))
+
+
 class _Scheduling(LoadScopeScheduling):
     """xdist's loadscope with this suite's units of work: the cells of one notebook (one kernel runs
     them in order); the tests of a module that use one of its module-scoped fixtures (a pipeline run, a
     reconstruction: built once, not once per worker), with the module's tests in classes; every other
-    test on its own, wherever a core is free."""
+    test on its own, wherever a core is free. The longest units (`_LONGEST_FIRST`) are handed out first."""
 
     def __init__(self, config, log=None):
         super().__init__(config, log)
         self._sharing: dict[str, set[str] | None] = {}
+        self._ordered = False
+
+    def _assign_work_unit(self, node):
+        if not self._ordered:  # the queue is complete at the first assignment: longest units first
+            units = sorted(self.workqueue.items(), key=lambda unit: _rank(unit[0]))  # stable: xdist's order after
+            self.workqueue.clear()
+            self.workqueue.update(units)
+            self._ordered = True
+        super()._assign_work_unit(node)
 
     def _split_scope(self, nodeid: str) -> str:
         path, _, rest = nodeid.partition("::")

@@ -264,6 +264,9 @@ def test_bundled_data_agree_with_r():
 
 # --- the notebook on the example cohort, private mode --------------------------------------------
 
+# the notebook's simulation does not depend on the cohort (nbval tests it on the bundled one): few replicates here
+FEW_REPLICATES = {"IMMORTAL_REPLICATES": 10}
+
 KEYS = (["followup_sorafenib", "followup_other", "td_cox_sorafenib", "td_cox_adj_sorafenib", "landmark", "era_from2009",
          "sorafenib_vs_bsc", "sorafenib_vs_active", "rmst_sorafenib", "rmst_other", "rmst_diff", "lr_sorafenib",
          "evalue_hr", "evalue_ci", "evalue_hr_common", "evalue_ci_common"]
@@ -278,7 +281,8 @@ def test_the_notebook_runs_on_the_example_cohort_in_private_mode(tmp_path):
     out = tmp_path / "nb.ipynb"
     papermill.execute_notebook(str(helpers.ROOT / "notebooks" / "07_appraisal_sorafenib_effect.ipynb"), str(out),
                                cwd=str(helpers.ROOT / "notebooks"), kernel_name="python3", progress_bar=False,
-                               parameters={"DATA_DIR": str(example), "OUTPUT_DIR": str(tmp_path), "MIN_CELL": 5})
+                               parameters={"DATA_DIR": str(example), "OUTPUT_DIR": str(tmp_path), "MIN_CELL": 5,
+                                           **FEW_REPLICATES})
     table = pd.read_csv(tmp_path / "tables" / "appraisal.csv", dtype=str, keep_default_na=False)
     assert list(table.columns) == appraisal.APPRAISAL_COLUMNS
     assert sorted(table["analysis"]) == sorted(KEYS)
@@ -305,7 +309,7 @@ def test_the_notebook_goes_on_without_a_sorafenib_group(tmp_path):
     out = tmp_path / "nb.ipynb"
     papermill.execute_notebook(str(helpers.ROOT / "notebooks" / "07_appraisal_sorafenib_effect.ipynb"), str(out),
                                cwd=str(helpers.ROOT / "notebooks"), kernel_name="python3", progress_bar=False,
-                               parameters={"DATA_DIR": str(data), "OUTPUT_DIR": str(tmp_path / "o")})
+                               parameters={"DATA_DIR": str(data), "OUTPUT_DIR": str(tmp_path / "o"), **FEW_REPLICATES})
     table = pd.read_csv(tmp_path / "o" / "tables" / "appraisal.csv", dtype=str, keep_default_na=False)
     assert sorted(table["analysis"]) == sorted(KEYS)
     rows = table.set_index("analysis")

@@ -18,6 +18,9 @@ from src.validate import load_and_validate
 
 EXAMPLE = ROOT / "data" / "examples" / "cohort250"
 MIN_CELL = 5
+# the simulations of notebooks 06 and 07 do not depend on the cohort (nbval tests them on the bundled one):
+# runs on other cohorts take few replicates
+FEW_REPLICATES = ["-p", "SIMULATION_REPLICATES=100", "-p", "IMMORTAL_REPLICATES=10"]
 
 
 def _raw_tables(folder):
@@ -42,7 +45,7 @@ def results(tmp_path_factory):
     data = tmp_path_factory.mktemp("cohort250") / _dated_folder_name()
     shutil.copytree(EXAMPLE, data)
     out = data.parent / "results"
-    code = runner.main(["--data", str(data), "--out", str(out), "--min-cell", str(MIN_CELL)])
+    code = runner.main(["--data", str(data), "--out", str(out), "--min-cell", str(MIN_CELL), *FEW_REPLICATES])
     assert code == 0
     return out
 
@@ -82,14 +85,59 @@ def _identifiers_and_dates(folder):
     return found | {_dated_folder_name()}
 
 
+def _longest_digit_run(b: bytes) -> tuple[int, int] | None:
+    spans = [m.span() for m in re.finditer(rb"[0-9]+", b)]
+    return max(spans, key=lambda span: span[1] - span[0], default=None)
+
+
+def _anchored(strings) -> tuple[list[bytes], dict]:
+    """*strings* (bytes) prepared for `_occurring`: those without digits, and the others grouped by anchor."""
+    without_digits, groups = [], {}  # (digits may precede, digits may follow, anchor length) -> {anchor: [(b, offset)]}
+    for b in strings:
+        span = _longest_digit_run(b)
+        if span is None:
+            without_digits.append(b)
+            continue
+        start, end = span
+        key = (start == 0, end == len(b), end - start)
+        groups.setdefault(key, {}).setdefault(b[start:end], []).append((b, start))
+    return without_digits, groups
+
+
+def _occurring(data: bytes, anchored) -> set[bytes]:
+    """The strings of `_anchored(strings)` that occur in *data*: exactly `{b for b in strings if b in data}`, in
+    one pass.
+
+    Wherever a string occurs, its longest run of digits (its anchor) lies on one of data's maximal digit
+    runs: the whole run when the string has a non-digit on both sides of the anchor, the run's end when
+    the anchor starts the string, its start when the anchor ends the string, anywhere in it when the string
+    is all digits. Each such place is a candidate, confirmed by comparing the whole string there. A string
+    without digits is searched for directly."""
+    without_digits, groups = anchored
+    found = {b for b in without_digits if b in data}
+    shortest = min((n for _, _, n in groups), default=1)
+    for run in re.finditer(rb"[0-9]{%d,}" % shortest, data):
+        r0, r1 = run.span()
+        for (open_before, open_after, n), anchors in groups.items():
+            if n > r1 - r0 or not (open_before or open_after or n == r1 - r0):
+                continue
+            places = range(r0, r1 - n + 1) if open_before and open_after else [r1 - n] if open_before else [r0]
+            for place in places:
+                for b, offset in anchors.get(data[place:place + n], ()):
+                    if place >= offset and data.startswith(b, place - offset):
+                        found.add(b)
+    return found
+
+
 def _search(files, strings):
-    # raw bytes, and for the identifiers also the file names (a figure named after a patient); each file
-    # read once, not once per string (thousands of strings: a minute of reading the same files again)
+    # raw bytes, and the file names too (a figure named after a patient); each file read once, and searched
+    # for all strings in one pass (thousands of strings: `in` once per string took a minute)
     encoded = [(s, s.encode()) for s in strings]
+    anchored = _anchored([b for _, b in encoded])
     found = []
     for p in files:
-        data = p.read_bytes()
-        found += [(p.name, s) for s, b in encoded if b in data or s in p.name]
+        hits = _occurring(p.read_bytes(), anchored) | _occurring(p.name.encode(), anchored)
+        found += [(p.name, s) for s, b in encoded if b in hits]
     return found
 
 
@@ -106,6 +154,25 @@ def test_the_search_finds_a_pasted_patient_row(results, tmp_path):
     leaked.write_text((results / "tables" / "response_best.csv").read_text() + patients[1] + "\n")
     found = _search([leaked], _identifiers_and_dates(EXAMPLE))
     assert ("response_best.csv", patients[1].split(",")[0]) in found
+
+
+def test_the_one_pass_search_finds_what_a_substring_search_finds(results):
+    # every kind of anchor, inside longer digit runs or not, and strings without digits; then real outputs
+    strings = ["2012-01-06", "06.01.2012", "6 January 2012", "20120106", "SITE2-0001", "haic_export_2012-04-07",
+               "/work/main", "a1b22c", "12", "2012"]
+    data = (b"x92012-01-06 06.01.20123 16 January 20120 1201201061 SITE2-00012 haic_export_2012-04-077 a1b22c "
+            b"2012-01-07 06.01.201 SITE2-001 20120107 /work/mai")
+    encoded = [s.encode() for s in strings]
+    assert _occurring(data, _anchored(encoded)) == {b for b in encoded if b in data}
+    dates = sorted(_identifiers_and_dates(EXAMPLE))[::20]
+    near = [d[:-1] + str((int(d[-1]) + 1) % 10) if d[-1].isdigit() else d + "1" for d in dates]  # a day off, mostly
+    files = [results / "tables" / "table1_baseline.csv", *sorted((results / "figures").glob("*.svg"))[:2],
+             *sorted((results / "figures").glob("*.png"))[:1], *sorted((results / "notebooks").glob("*.ipynb"))[:2]]
+    for path in files:
+        data = path.read_bytes()
+        pieces = [data[i:i + 9] for i in range(0, len(data), len(data) // 200)]  # found, wherever they are
+        encoded = [s.encode() for s in dates + near + ["2012", "0", "<5"]] + pieces
+        assert _occurring(data, _anchored(encoded)) == {b for b in encoded if b in data}, path.name
 
 
 def test_small_counts_are_suppressed_in_every_table(results):
@@ -167,7 +234,7 @@ def test_a_cohort_in_which_nobody_progressed_runs_to_the_end(tmp_path):
     tables["adverse_events"] = tables["adverse_events"].iloc[:0]
     example_cohort.write_example(tables, tmp_path / "data", params)
     out = tmp_path / "results"
-    assert runner.main(["--data", str(tmp_path / "data"), "--out", str(out)]) == 0
+    assert runner.main(["--data", str(tmp_path / "data"), "--out", str(out), *FEW_REPLICATES]) == 0
     univariate = pd.read_csv(out / "tables" / "table3_univariate.csv")
     assert univariate["p"].isna().all()
     assert pd.read_csv(out / "tables" / "cohort_salvage_by_era.csv")["Total"].sum() == 0
