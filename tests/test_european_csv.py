@@ -8,6 +8,8 @@ CSV files; here one run of the copy, which also shows no papermill plumbing in t
 """
 from __future__ import annotations
 
+import contextlib
+import io
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +18,7 @@ import pandas as pd
 import pytest
 
 from src import validate as v
+from src.validate import cli as validate_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "data" / "examples" / "cohort250"
@@ -43,8 +46,12 @@ def european_copy(folder: Path, dates: str = "{d}.{m}.{y}", source: Path = EXAMP
 
 
 def check(folder: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "src.validate", str(folder)], cwd=ROOT, capture_output=True,
-                          text=True, timeout=120)
+    """`python -m src.validate`, in this process (its `__main__` only hands main's code to sys.exit; the
+    command itself runs in test_makefile's `make check`): the exit code and what it printed."""
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        code = validate_cli.main([str(folder)])
+    return subprocess.CompletedProcess(["python", "-m", "src.validate", str(folder)], code, printed.getvalue(), "")
 
 
 @pytest.mark.parametrize("dates", ["{d}.{m}.{y}", "{d}/{m}/{y}"])

@@ -10,6 +10,8 @@ notebook). The generators stay bound: the bundled, example and true cohorts pass
 """
 from __future__ import annotations
 
+import contextlib
+import io
 import subprocess
 import sys
 import tempfile
@@ -19,6 +21,7 @@ import pytest
 
 from src import runner
 from src import validate as v
+from src.validate import cli as validate_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "data" / "examples" / "cohort250"
@@ -61,8 +64,12 @@ def pd_dates(series):
 
 
 def check(folder: Path, *options) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "src.validate", str(folder), *options], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
+    """`python -m src.validate`, in this process (its `__main__` only hands main's code to sys.exit; the
+    command itself runs in test_makefile's `make check`): the exit code and what it printed."""
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        code = validate_cli.main([str(folder), *options])
+    return subprocess.CompletedProcess(["python", "-m", "src.validate", str(folder), *options], code, printed.getvalue(), "")
 
 
 @pytest.mark.parametrize("change, rule, column", [
