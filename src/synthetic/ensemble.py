@@ -151,13 +151,13 @@ def source_closure(module: str, leave_out=()) -> list[Path]:
 
 def fingerprint(paths, extra: str = "") -> str:
     """sha256 (first 16 hex digits) of the files' paths (relative to the project, the name of a file outside it)
-    and bytes, and `extra`."""
+    and bytes (line ends read as LF, so that a checkout with CRLF line ends gives the same), and `extra`."""
     import hashlib
 
     digest = hashlib.sha256()
     for path in sorted(Path(p).resolve() for p in paths):
         name = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path.name
-        digest.update(str(name).encode() + b"\0" + path.read_bytes() + b"\0")
+        digest.update(str(name).encode() + b"\0" + path.read_bytes().replace(b"\r\n", b"\n") + b"\0")
     digest.update(extra.encode())
     return digest.hexdigest()[:16]
 
