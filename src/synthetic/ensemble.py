@@ -539,7 +539,8 @@ def main(argv=None) -> int:
     b.add_argument("--targets", default=None, help="targets file (default data/published_results.csv)")
     b.add_argument("--jobs", type=int, default=-1, help="local processes (joblib; -1 = every core)")
     b.add_argument("--dask", default=None, help="address of a running Dask scheduler (tcp://host:8786)")
-    b.add_argument("--fresh", action="store_true", help="rebuild every member (default: resume, keep finished ones)")
+    b.add_argument("--fresh", action="store_true",
+                   help="rebuild every member (default: resume, keep the finished members today's code built)")
     sub.add_parser("index", help="write data/ensemble/index.csv from the finished members")
     sub.add_parser("quantities", help=f"write data/ensemble/{QUANTITIES_NAME}: the unprinted results of every member")
     args = parser.parse_args(argv)
