@@ -145,12 +145,15 @@ HEADLINE_WORDS = {"pinned or constrained": "pinned or constrained results", "fre
                   "all": "results in all"}
 
 
-def headline_sentence(validation: pd.DataFrame) -> str:
+def headline_sentence(validation: pd.DataFrame, short: bool = False) -> str:
     """The validation's headline in words, from the table: coverage of pinned or constrained results apart from
-    free ones, each with its interval, beside the coverage of a faithful reconstruction; failures counted."""
+    free ones, each with its interval, beside the coverage of a faithful reconstruction; failures counted.
+    `short`: the abstract's wording (fewer words, the same numbers)."""
     h = headline_coverage(validation).set_index("results")
     m, k = validation["true_cohort"].nunique(), reconstructions_tried(validation)
     failed, none = failed_count(validation), unreconstructed(validation)
+    if short:
+        return _short_headline(h, m, k, failed, none)
     failures = (f"{failed} of the {m * k} failed: a truth's range spans only the reconstructions built" if failed
                 else f"none of the {m * k} failed")
     if none:
@@ -162,6 +165,23 @@ def headline_sentence(validation: pd.DataFrame) -> str:
     return (f"Against {m} known truths ({k} reconstructions tried for each; {failures}), the ensemble's range covered "
             f"the true value {', '.join(parts[:-1])} and {parts[-1]}; ranges of {k} draws from the truth's own "
             f"distribution would cover it in about {100 * h['expected'].iloc[0]:.0f}% ((K - 1) / (K + 1)).")
+
+
+def _short_headline(h: pd.DataFrame, m: int, k: int, failed: int, none: list) -> str:
+    """The abstract's headline: coverage of pinned or constrained and of free results with their intervals."""
+    def part(group, first):
+        r = h.loc[group]
+        if not r["comparisons"]:
+            return f"no {HEADLINE_WORDS[group]}"
+        ci = "95% CI " if first else ""
+        return (f"{100 * r['coverage']:.0f}% ({ci}{100 * r['ci_low']:.0f}-{100 * r['ci_high']:.0f}%) of "
+                f"{int(r['comparisons'])} {HEADLINE_WORDS[group]}")
+    failures = f"{failed} failed" if failed else "none failed"
+    if none:
+        failures += f", {len(none)} true cohort{'s' if len(none) > 1 else ''} never reconstructed"
+    return (f"Against {m} known truths ({m * k} reconstructions, {failures}), ranges covered "
+            f"{part('pinned or constrained', True)} and {part('free', False)}; about "
+            f"{100 * h['expected'].iloc[0]:.0f}% is expected.")
 
 
 RECOVERY_SLACK = 10  # percentage points below the coverage expected of a faithful reconstruction: "not recovered"
