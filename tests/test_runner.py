@@ -761,3 +761,19 @@ def test_an_interrupt_at_any_moment_under_load_is_honoured(tmp_path, moment, sig
     time.sleep(1)
     assert _processes_mentioning(str(temp)) == []
     temp.rmdir()
+
+
+def test_stopping_after_an_interrupt_inside_thread_start_does_not_join_an_unstarted_thread(tmp_path, monkeypatch):
+    # an interrupt inside pool.submit can leave a pool-named thread that was never started (Thread.start was
+    # interrupted): joining it raised "cannot join thread before it is started" and the run ended with exit 1
+    import concurrent.futures as cf
+    import threading
+
+    from src.runner import schedule
+
+    pool = cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix="notebook-test")
+    unstarted = threading.Thread(target=lambda: None, name="notebook-test_0")  # never started
+    monkeypatch.setattr(schedule.threading, "enumerate", lambda: [unstarted])
+    (tmp_path / "k").mkdir()
+    schedule._stop_notebooks(tmp_path, pool)  # returns, does not raise
+    assert not unstarted.is_alive()

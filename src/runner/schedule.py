@@ -186,15 +186,23 @@ def _stop_notebooks(stage: Path, pool) -> None:
     """After an interrupt: start no further notebook and kill the running kernels until every notebook
     thread has ended (a kernel being started when the interrupt came has no pid file yet: it is killed
     as soon as it has one, so that its notebook does not run to its end). The threads are found by the
-    pool's name, not its list, where an interrupt inside ``submit`` may not have put a started one yet."""
+    pool's name, not its list, where an interrupt inside ``submit`` may not have put a started one yet.
+    Such a thread may also not be running yet (``Thread.start`` interrupted while it waited for the thread):
+    it cannot be joined, so it is given a moment to start (a cancelled notebook's thread then ends at once),
+    and one whose start never happened is left, since it will never run."""
     pool.shutdown(wait=False, cancel_futures=True)
     prefix = f"{pool._thread_name_prefix}_"
+    deadline = time.monotonic() + 2.0
     while True:
         _stop_kernels(stage)
         threads = [t for t in threading.enumerate() if t.name.startswith(prefix)]
-        if not threads:
+        running = [t for t in threads if t.is_alive()]
+        if running:
+            running[0].join(timeout=0.2)
+        elif threads and time.monotonic() < deadline:
+            time.sleep(0.01)  # started inside submit when the interrupt came: not running yet
+        else:
             return
-        threads[0].join(timeout=0.2)
 
 
 def _stop_kernels(stage: Path) -> None:
