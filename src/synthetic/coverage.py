@@ -159,12 +159,16 @@ def headline_sentence(validation: pd.DataFrame, short: bool = False) -> str:
     if none:
         failures += f"; no seed reconstructed true cohort{'s' if len(none) > 1 else ''} {', '.join(map(str, none))}"
     shown = ["pinned or constrained", "free"] + ([NO_RECONSTRUCTION, "all"] if none else [])
-    parts = [f"in {100 * r['coverage']:.0f}% of {int(r['comparisons'])} {HEADLINE_WORDS[group]} (95% CI "
-             f"{100 * r['ci_low']:.0f}-{100 * r['ci_high']:.0f}%)" if r["comparisons"] else f"no {HEADLINE_WORDS[group]}"
-             for group, r in h.loc[shown].iterrows()]
+    parts = [f"in {_percents(r)[0]} of {int(r['comparisons'])} {HEADLINE_WORDS[group]} (95% CI {_percents(r)[1]})"
+             if r["comparisons"] else f"no {HEADLINE_WORDS[group]}" for group, r in h.loc[shown].iterrows()]
     return (f"Against {m} known truths ({k} reconstructions tried for each; {failures}), the ensemble's range covered "
             f"the true value {', '.join(parts[:-1])} and {parts[-1]}; ranges of {k} draws from the truth's own "
             f"distribution would cover it in about {100 * h['expected'].iloc[0]:.0f}% ((K - 1) / (K + 1)).")
+
+
+def _percents(r) -> tuple[str, str]:
+    """A headline row's coverage and its interval as printed: ("71%", "63-78%")."""
+    return f"{100 * r['coverage']:.0f}%", f"{100 * r['ci_low']:.0f}-{100 * r['ci_high']:.0f}%"
 
 
 def _short_headline(h: pd.DataFrame, m: int, k: int, failed: int, none: list) -> str:
@@ -173,9 +177,8 @@ def _short_headline(h: pd.DataFrame, m: int, k: int, failed: int, none: list) ->
         r = h.loc[group]
         if not r["comparisons"]:
             return f"no {HEADLINE_WORDS[group]}"
-        ci = "95% CI " if first else ""
-        return (f"{100 * r['coverage']:.0f}% ({ci}{100 * r['ci_low']:.0f}-{100 * r['ci_high']:.0f}%) of "
-                f"{int(r['comparisons'])} {HEADLINE_WORDS[group]}")
+        share, interval = _percents(r)
+        return f"{share} ({'95% CI ' if first else ''}{interval}) of {int(r['comparisons'])} {HEADLINE_WORDS[group]}"
     failures = f"{failed} failed" if failed else "none failed"
     if none:
         failures += f", {len(none)} true cohort{'s' if len(none) > 1 else ''} never reconstructed"
