@@ -8,14 +8,16 @@ simulations make their own patients from a seed, so they run the same on any dat
   analyses it three ways (`IMMORTAL_TIME_METHODS`: groups fixed at progression, the treatment as a
   time-varying covariate as `appraisal.td_cox` fits it, a landmark); `immortal_time_simulation` repeats
   this over seeded replicates and `immortal_time_summary` gives, per method, the median hazard ratio and
-  the share of replicates with p < alpha.
+  the share of replicates with p < alpha. The Cox models of all replicates are fitted together by
+  `src.stats.cox_one` (lifelines' numbers, in a fraction of lifelines' time).
 - Power and sample size (Schoenfeld 1983): `power_for_events` (power of a two-sided log-rank test with a
   given number of deaths), `events_needed` (deaths, rounded up; `appraisal.deaths_needed` unrounded),
   `patients_needed`, `power_table` (the rows of `power.csv`) and `power_curve`.
 - `binomial_band`: the range a share of replicates keeps around its nominal value by chance alone.
 
 Every hazard ratio is treated vs other (below 1: the treated group seems to do better).
-Imports: `src.appraisal` (which holds Schoenfeld's formula and the time-varying and landmark analyses).
+Imports: `src.stats.appraisal` (which holds Schoenfeld's formula and the time-varying and landmark analyses) and
+`src.stats.cox_one` (the Cox fits of the simulation).
 """
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from src.stats import appraisal
+from src.stats import appraisal, cox_one
 from src.study import DAYS_PER_MONTH
 
 IMMORTAL_TIME_METHODS = ("fixed_groups", "time_varying_cox", "landmark")
@@ -37,6 +39,17 @@ GROUPS = ("treated", "other")
 
 # --- immortal time, seen ---------------------------------------------------------------------
 
+def _simulated_patients(n_patients, rng, median_months, treated_share, delay_days, followup_months) -> dict:
+    """The columns of `simulate_immortal_time_cohort` but `group`, as arrays (the same draws in the same order)."""
+    n = int(n_patients)
+    death_time = rng.exponential(median_months / np.log(2), n)
+    intends = rng.random(n) < treated_share
+    delay = rng.integers(int(delay_days[0]), int(delay_days[1]) + 1, n) / DAYS_PER_MONTH
+    time = np.minimum(death_time, followup_months)
+    death = (death_time <= followup_months).astype(int)
+    return {"time": time, "death": death, "delay": delay, "intends": intends, "treated": intends & (time > delay)}
+
+
 def simulate_immortal_time_cohort(n_patients, rng, median_months=6.0, treated_share=0.5, delay_days=(14, 90),
                                   followup_months=24.0) -> pd.DataFrame:
     """One simulated cohort, time counted from progression in months, under no treatment effect.
@@ -47,15 +60,24 @@ def simulate_immortal_time_cohort(n_patients, rng, median_months=6.0, treated_sh
     before (or on the day) it would start never gets it and counts as "other". Follow-up stops at
     `followup_months` (censored alive). Columns: `time`, `death` (1/0), `delay` (months), `intends`
     (would take it), `treated` (started it), `group` ("treated" / "other")."""
-    n = int(n_patients)
-    death_time = rng.exponential(median_months / np.log(2), n)
-    intends = rng.random(n) < treated_share
-    delay = rng.integers(int(delay_days[0]), int(delay_days[1]) + 1, n) / DAYS_PER_MONTH
-    time = np.minimum(death_time, followup_months)
-    death = (death_time <= followup_months).astype(int)
-    treated = intends & (time > delay)
-    return pd.DataFrame({"time": time, "death": death, "delay": delay, "intends": intends, "treated": treated,
-                         "group": np.where(treated, GROUPS[0], GROUPS[1])})
+    patients = _simulated_patients(n_patients, rng, median_months, treated_share, delay_days, followup_months)
+    return pd.DataFrame({**patients, "group": np.where(patients["treated"], GROUPS[0], GROUPS[1])})
+
+
+def _estimates_many(replicate, patients: dict, landmark_months, alpha, replicates) -> dict:
+    """{method: (hazard ratios, Wald p)} of every replicate at once (arrays indexed by replicate), from the
+    patients' arrays of `_simulated_patients` and each patient's `replicate` (`src.stats.cox_one`: the
+    numbers of lifelines' fits, as `appraisal.cox_hr` and `appraisal.td_cox` give them)."""
+    time, death, delay, intends = (patients[k] for k in ("time", "death", "delay", "intends"))
+    fixed = cox_one.cox_hr_many(replicate, time, death, patients["treated"], alpha=alpha, n_sets=replicates)
+    rows = cox_one.switch_on_rows(replicate, time, death, np.where(intends, delay, np.inf))
+    varying = cox_one.td_cox_many(rows["group"], rows["start"], rows["stop"], rows["event"], rows["x"], alpha=alpha,
+                                  n_sets=replicates)
+    alive = time > landmark_months  # the landmark cohort (`appraisal.landmark_frame`)
+    started = intends & (delay <= landmark_months)
+    landmark = cox_one.cox_hr_many(replicate[alive], time[alive] - landmark_months, death[alive], started[alive],
+                                   alpha=alpha, n_sets=replicates)
+    return {method: (res["hr"], res["p"]) for method, res in zip(IMMORTAL_TIME_METHODS, (fixed, varying, landmark))}
 
 
 def immortal_time_estimates(cohort: pd.DataFrame, landmark_months, alpha=0.05) -> dict:
@@ -63,31 +85,37 @@ def immortal_time_estimates(cohort: pd.DataFrame, landmark_months, alpha=0.05) -
 
     - `fixed_groups`: Cox model with the groups as they ended up (the treated credited with the days
       before their first dose, during which they could not die and stay treated);
-    - `time_varying_cox`: the treatment switching on at its start (`appraisal.td_cox_data`, `appraisal.td_cox`);
+    - `time_varying_cox`: the treatment switching on at its start (as `appraisal.td_cox_data`, `appraisal.td_cox`);
     - `landmark`: patients alive at `landmark_months`, grouped by what they had started by then, followed
-      from then on (`appraisal.landmark_frame`, `appraisal.cox_hr`).
-    NaN where a model is not estimable (e.g. no death after the landmark)."""
-    fixed = appraisal.cox_hr(cohort, "time", "death", "group", *GROUPS, alpha=alpha)
-    long = appraisal.td_cox_data(cohort, "time", "death", "delay", "intends")
-    varying = appraisal.td_cox(long, alpha=alpha)
-    lm, _ = appraisal.landmark_frame(cohort, "time", landmark_months, "delay", "intends", labels=GROUPS)
-    landmark = appraisal.cox_hr(lm, "lm_time", "death", "lm_group", *GROUPS, alpha=alpha)
-    return {method: (res["hr"], res["p"]) for method, res in zip(IMMORTAL_TIME_METHODS, (fixed, varying, landmark))}
+      from then on (as `appraisal.landmark_frame`, `appraisal.cox_hr`).
+    NaN where a model is not estimable (e.g. no death after the landmark). The fits are
+    `src.stats.cox_one`'s, which give lifelines' numbers."""
+    patients = {k: cohort[k].to_numpy() for k in ("time", "death", "delay")}
+    patients["intends"] = cohort["intends"].to_numpy(bool)
+    patients["treated"] = cohort["group"].eq(GROUPS[0]).to_numpy()
+    found = _estimates_many(np.zeros(len(cohort), int), patients, landmark_months, alpha, replicates=1)
+    return {method: (float(hr[0]), float(p[0])) for method, (hr, p) in found.items()}
 
 
 def immortal_time_simulation(replicates, seed, n_patients=100, median_months=6.0, treated_share=0.5,
                              delay_days=(14, 90), landmark_days=90, followup_months=24.0, alpha=0.05) -> pd.DataFrame:
     """`replicates` cohorts from one seed (numpy's default generator: same seed, same numbers), each
     analysed the three ways of `immortal_time_estimates`: one row per replicate and method with
-    `replicate`, `method`, `hr`, `p`. The landmark is `landmark_days` after progression."""
+    `replicate`, `method`, `hr`, `p`. The landmark is `landmark_days` after progression. All the
+    replicates' Cox models are fitted together (`src.stats.cox_one`)."""
     rng = np.random.default_rng(seed)
-    rows = []
-    for replicate in range(int(replicates)):
-        cohort = simulate_immortal_time_cohort(n_patients, rng, median_months, treated_share, delay_days,
-                                               followup_months)
-        found = immortal_time_estimates(cohort, landmark_days / DAYS_PER_MONTH, alpha=alpha)
-        rows += [{"replicate": replicate, "method": m, "hr": hr, "p": p} for m, (hr, p) in found.items()]
-    return pd.DataFrame(rows, columns=["replicate", "method", "hr", "p"])
+    replicates = int(replicates)
+    if replicates <= 0:
+        return pd.DataFrame(columns=["replicate", "method", "hr", "p"])
+    cohorts = [_simulated_patients(n_patients, rng, median_months, treated_share, delay_days, followup_months)
+               for _ in range(replicates)]
+    patients = {k: np.concatenate([c[k] for c in cohorts]) for k in cohorts[0]}
+    replicate = np.repeat(np.arange(replicates), [len(c["time"]) for c in cohorts])
+    found = _estimates_many(replicate, patients, landmark_days / DAYS_PER_MONTH, alpha, replicates)
+    return pd.DataFrame({"replicate": np.repeat(np.arange(replicates), len(IMMORTAL_TIME_METHODS)),
+                         "method": np.tile(IMMORTAL_TIME_METHODS, replicates),
+                         "hr": np.column_stack([found[m][0] for m in IMMORTAL_TIME_METHODS]).ravel(),
+                         "p": np.column_stack([found[m][1] for m in IMMORTAL_TIME_METHODS]).ravel()})
 
 
 def immortal_time_summary(estimates: pd.DataFrame, true_hr=1.0, alpha=0.05) -> pd.DataFrame:
