@@ -72,7 +72,6 @@ _LONGEST_FIRST = (
     "tests/test_reconstruct.py",  # ~70 s: a reconstruction
     "tests/test_examples.py",  # ~60 s: the pipeline on the example cohort
     "tests/test_examples.py::test_a_cohort_in_which_nobody_progressed_runs_to_the_end",  # ~35 s: the pipeline
-    "notebooks/07_appraisal_sorafenib_effect.ipynb",  # ~30 s: the immortal-time simulation
     "tests/test_makefile.py::test_a_privacy_refusal_is_exit_3_and_make_says_error_3",  # ~25 s: two runs
     "tests/test_parallel_run.py::test_parallel_and_sequential_runs_write_the_same_bytes",  # ~25 s: two runs
     "tests/test_appraisal.py::test_the_notebook",  # ~20 s each: notebook 07 on other cohorts

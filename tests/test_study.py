@@ -49,6 +49,14 @@ def test_table3_cutoff_defaults_are_the_studys(stem):
     assert {column: found[name] for name, column in CUTOFF_PARAMETERS.items()} == study.TABLE3_CUTOFFS
 
 
+def test_table2_tumour_cutoff_defaults_are_those_of_the_printed_ids():
+    # notebook 05 splits the tumour count and size at its defaults; the ids of published_results.csv name the
+    # levels by the paper's cut-offs ("lt4" / "ge4", "lt50" / "ge50"; src/study.py TABLE2_ROWS)
+    found = parameters("05")
+    for key, name in (("tumor_count", "TUMOR_COUNT_CUTOFF"), ("tumor_size", "TUMOR_SIZE_CUTOFF_MM")):
+        assert study.TABLE2_ROWS[key][2] == (f"lt{found[name]}", f"ge{found[name]}")
+
+
 def test_the_papers_model_is_the_default_of_06_and_07():
     assert parameters("06")["PAPER_MODEL"] == list(study.PAPER_MODEL)
     assert parameters("07")["ADJUST_FOR"] == [k for k in study.PAPER_MODEL if k != "sorafenib"]
