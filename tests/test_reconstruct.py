@@ -177,3 +177,18 @@ def test_curves_cross_when_the_printed_median_and_hazard_ratio_disagree():
     assert ranked_fit.curves_cross({**earlier, "t3_multi_hr_sorafenib": 1.74})  # a truth of src/synthetic/truth.py
     assert not ranked_fit.curves_cross({**earlier, "t3_multi_hr_sorafenib": 0.8})
     assert not ranked_fit.curves_cross(earlier)  # no printed hazard ratio
+
+
+def test_equal_printed_medians_give_the_two_median_patients_days_of_their_own():
+    # a cohort can print the same median SPP for both groups (true cohort 8 of the validation: 1.7 and 1.7
+    # months); the two median patients then take the first and the last day that still print as 1.7
+    # (51 and 53 days: 1.68 and 1.74 months), by hand: 1.655 * 30.4375 = 50.4 -> 51, 1.745 * 30.4375 = 53.1 -> 53
+    from src.synthetic.ranked_fit import median_bounds, median_days
+
+    T = {"spp_median_sor": 1.7, "spp_median_oth": 1.7}
+    assert median_days(T) == (53, 51)  # sorafenib (the later, as sorafenib_median_later says for equal ones), other
+    assert all(f"{d / 30.4375:.1f}" == "1.7" for d in median_days(T))
+    assert median_bounds(T) == (2, 51 - 7)  # one patient may lie between them
+    # distinct printed medians keep their own days (the bundled cohort's: 5.5 and 3.8 months)
+    assert median_days({"spp_median_sor": 5.5, "spp_median_oth": 3.8}) == (167, 116)
+    assert median_days({"spp_median_sor": 3.8, "spp_median_oth": 5.5}) == (116, 167)

@@ -133,12 +133,27 @@ def sorafenib_median_later(T) -> bool:
     return T["spp_median_sor"] >= T["spp_median_oth"]
 
 
+def median_days(T, decimals: int = 1) -> tuple[int, int]:
+    """The SPP days of the sorafenib and the other group's median patients: each printed median in days. When
+    the two printed medians fall on the same day (equal printed values), the earlier median patient takes the
+    first and the later one the last day whose value in months still rounds to the printed one (at `decimals`,
+    the paper's precision of a median, away from the interval's edges), so that the two have days of their own
+    and patients may lie between them."""
+    d_s, d_o = (int(round(T[k] * DAYS_PER_MONTH)) for k in ("spp_median_sor", "spp_median_oth"))
+    if d_s != d_o:
+        return d_s, d_o
+    half = 0.45 * 10.0 ** -decimals
+    first = int(np.ceil((min(T["spp_median_sor"], T["spp_median_oth"]) - half) * DAYS_PER_MONTH))
+    later = int(np.floor((max(T["spp_median_sor"], T["spp_median_oth"]) + half) * DAYS_PER_MONTH))
+    return (later, first) if sorafenib_median_later(T) else (first, later)
+
+
 def median_bounds(T) -> tuple[int, int]:
     """Where the rank stage may put the two median patients so that `_spp_days` can give every patient
     its own day with both printed medians in place: (most positions between the earlier and the later
     median patient, most patients before the earlier one). `MAX_MEDIAN_GAP`, or fewer when the printed
     medians are fewer days apart; one patient a day from `MIN_SPP_DAYS` before the earlier median."""
-    d_first, d_later = sorted(int(round(T[k] * DAYS_PER_MONTH)) for k in ("spp_median_sor", "spp_median_oth"))
+    d_first, d_later = sorted(median_days(T))
     return min(MAX_MEDIAN_GAP, d_later - d_first), d_first - MIN_SPP_DAYS
 
 

@@ -16,7 +16,7 @@ from src.study import DAYS_PER_MONTH
 from src.synthetic.design import MAX_SPP_DAYS, MIN_SPP_DAYS
 from src.synthetic.factors import SPP_FACTORS, calibrate_factors, high_levels, progression_values
 from src.synthetic.polish import polish_with_kicks
-from src.synthetic.ranked_fit import median_position, sorafenib_median_later
+from src.synthetic.ranked_fit import median_days, median_position, sorafenib_median_later
 from src.synthetic.ranks import SPP_REFINE_SWEEPS, calibrate_ranks
 from src.synthetic.targets import distance
 
@@ -63,7 +63,7 @@ def _spp_days(rng, T, order, event, group) -> np.ndarray:
     n = len(order)
     S, E = (group[order] == 1)[None], event[order][None]
     pos_s, pos_o = median_position(S, E)[0], median_position(~S, E)[0]
-    d_s, d_o = (int(round(T[k] * DAYS_PER_MONTH)) for k in ("spp_median_sor", "spp_median_oth"))
+    d_s, d_o = median_days(T)
     if not sorafenib_median_later(T):  # here the sorafenib group's median comes first
         pos_s, pos_o, d_s, d_o = pos_o, pos_s, d_o, d_s
     if not pos_o < pos_s < n or pos_s - pos_o - 1 > d_s - d_o - 1 or pos_o > d_o - MIN_SPP_DAYS:
