@@ -18,7 +18,7 @@ TARGETS ?=
 K      ?=
 JOBS   ?= -1
 DASK   ?=
-M      ?= 6
+M      ?= 30
 export TARGETS K JOBS DASK M
 
 .PHONY: run test lab data example check clean publish ensemble validate-reconstruction lesson
@@ -72,7 +72,7 @@ publish: $(STAMP)
 ensemble: $(STAMP)
 	$(PY) -m src.synthetic.ensemble build $${K:+--k "$$K"} --jobs "$$JOBS" $${DASK:+--dask "$$DASK"}
 
-## validate-reconstruction: M (default 6) true cohorts, each published and reconstructed K (default 10) times;
+## validate-reconstruction: M (default 30) true cohorts, each published and reconstructed K (default 10) times;
 ##           writes data/ensemble/reconstruction_validation.csv (long: see README; make run shows it in outputs/)
 validate-reconstruction: $(STAMP)
 	$(PY) -m src.synthetic.truth --m "$$M" $${K:+--k "$$K"} --jobs "$$JOBS" $${DASK:+--dask "$$DASK"}
