@@ -161,7 +161,7 @@ def headline_sentence(validation: pd.DataFrame, short: bool = False) -> str:
     shown = ["pinned or constrained", "free"] + ([NO_RECONSTRUCTION, "all"] if none else [])
     parts = [f"in {_percents(r)[0]} of {int(r['comparisons'])} {HEADLINE_WORDS[group]} (95% CI {_percents(r)[1]})"
              if r["comparisons"] else f"no {HEADLINE_WORDS[group]}" for group, r in h.loc[shown].iterrows()]
-    return (f"Against {m} truths ({k} reconstructions tried for each; {failures}), the ensemble's range covered "
+    return (f"Against {m} known truths ({k} reconstructions tried for each; {failures}), the ensemble's range covered "
             f"the true value {', '.join(parts[:-1])} and {parts[-1]}; ranges of {k} draws from the truth's own "
             f"distribution would cover it in about {100 * h['expected'].iloc[0]:.0f}% ((K - 1) / (K + 1)).")
 
